@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code pgolf} command line: one subcommand per job of the pipeline. */
 @Command(name = "pgolf", mixinStandardHelpOptions = true, version = "pgolf 0.1.0",
         description = "OpenAI Parameter Golf end to end on the JVM.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, PrepareCommand.class})
 public final class PgolfCli implements Runnable {
 
     @CommandLine.Spec
@@ -18,6 +18,27 @@ public final class PgolfCli implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new PgolfCli()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line; errors become one line on stderr (a stack trace with PGOLF_DEBUG=1). */
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new PgolfCli());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("pgolf " + cmd.getCommandName() + ": error: " + describe(e));
+            if ("1".equals(System.getenv("PGOLF_DEBUG"))) {
+                e.printStackTrace(cmd.getErr());
+            }
+            return 1;
+        });
+        return cli;
+    }
+
+    private static String describe(Throwable e) {
+        String message = e.getMessage();
+        if (e instanceof java.io.UncheckedIOException && e.getCause() != null) {
+            message = message + " (" + e.getCause().getMessage() + ")";
+        }
+        return message != null ? message : e.getClass().getSimpleName();
     }
 }

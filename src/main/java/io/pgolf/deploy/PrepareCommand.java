@@ -1,0 +1,87 @@
+package io.pgolf.deploy;
+
+import io.pgolf.actors.PreparePipeline;
+import io.pgolf.data.corpus.ShardPublisher;
+import io.pgolf.data.corpus.ShardedExport;
+import io.pgolf.data.tokenizer.SentencePieceModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code pgolf prepare}: a JSONL corpus and a SentencePiece model to shards in the challenge's format. */
+@Command(name = "prepare", mixinStandardHelpOptions = true,
+        description = "Tokenize a JSONL corpus into the challenge's shards (first N documents -> val).")
+public final class PrepareCommand implements Callable<Integer> {
+    @Option(names = "--docs", required = true, description = "JSONL corpus, one {\"text\": ...} per line (.jsonl or .jsonl.xz)")
+    Path docs;
+
+    @Option(names = "--tokenizer", required = true, description = "SentencePiece .model file")
+    Path tokenizer;
+
+    @Option(names = "--out", required = true, description = "output folder for fineweb_{val,train}_NNNNNN.bin and manifest.json")
+    Path out;
+
+    @Option(names = "--val-docs", description = "documents that form the validation split (default: NUM_VAL_DOCS, ${DEFAULT-VALUE})", defaultValue = "50000")
+    long valDocs;
+
+    @Option(names = "--shard-tokens", description = "tokens per shard (default ${DEFAULT-VALUE}, the challenge's)", defaultValue = "100000000")
+    int shardTokens;
+
+    @Option(names = "--workers", description = "tokenizer workers (default: the number of cores)")
+    Integer workers;
+
+    @Override
+    public Integer call() {
+        Prepared p = prepare(docs, tokenizer, out, valDocs, shardTokens,
+                workers != null ? workers : Runtime.getRuntime().availableProcessors());
+        System.out.printf("prepare: %,d documents, %,d val + %,d train tokens, %d shards, manifest %s%n",
+                p.documents(), p.valTokens(), p.trainTokens(), p.shards(), p.manifest());
+        System.out.printf("prepare: %.2f MB of text in %.1f s = %.2f MB/s%n",
+                p.textBytes() / 1e6, p.seconds(), p.textBytes() / 1e6 / p.seconds());
+        return 0;
+    }
+
+    /** The outcome of one prepare run. */
+    public record Prepared(long documents, long valTokens, long trainTokens, int shards, long textBytes, double seconds, Path manifest) {
+    }
+
+    /** Runs prepare; on any failure nothing is left in {@code out} (and earlier shards there stay as they were). */
+    public static Prepared prepare(Path docs, Path tokenizerFile, Path out, long valDocs, int shardTokens, int workers) {
+        if (valDocs < 0) {
+            throw new IllegalArgumentException("--val-docs must be >= 0, got " + valDocs);
+        }
+        if (workers <= 0) {
+            throw new IllegalArgumentException("--workers must be positive, got " + workers);
+        }
+        SentencePieceModel model = SentencePieceModel.load(tokenizerFile);
+        ProgressMeter meter = new ProgressMeter("prepare", "MB", System.err, 2_000_000_000L);
+        try (ShardPublisher publisher = new ShardPublisher(out)) {
+            ShardedExport export = new ShardedExport(publisher.stagingDir(), valDocs, shardTokens, model.bosId(), model.vocabSize());
+            PreparePipeline.Totals totals = PreparePipeline.run(
+                    new PreparePipeline.Settings(docs, model::encode, export, workers, 1 << 20),
+                    (fraction, bytes) -> meter.update(fraction, bytes / 1e6));
+            if (totals.documents() < valDocs) {
+                throw new IllegalArgumentException(docs + " holds " + totals.documents()
+                        + " documents, fewer than the " + valDocs + " asked for the validation split (--val-docs)");
+            }
+            meter.finish(totals.textBytes() / 1e6);
+            Map<String, Object> description = new LinkedHashMap<>();
+            description.put("docs", totals.documents());
+            description.put("num_val_docs", valDocs);
+            description.put("shard_size", shardTokens);
+            description.put("tokenizer", tokenizerFile.toAbsolutePath().toString());
+            description.put("tokenizer_sha256", ShardPublisher.sha256(tokenizerFile));
+            description.put("vocab_size", model.vocabSize());
+            description.put("tokens", Map.of("val", export.valTokens(), "train", export.trainTokens()));
+            Path manifest = publisher.publish(export.written(), description);
+            return new Prepared(totals.documents(), export.valTokens(), export.trainTokens(), export.written().size(),
+                    totals.textBytes(), meter.elapsedSeconds(), manifest);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}

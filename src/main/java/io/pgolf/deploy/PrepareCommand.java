@@ -5,7 +5,11 @@ import io.pgolf.data.corpus.ShardPublisher;
 import io.pgolf.data.corpus.ShardedExport;
 import io.pgolf.data.tokenizer.SentencePieceModel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -16,6 +20,9 @@ import java.util.concurrent.Callable;
 @Command(name = "prepare", mixinStandardHelpOptions = true,
         description = "Tokenize a JSONL corpus into the challenge's shards (first N documents -> val).")
 public final class PrepareCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--docs", required = true, description = "JSONL corpus, one {\"text\": ...} per line (.jsonl or .jsonl.xz)")
     Path docs;
 
@@ -38,10 +45,12 @@ public final class PrepareCommand implements Callable<Integer> {
     public Integer call() {
         Prepared p = prepare(docs, tokenizer, out, valDocs, shardTokens,
                 workers != null ? workers : Runtime.getRuntime().availableProcessors());
-        System.out.printf("prepare: %,d documents, %,d val + %,d train tokens, %d shards, manifest %s%n",
+        PrintWriter console = spec.commandLine().getOut();
+        console.printf("prepare: %,d documents, %,d val + %,d train tokens, %d shards, manifest %s%n",
                 p.documents(), p.valTokens(), p.trainTokens(), p.shards(), p.manifest());
-        System.out.printf("prepare: %.2f MB of text in %.1f s = %.2f MB/s%n",
+        console.printf("prepare: %.2f MB of text in %.1f s = %.2f MB/s%n",
                 p.textBytes() / 1e6, p.seconds(), p.textBytes() / 1e6 / p.seconds());
+        console.flush();
         return 0;
     }
 

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.UUID;
 
 /** Writes a shard under a temporary name in the target's directory and renames it into place, so readers never see half a shard. */
 public final class ShardWriter {
@@ -22,10 +23,10 @@ public final class ShardWriter {
             throw new IllegalArgumentException("count " + count + " outside [0, " + tokens.length + "] for " + file);
         }
         Path target = file.toAbsolutePath();
-        Path temp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".tmp");
-        boolean moved = false;
+        // Not Files.createTempFile: its owner-only permissions would carry over to the finished shard.
+        Path temp = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
         try {
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 writeFully(channel, header(count));
                 ByteBuffer chunk = ByteBuffer.allocateDirect(Math.min(count, CHUNK_TOKENS) * ShardFormat.TOKEN_BYTES)
                         .order(ShardFormat.ORDER);
@@ -39,11 +40,13 @@ public final class ShardWriter {
                 channel.force(true);
             }
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            moved = true;
-        } finally {
-            if (!moved) {
+        } catch (Throwable failure) {
+            try {
                 Files.deleteIfExists(temp);
+            } catch (IOException cleanup) {
+                failure.addSuppressed(cleanup);
             }
+            throw failure;
         }
     }
 

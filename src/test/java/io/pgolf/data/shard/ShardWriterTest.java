@@ -64,6 +64,14 @@ class ShardWriterTest {
         }
     }
 
+    @Test
+    void finishedShardHasTheDirectorysOrdinaryFilePermissions() throws IOException {
+        Path plain = Files.createFile(dir.resolve("plain"));
+        Path target = dir.resolve("fineweb_val_000000.bin");
+        ShardWriter.write(target, new char[] {1}, 1);
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(target));
+    }
+
     private List<Path> entries() throws IOException {
         return entriesOf(dir);
     }

@@ -59,16 +59,17 @@ public final class PreparePipeline {
             CompletionStage<Done> done = Source.fromIterator(() -> documents)
                     .groupedWeighted(settings.batchBytes(), d -> (long) d.text().length() + 1)
                     .zipWithIndex()
-                    .map(p -> batchOf(p.first(), p.second()))
+                    .map(p -> new Pending(batchOf(p.first(), p.second()), documents.fractionRead()))
                     .withAttributes(ActorAttributes.dispatcher("pekko.actor.default-blocking-io-dispatcher"))
-                    .mapAsync(2 * settings.workers(), batch -> AskPattern.<TokenizerActor.Tokenize, TokenizedBatch>askWithStatus(
-                            tokenizer, replyTo -> new TokenizerActor.Tokenize(batch, replyTo), BATCH_TIMEOUT, system.scheduler()))
-                    .runWith(Sink.foreach(result -> {
-                        for (Tokens doc : result.docs()) {
+                    .mapAsync(2 * settings.workers(), pending -> AskPattern.<TokenizerActor.Tokenize, TokenizedBatch>askWithStatus(
+                                    tokenizer, replyTo -> new TokenizerActor.Tokenize(pending.batch(), replyTo), BATCH_TIMEOUT, system.scheduler())
+                            .thenApply(result -> new Tokenized(result, pending.fractionRead())))
+                    .runWith(Sink.<Tokenized>foreach(d -> {
+                        for (Tokens doc : d.result().docs()) {
                             settings.export().add(doc.toIntArray());
                         }
-                        textBytes[0] += result.utf8Bytes();
-                        progress.accept(documents.fractionRead(), textBytes[0]);
+                        textBytes[0] += d.result().utf8Bytes();
+                        progress.accept(d.fractionRead(), textBytes[0]);
                     }).withAttributes(ActorAttributes.dispatcher("pekko.actor.default-blocking-io-dispatcher")), system);
             done.toCompletableFuture().join();
             settings.export().finish();
@@ -79,6 +80,14 @@ public final class PreparePipeline {
             system.terminate();
             system.getWhenTerminated().toCompletableFuture().join();
         }
+    }
+
+    /** A batch on its way to a worker, with how far into the file the reader was when it was cut. */
+    private record Pending(TokenizeBatch batch, double fractionRead) {
+    }
+
+    /** A worker's answer, with the reader's position of its batch, so progress follows what was written. */
+    private record Tokenized(TokenizedBatch result, double fractionRead) {
     }
 
     private static TokenizeBatch batchOf(List<Document> docs, long batchSeq) {

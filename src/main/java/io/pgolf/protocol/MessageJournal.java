@@ -15,7 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Appends the messages an actor system exchanges to a journal file (format in {@link JournalFormat}), for replays and
- * audits. Bytes once written are never rewritten. Safe for several actors at once: every method is synchronized.
+ * audits. Bytes once written are never rewritten. Safe for several actors at once: append, flush and close are
+ * synchronized.
  *
  * <p>Records wait in memory until {@code flushEveryRecords} of them have gathered (or {@link #FLUSH_BYTES}), on
  * {@link #flush()}, and on {@link #close()}; with {@code fsync} each flush also forces them to the device. A failed

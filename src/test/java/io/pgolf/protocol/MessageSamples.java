@@ -1,0 +1,25 @@
+package io.pgolf.protocol;
+
+import java.util.List;
+
+/** At least one instance of every message type, chosen to reach the edge cases of each field's encoding. */
+final class MessageSamples {
+    private MessageSamples() {
+    }
+
+    static List<PipelineMessage> all() {
+        return List.of(
+                new TokenizeBatch(0, 0, List.of()),
+                new TokenizeBatch(1, 17, List.of("one document")),
+                new TokenizeBatch(2, 18, List.of("", "two")),
+                new TokenizeBatch(Long.MAX_VALUE, 1L << 40, List.of(
+                        "ascii", "caf\u00e9 \u65e5\u672c \uD83D\uDE00 emoji", "lone \uD800 high", "lone \uDC00 low", "\u0000nul")),
+                new TokenizedBatch(3, 20, List.of(), 0),
+                new TokenizedBatch(4, 21, List.of(Tokens.of(5, 6, 7)), 11),
+                new TokenizedBatch(5, 22, List.of(Tokens.of(), Tokens.of(0, 65535), Tokens.of(1024, 8191, 2)), 1L << 33),
+                new BatchDemand(1),
+                new BatchDemand(Integer.MAX_VALUE),
+                new TrainBatch(0, 0, 0, 4, Tokens.of()),
+                new TrainBatch(9, 3, 2, 3, Tokens.of(1, 2, 3, 4, 5, 6, 7, 65535)));
+    }
+}

@@ -1,5 +1,7 @@
-package io.pgolf.protocol;
+package io.pgolf.actors;
 
+import io.pgolf.protocol.MessageJournal;
+import io.pgolf.protocol.PipelineMessage;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.BehaviorInterceptor;
 import org.apache.pekko.actor.typed.TypedActorContext;

@@ -1,5 +1,13 @@
-package io.pgolf.protocol;
+package io.pgolf.actors;
 
+import io.pgolf.protocol.BatchDemand;
+import io.pgolf.protocol.JournalEntry;
+import io.pgolf.protocol.JournalReader;
+import io.pgolf.protocol.MessageJournal;
+import io.pgolf.protocol.PipelineMessage;
+import io.pgolf.protocol.TokenizeBatch;
+import io.pgolf.protocol.Tokens;
+import io.pgolf.protocol.TrainBatch;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;

@@ -15,9 +15,9 @@ public record PgolfConfig(DataConfig data, ModelConfig model, TrainConfig train,
                           DistributedConfig distributed) {
 
     /**
-     * Resolves defaults < file < env < --set.
+     * Resolves defaults < file < env < --set, then validates.
      *
-     * @throws ConfigException naming every unknown key and mistyped value
+     * @throws ConfigException naming every unknown key, mistyped value and broken rule
      */
     public static PgolfConfig load(Optional<Path> confFile, Map<String, String> env, List<String> setOverrides) {
         return resolve(ConfigInputs.of(confFile, env, setOverrides)).config();
@@ -35,6 +35,11 @@ public record PgolfConfig(DataConfig data, ModelConfig model, TrainConfig train,
         List<ConfigProblem> unreadable = Stream.concat(layers.problems().stream(), reader.problems().stream()).toList();
         if (!unreadable.isEmpty()) {
             throw new ConfigException(unreadable);
+        }
+        // Range rules run once every value has its type: a stand-in for an unreadable value would only add noise.
+        List<ConfigProblem> broken = ConfigValidator.problemsOf(config, reader.settings());
+        if (!broken.isEmpty()) {
+            throw new ConfigException(broken);
         }
         return new ResolvedConfig(config, reader.settings(), inputs);
     }

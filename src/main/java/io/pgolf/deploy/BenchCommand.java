@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /** {@code pgolf bench}: benchmarks that print figures (never pass/fail). */
@@ -54,7 +55,7 @@ public final class BenchCommand implements Runnable {
             for (int w : cores == 1 ? new int[]{1} : new int[]{1, cores}) {
                 Path dir = tempDir();
                 try {
-                    PrepareCommand.Prepared p = PrepareCommand.prepare(docs, tokenizer, dir, valDocs, 100_000_000, w);
+                    PrepareCommand.Prepared p = PrepareCommand.prepare(docs, tokenizer, Optional.empty(), dir, valDocs, 100_000_000, w);
                     out.printf(Locale.ROOT, "workers=%d  %.2f MB text  %,d tokens  %.2f s  %.2f MB/s  %.0f tokens/s%n",
                             w, p.textBytes() / 1e6, p.valTokens() + p.trainTokens(), p.seconds(),
                             p.textBytes() / 1e6 / p.seconds(), (p.valTokens() + p.trainTokens()) / p.seconds());

@@ -1,5 +1,6 @@
 package io.pgolf.deploy;
 
+import io.pgolf.config.ConfigException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -25,6 +26,10 @@ public final class PgolfCli implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new PgolfCli());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof ConfigException) {
+                cmd.getErr().println("pgolf " + cmd.getCommandName() + ": " + e.getMessage());
+                return 2;
+            }
             cmd.getErr().println("pgolf " + cmd.getCommandName() + ": error: " + describe(e));
             if ("1".equals(System.getenv("PGOLF_DEBUG"))) {
                 e.printStackTrace(cmd.getErr());

@@ -1,10 +1,14 @@
 package io.pgolf.deploy;
 
 import io.pgolf.actors.PreparePipeline;
+import io.pgolf.config.ConfigOptions;
+import io.pgolf.config.DataConfig;
+import io.pgolf.config.ResolvedConfig;
 import io.pgolf.data.corpus.ShardPublisher;
 import io.pgolf.data.corpus.ShardedExport;
 import io.pgolf.data.tokenizer.SentencePieceModel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -14,6 +18,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** {@code pgolf prepare}: a JSONL corpus and a SentencePiece model to shards in the challenge's format. */
@@ -26,24 +31,33 @@ public final class PrepareCommand implements Callable<Integer> {
     @Option(names = "--docs", required = true, description = "JSONL corpus, one {\"text\": ...} per line (.jsonl or .jsonl.xz)")
     Path docs;
 
-    @Option(names = "--tokenizer", required = true, description = "SentencePiece .model file")
+    @Option(names = "--tokenizer", description = "SentencePiece .model file (default: DATA_DIR/tokenizers/fineweb_{VOCAB_SIZE}_bpe.model)")
     Path tokenizer;
 
     @Option(names = "--out", required = true, description = "output folder for fineweb_{val,train}_NNNNNN.bin and manifest.json")
     Path out;
 
-    @Option(names = "--val-docs", description = "documents that form the validation split (default: NUM_VAL_DOCS, ${DEFAULT-VALUE})", defaultValue = "50000")
-    long valDocs;
+    @Option(names = "--val-docs", description = "documents that form the validation split (default: NUM_VAL_DOCS)")
+    Long valDocs;
 
-    @Option(names = "--shard-tokens", description = "tokens per shard (default ${DEFAULT-VALUE}, the challenge's)", defaultValue = "100000000")
-    int shardTokens;
+    @Option(names = "--shard-tokens", description = "tokens per shard (default: SHARD_TOKENS)")
+    Integer shardTokens;
+
+    @Mixin
+    ConfigOptions config;
 
     @Option(names = "--workers", description = "tokenizer workers (default: the number of cores)")
     Integer workers;
 
     @Override
     public Integer call() {
-        Prepared p = prepare(docs, tokenizer, out, valDocs, shardTokens,
+        ResolvedConfig resolved = config.resolve(System.getenv());
+        DataConfig data = resolved.config().data();
+        Path tokenizerFile = tokenizer != null ? tokenizer : data.tokenizerFile();
+        boolean vocabChosen = tokenizer == null || resolved.isExplicit("data.vocab-size");
+        Prepared p = prepare(docs, tokenizerFile, vocabChosen ? Optional.of(data) : Optional.empty(), out,
+                valDocs != null ? valDocs : data.numValDocs(),
+                shardTokens != null ? shardTokens : data.shardTokens(),
                 workers != null ? workers : Runtime.getRuntime().availableProcessors());
         PrintWriter console = spec.commandLine().getOut();
         console.printf("prepare: %,d documents, %,d val + %,d train tokens, %d shards, manifest %s%n",
@@ -58,8 +72,13 @@ public final class PrepareCommand implements Callable<Integer> {
     public record Prepared(long documents, long valTokens, long trainTokens, int shards, long textBytes, double seconds, Path manifest) {
     }
 
-    /** Runs prepare; on any failure nothing is left in {@code out} (and earlier shards there stay as they were). */
-    public static Prepared prepare(Path docs, Path tokenizerFile, Path out, long valDocs, int shardTokens, int workers) {
+    /**
+     * Runs prepare; on any failure nothing is left in {@code out} (and earlier shards there stay as they were).
+     *
+     * @param vocabOf the data configuration whose VOCAB_SIZE the tokenizer must match, when the user chose one
+     */
+    public static Prepared prepare(Path docs, Path tokenizerFile, Optional<DataConfig> vocabOf, Path out,
+                                   long valDocs, int shardTokens, int workers) {
         if (valDocs < 0) {
             throw new IllegalArgumentException("--val-docs must be >= 0, got " + valDocs);
         }
@@ -67,6 +86,7 @@ public final class PrepareCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--workers must be positive, got " + workers);
         }
         SentencePieceModel model = SentencePieceModel.load(tokenizerFile);
+        vocabOf.ifPresent(data -> data.requireVocabMatches(model.vocabSize(), tokenizerFile));
         ProgressMeter meter = new ProgressMeter("prepare", "MB", System.err, 2_000_000_000L);
         try (ShardPublisher publisher = new ShardPublisher(out)) {
             ShardedExport export = new ShardedExport(publisher.stagingDir(), valDocs, shardTokens, model.bosId(), model.vocabSize());

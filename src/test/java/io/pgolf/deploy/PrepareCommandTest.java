@@ -101,6 +101,31 @@ class PrepareCommandTest {
         assertEquals(Map.of(), listing(out));
     }
 
+    @Test
+    void tokenizerNotMatchingTheConfiguredVocabularyNamesBoth() throws IOException {
+        Path docs = corpus("{\"text\": \"hello\"}");
+        Path out = tmp.resolve("out");
+        Path tokenizer = SharedFiles.tokenizer(1024);
+        Result r = run("prepare", "--docs", docs.toString(), "--tokenizer", tokenizer.toString(), "--out", out.toString(),
+                "--val-docs", "1", "--set", "VOCAB_SIZE=8192");
+        assertEquals(2, r.exit, r.err);
+        assertTrue(r.err.contains("pgolf.data.vocab-size (VOCAB_SIZE)"), r.err);
+        assertTrue(r.err.contains("is 8192 but tokenizer " + tokenizer + " has 1024 pieces"), r.err);
+        assertEquals(Map.of(), listing(out));
+    }
+
+    @Test
+    void malformedTokenizerNamesTheFile() throws IOException {
+        Path docs = corpus("{\"text\": \"hello\"}");
+        Path model = tmp.resolve("broken.model");
+        Files.write(model, java.util.Arrays.copyOf(Files.readAllBytes(SharedFiles.tokenizer(1024)), 5000));
+        Path out = tmp.resolve("out");
+        Result r = run("prepare", "--docs", docs.toString(), "--tokenizer", model.toString(), "--out", out.toString(), "--val-docs", "1");
+        assertEquals(1, r.exit, r.err);
+        assertTrue(r.err.contains(model.toString()), r.err);
+        assertEquals(Map.of(), listing(out));
+    }
+
     private void assertFailsCleanly(Path docs, String expectedMessage) throws IOException {
         Path out = tmp.resolve("out");
         Result r = prepare(docs, out);

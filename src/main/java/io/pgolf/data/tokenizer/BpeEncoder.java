@@ -14,6 +14,8 @@ import java.util.Map;
  * <p>Immutable; each call works in its own arrays, so concurrent calls are safe.
  */
 final class BpeEncoder {
+    private static final byte[] SPACE_SYMBOL = {(byte) 0xE2, (byte) 0x96, (byte) 0x81};
+
     private final PieceTable table;
     private final PieceType[] types;
     /** Heap priority of each piece: lower sorts first, so higher scores get lower values. */
@@ -25,6 +27,12 @@ final class BpeEncoder {
     /** Ids of the pieces {@code <0x00>..<0xFF>}, or null when the model has no byte fallback. */
     private final int[] byteIds;
     private final boolean hasUnused;
+    /**
+     * True when no piece that merging can produce holds U+2581 after its first character, and no piece is
+     * UNUSED: then no merge crosses the start of a U+2581, and the text can be segmented word by word
+     * (small agendas) with the same result as in one piece.
+     */
+    private final boolean wordsAreIndependent;
 
     BpeEncoder(byte[][] pieces, float[] scores, PieceType[] types, PieceTable table, UserSymbols userSymbols,
                int unknownId, int[] byteIds) {
@@ -37,13 +45,20 @@ final class BpeEncoder {
         this.pieceLengths = new int[pieces.length];
         this.pieceHashes = new long[pieces.length];
         boolean unused = false;
+        boolean innerSpaceSymbol = false;
         for (int id = 0; id < pieces.length; id++) {
             priorities[id] = ~orderedBits(scores[id]);
             pieceLengths[id] = pieces[id].length;
             pieceHashes[id] = PieceTable.hash(pieces[id], 0, pieces[id].length);
             unused |= types[id] == PieceType.UNUSED;
+            if (types[id].isMergeable()) {
+                for (int at = 1; at + SPACE_SYMBOL.length <= pieces[id].length; at++) {
+                    innerSpaceSymbol |= startsWithSpaceSymbol(pieces[id], at);
+                }
+            }
         }
         this.hasUnused = unused;
+        this.wordsAreIndependent = !unused && !innerSpaceSymbol;
     }
 
     /** Float bits mapped to an int of the same order; -0 and +0 compare equal, as in C++. */
@@ -53,66 +68,97 @@ final class BpeEncoder {
     }
 
     int[] encode(byte[] text) {
-        return new Segmentation(text).run();
+        Segmentation segmentation = new Segmentation(text);
+        if (!wordsAreIndependent) {
+            segmentation.segment(0, text.length);
+        } else {
+            int wordStart = 0;
+            for (int i = 1; i + SPACE_SYMBOL.length <= text.length; i++) {
+                if (startsWithSpaceSymbol(text, i)) {
+                    segmentation.segment(wordStart, i);
+                    wordStart = i;
+                }
+            }
+            segmentation.segment(wordStart, text.length);
+        }
+        return segmentation.result();
+    }
+
+    private static boolean startsWithSpaceSymbol(byte[] bytes, int at) {
+        return bytes[at] == SPACE_SYMBOL[0] && bytes[at + 1] == SPACE_SYMBOL[1] && bytes[at + 2] == SPACE_SYMBOL[2];
     }
 
     /** A left part and a right part that an UNUSED piece was merged from, as positions in the text. */
     private record Split(int start, int leftLength, int rightLength) {
     }
 
-    /** The working state of one call: a doubly linked list of symbols over the text, and the agenda. */
+    /**
+     * The working state of one call: the ids so far, and for the text being segmented a doubly linked
+     * list of symbols and the agenda of merge candidates.
+     */
     private final class Segmentation {
         private final byte[] text;
-        private final int[] start;
-        private final int[] length;
-        private final int[] prev;
-        private final int[] next;
-        private final long[] hash;
+        private int[] start;
+        private int[] length;
+        private int[] prev;
+        private int[] next;
+        private long[] hash;
         /** Piece id of a symbol made by merging; -1 for a symbol still as first split. */
-        private final int[] mergedId;
-        private final boolean[] frozen;
-        private final MergeQueue agenda;
+        private int[] mergedId;
+        private boolean[] frozen;
+        private final MergeQueue agenda = new MergeQueue(64);
         private final Map<Integer, Split> unusedSplits;
-        private int[] out;
+        private final int[] out;
         private int outSize;
         private boolean previousUnknown;
 
         Segmentation(byte[] text) {
             this.text = text;
-            int n = text.length;
-            start = new int[n];
-            length = new int[n];
-            prev = new int[n];
-            next = new int[n];
-            hash = new long[n];
-            mergedId = new int[n];
-            frozen = userSymbols == null ? null : new boolean[n];
-            agenda = new MergeQueue(n);
-            unusedSplits = hasUnused ? new HashMap<>() : null;
+            this.out = new int[text.length];
+            this.unusedSplits = hasUnused ? new HashMap<>() : null;
+            allocate(Math.min(text.length, 64));
         }
 
-        int[] run() {
-            int n = text.length;
-            if (n == 0) {
-                return new int[0];
+        private void allocate(int capacity) {
+            start = new int[capacity];
+            length = new int[capacity];
+            prev = new int[capacity];
+            next = new int[capacity];
+            hash = new long[capacity];
+            mergedId = new int[capacity];
+            frozen = userSymbols == null ? null : new boolean[capacity];
+        }
+
+        int[] result() {
+            return Arrays.copyOf(out, outSize);
+        }
+
+        /** Segments {@code text[from, to)} and appends its ids. */
+        void segment(int from, int to) {
+            if (from == to) {
+                return;
+            }
+            if (to - from > start.length) {
+                allocate(Math.max(to - from, 2 * start.length));
             }
             int count = 0;
-            for (int pos = 0; pos < n; count++) {
-                int size = userSymbols == null ? 0 : userSymbols.match(text, pos, n);
-                if (size > 0) {
-                    frozen[count] = true;
-                } else {
-                    size = Math.min(Utf8.charLength(text[pos]), n - pos);
+            for (int pos = from; pos < to; count++) {
+                int size = userSymbols == null ? 0 : userSymbols.match(text, pos, to);
+                if (frozen != null) {
+                    frozen[count] = size > 0;
+                }
+                if (size == 0) {
+                    size = Math.min(Utf8.charLength(text[pos]), to - pos);
                 }
                 start[count] = pos;
                 length[count] = size;
                 hash[count] = PieceTable.hash(text, pos, size);
                 prev[count] = count - 1;
                 next[count] = count + 1;
+                mergedId[count] = -1;
                 pos += size;
             }
             next[count - 1] = -1;
-            Arrays.fill(mergedId, 0, count, -1);
             for (int i = 1; i < count; i++) {
                 addCandidate(i - 1, i);
             }
@@ -138,12 +184,10 @@ final class BpeEncoder {
                     addCandidate(left, next[left]);
                 }
             }
-            out = new int[n];
             for (int i = 0; i >= 0; i = next[i]) {
                 int id = mergedId[i] >= 0 ? mergedId[i] : table.find(hash[i], text, start[i], length[i]);
                 emit(start[i], length[i], id);
             }
-            return Arrays.copyOf(out, outSize);
         }
 
         private void addCandidate(int left, int right) {

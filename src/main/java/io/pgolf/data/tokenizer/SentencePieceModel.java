@@ -61,14 +61,14 @@ public final class SentencePieceModel {
     }
 
     private static SentencePieceModel build(ModelProto proto) {
+        List<ModelProto.Piece> list = proto.pieces();
+        if (list.isEmpty()) {
+            throw new IllegalArgumentException("the model has no pieces");
+        }
         ModelProto.TrainerSpec trainer = proto.trainer();
         if (trainer.modelType() != ModelProto.TrainerSpec.BPE) {
             throw new IllegalArgumentException("model type " + modelTypeName(trainer.modelType())
                     + " is not supported, only BPE");
-        }
-        List<ModelProto.Piece> list = proto.pieces();
-        if (list.isEmpty()) {
-            throw new IllegalArgumentException("the model has no pieces");
         }
         int size = list.size();
         byte[][] utf8 = new byte[size][];

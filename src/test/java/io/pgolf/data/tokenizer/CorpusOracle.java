@@ -34,12 +34,17 @@ final class CorpusOracle {
 
     /** Every document's text, in corpus order, decoded as Python's json.loads does. */
     static List<String> documents() throws IOException {
+        return documents(Integer.MAX_VALUE);
+    }
+
+    /** The first {@code limit} documents. */
+    static List<String> documents(int limit) throws IOException {
         ObjectMapper json = new ObjectMapper();
         List<String> docs = new ArrayList<>();
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(
                 xz(SharedTestData.file("corpus/docs.jsonl.xz")), StandardCharsets.UTF_8))) {
             String line;
-            while ((line = reader.readLine()) != null) {
+            while (docs.size() < limit && (line = reader.readLine()) != null) {
                 JsonNode node = json.readTree(line);
                 docs.add(node.get("text").asText());
             }

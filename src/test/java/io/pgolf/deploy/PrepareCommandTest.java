@@ -10,8 +10,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,9 +30,9 @@ class PrepareCommandTest {
     @ValueSource(ints = {1024, 8192})
     void sharedCorpusGivesTheManifestShards(int vocab) throws IOException {
         Path out = tmp.resolve("sp" + vocab);
-        Result r = run("prepare", "--docs", SharedFiles.corpus().toString(), "--tokenizer", SharedFiles.tokenizer(vocab).toString(),
+        CliResult r = CliResult.run("prepare", "--docs", SharedFiles.corpus().toString(), "--tokenizer", SharedFiles.tokenizer(vocab).toString(),
                 "--out", out.toString(), "--val-docs", "1000", "--shard-tokens", "4000000");
-        assertEquals(0, r.exit, r.err);
+        assertEquals(0, r.exit(), r.err());
 
         JsonNode variant = new ObjectMapper().readTree(SharedFiles.manifest().toFile()).path("variants").path("sp" + vocab);
         Map<String, String> expected = new TreeMap<>();
@@ -54,6 +52,8 @@ class PrepareCommandTest {
         assertEquals(variant.path("tokens").path("val").asLong(), written.path("tokens").path("val").asLong());
         assertEquals(variant.path("tokens").path("train").asLong(), written.path("tokens").path("train").asLong());
         assertEquals(14_085, written.path("docs").asLong());
+        CliResult verify = CliResult.run("verify", out.toString());
+        assertEquals(0, verify.exit(), verify.err());
     }
 
     @Test
@@ -78,14 +78,14 @@ class PrepareCommandTest {
     void failedRunKeepsTheShardsOfAnEarlierRun() throws IOException {
         Path out = tmp.resolve("out");
         Path good = corpus("{\"text\": \"the first document\"}", "{\"text\": \"and the second one\"}");
-        assertEquals(0, prepare(good, out).exit);
+        assertEquals(0, prepare(good, out).exit());
         byte[] before = Files.readAllBytes(out.resolve("fineweb_val_000000.bin"));
 
         Path bad = tmp.resolve("bad.jsonl");
         Files.writeString(bad, "{\"text\": \"fine\"}\n{oops\n");
-        Result r = prepare(bad, out);
-        assertEquals(1, r.exit);
-        assertTrue(r.err.contains(bad + ":2: not JSON"), r.err);
+        CliResult r = prepare(bad, out);
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains(bad + ":2: not JSON"), r.err());
         assertEquals(Map.of("fineweb_train_000000.bin", true, "fineweb_val_000000.bin", true, "manifest.json", true), listing(out));
         assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(out.resolve("fineweb_val_000000.bin"))));
     }
@@ -94,10 +94,10 @@ class PrepareCommandTest {
     void fewerDocumentsThanTheValidationSplitIsAnError() throws IOException {
         Path docs = corpus("{\"text\": \"only one\"}");
         Path out = tmp.resolve("out");
-        Result r = run("prepare", "--docs", docs.toString(), "--tokenizer", SharedFiles.tokenizer(1024).toString(),
+        CliResult r = CliResult.run("prepare", "--docs", docs.toString(), "--tokenizer", SharedFiles.tokenizer(1024).toString(),
                 "--out", out.toString(), "--val-docs", "5");
-        assertEquals(1, r.exit);
-        assertTrue(r.err.contains("holds 1 documents, fewer than the 5"), r.err);
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("holds 1 documents, fewer than the 5"), r.err());
         assertEquals(Map.of(), listing(out));
     }
 
@@ -106,11 +106,11 @@ class PrepareCommandTest {
         Path docs = corpus("{\"text\": \"hello\"}");
         Path out = tmp.resolve("out");
         Path tokenizer = SharedFiles.tokenizer(1024);
-        Result r = run("prepare", "--docs", docs.toString(), "--tokenizer", tokenizer.toString(), "--out", out.toString(),
+        CliResult r = CliResult.run("prepare", "--docs", docs.toString(), "--tokenizer", tokenizer.toString(), "--out", out.toString(),
                 "--val-docs", "1", "--set", "VOCAB_SIZE=8192");
-        assertEquals(2, r.exit, r.err);
-        assertTrue(r.err.contains("pgolf.data.vocab-size (VOCAB_SIZE)"), r.err);
-        assertTrue(r.err.contains("is 8192 but tokenizer " + tokenizer + " has 1024 pieces"), r.err);
+        assertEquals(2, r.exit(), r.err());
+        assertTrue(r.err().contains("pgolf.data.vocab-size (VOCAB_SIZE)"), r.err());
+        assertTrue(r.err().contains("is 8192 but tokenizer " + tokenizer + " has 1024 pieces"), r.err());
         assertEquals(Map.of(), listing(out));
     }
 
@@ -120,23 +120,23 @@ class PrepareCommandTest {
         Path model = tmp.resolve("broken.model");
         Files.write(model, java.util.Arrays.copyOf(Files.readAllBytes(SharedFiles.tokenizer(1024)), 5000));
         Path out = tmp.resolve("out");
-        Result r = run("prepare", "--docs", docs.toString(), "--tokenizer", model.toString(), "--out", out.toString(), "--val-docs", "1");
-        assertEquals(1, r.exit, r.err);
-        assertTrue(r.err.contains(model.toString()), r.err);
+        CliResult r = CliResult.run("prepare", "--docs", docs.toString(), "--tokenizer", model.toString(), "--out", out.toString(), "--val-docs", "1");
+        assertEquals(1, r.exit(), r.err());
+        assertTrue(r.err().contains(model.toString()), r.err());
         assertEquals(Map.of(), listing(out));
     }
 
     private void assertFailsCleanly(Path docs, String expectedMessage) throws IOException {
         Path out = tmp.resolve("out");
-        Result r = prepare(docs, out);
-        assertEquals(1, r.exit, r.err);
-        assertTrue(r.err.contains(expectedMessage), r.err);
-        assertEquals(1, r.err.lines().count(), r.err);
+        CliResult r = prepare(docs, out);
+        assertEquals(1, r.exit(), r.err());
+        assertTrue(r.err().contains(expectedMessage), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
         assertEquals(Map.of(), listing(out));
     }
 
-    private Result prepare(Path docs, Path out) {
-        return run("prepare", "--docs", docs.toString(), "--tokenizer", SharedFiles.tokenizer(1024).toString(),
+    private CliResult prepare(Path docs, Path out) {
+        return CliResult.run("prepare", "--docs", docs.toString(), "--tokenizer", SharedFiles.tokenizer(1024).toString(),
                 "--out", out.toString(), "--val-docs", "1", "--shard-tokens", "1000");
     }
 
@@ -157,16 +157,4 @@ class PrepareCommandTest {
         return names;
     }
 
-    private record Result(int exit, String out, String err) {
-    }
-
-    private static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cli = PgolfCli.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int exit = cli.execute(args);
-        return new Result(exit, out.toString(), err.toString());
-    }
 }

@@ -91,6 +91,7 @@ class SafeTensorsTest {
             assertArrayEquals(new int[] {255, 1}, st.ints("t.U8"));
             assertArrayEquals(new int[] {1, 0}, st.ints("t.BOOL"));
             assertArrayEquals(i16, st.rawBytes("t.I16"));
+            assertTrue(st.contains("t.I16") && !st.contains("I16"));
             assertEquals(SafeTensors.DType.I16, st.info("t.I16").dtype());
             assertArrayEquals(new long[] {2}, st.info("t.I16").shape());
             IllegalArgumentException tooBig = assertThrows(IllegalArgumentException.class, () -> st.ints("t.I64"));

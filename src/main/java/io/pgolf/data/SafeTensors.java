@@ -41,10 +41,6 @@ public final class SafeTensors implements AutoCloseable {
         public int bytes() {
             return bytes;
         }
-
-        public boolean isFloatingPoint() {
-            return this == F64 || this == F32 || this == F16 || this == BF16;
-        }
     }
 
     /** Where a tensor lies: {@code [begin, end)} relative to the start of the data section. */

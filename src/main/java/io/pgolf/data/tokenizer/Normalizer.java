@@ -77,7 +77,8 @@ final class Normalizer {
         if (pos == length) {
             return new byte[0];
         }
-        Output out = new Output(Utf8.maxEncodedLength(length - pos) + SPACE_SYMBOL.length);
+        // SentencePiece's reservation; the buffer grows when rules expand more (U+FDFA becomes 33 bytes).
+        Output out = new Output((length - pos) * 3 + SPACE_SYMBOL.length);
         if (addDummyPrefix && !treatWhitespaceAsSuffix) {
             appendSpace(out);
         }

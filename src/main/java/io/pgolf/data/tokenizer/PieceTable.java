@@ -74,11 +74,23 @@ final class PieceTable {
             if (id < 0) {
                 return -1;
             }
-            if (slotHashes[slot] == hash
-                    && Arrays.equals(pieces[id], 0, pieces[id].length, text, from, from + length)) {
+            if (slotHashes[slot] == hash && sameBytes(pieces[id], text, from, length)) {
                 return id;
             }
         }
+    }
+
+    /** A plain loop: pieces are short, and Arrays.equals's range checks and setup cost more here. */
+    private static boolean sameBytes(byte[] piece, byte[] text, int from, int length) {
+        if (piece.length != length) {
+            return false;
+        }
+        for (int i = 0; i < length; i++) {
+            if (piece[i] != text[from + i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     int find(byte[] text, int from, int length) {

@@ -1,5 +1,7 @@
 package io.pgolf.data;
 
+import io.pgolf.testing.SharedFiles;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -105,7 +107,7 @@ class SafeTensorsTest {
 
     @Test
     void readsTheReferenceFixture() {
-        try (SafeTensors st = SafeTensors.open(SharedTestData.file("fixtures/reference_tiny.safetensors"))) {
+        try (SafeTensors st = SafeTensors.open(SharedFiles.file("fixtures/reference_tiny.safetensors"))) {
             SafeTensors.TensorInfo info = st.info("lut1024.base_bytes");
             assertEquals(SafeTensors.DType.I16, info.dtype());
             assertArrayEquals(new long[] {1024}, info.shape());

@@ -22,6 +22,15 @@ public final class SharedFiles {
         return root;
     }
 
+    /** A path under the shared folder, which must exist: tests that need it fail rather than skip. */
+    public static Path file(String relative) {
+        Path path = root().resolve(relative);
+        if (!Files.exists(path)) {
+            throw new IllegalStateException("missing shared file " + path.toAbsolutePath());
+        }
+        return path;
+    }
+
     public static Path corpus() {
         return root().resolve("corpus/docs.jsonl.xz");
     }

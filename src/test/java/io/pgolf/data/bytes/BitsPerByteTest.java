@@ -3,7 +3,7 @@ package io.pgolf.data.bytes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.pgolf.data.SharedTestData;
+import io.pgolf.testing.SharedFiles;
 import io.pgolf.data.tokenizer.SentencePieceModel;
 import java.util.Arrays;
 import org.junit.jupiter.api.BeforeAll;
@@ -17,7 +17,7 @@ class BitsPerByteTest {
 
     @BeforeAll
     static void load() {
-        model = SentencePieceModel.load(SharedTestData.tokenizer(1024));
+        model = SentencePieceModel.load(SharedFiles.tokenizer(1024));
         tables = ByteTables.of(model, 1024);
     }
 

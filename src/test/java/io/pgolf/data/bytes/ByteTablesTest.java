@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgolf.data.SafeTensors;
-import io.pgolf.data.SharedTestData;
+import io.pgolf.testing.SharedFiles;
 import io.pgolf.data.tokenizer.SentencePieceModel;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -14,8 +14,8 @@ class ByteTablesTest {
     @ParameterizedTest(name = "sp{0}")
     @ValueSource(ints = {1024, 8192})
     void tablesEqualTheReferenceFixtures(int vocab) {
-        ByteTables tables = ByteTables.of(SentencePieceModel.load(SharedTestData.tokenizer(vocab)), vocab);
-        try (SafeTensors fixture = SafeTensors.open(SharedTestData.file("fixtures/reference_tiny.safetensors"))) {
+        ByteTables tables = ByteTables.of(SentencePieceModel.load(SharedFiles.tokenizer(vocab)), vocab);
+        try (SafeTensors fixture = SafeTensors.open(SharedFiles.file("fixtures/reference_tiny.safetensors"))) {
             String prefix = "lut" + vocab + ".";
             int[] baseBytes = fixture.ints(prefix + "base_bytes");
             int[] leadingSpace = fixture.ints(prefix + "has_leading_space");
@@ -35,7 +35,7 @@ class ByteTablesTest {
     @ParameterizedTest(name = "model vocabulary {0}")
     @ValueSource(ints = {1000, 1024, 1100})
     void tableCoversTheLargerOfBothVocabularies(int modelVocab) {
-        ByteTables tables = ByteTables.of(SentencePieceModel.load(SharedTestData.tokenizer(1024)), modelVocab);
+        ByteTables tables = ByteTables.of(SentencePieceModel.load(SharedFiles.tokenizer(1024)), modelVocab);
         assertEquals(Math.max(1024, modelVocab), tables.size());
         for (int id = 1024; id < tables.size(); id++) {
             assertEquals(0, tables.baseBytes(id));

@@ -2,7 +2,7 @@ package io.pgolf.data.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgolf.data.SharedTestData;
+import io.pgolf.testing.SharedFiles;
 import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.DataInputStream;
@@ -42,7 +42,7 @@ final class CorpusOracle {
         ObjectMapper json = new ObjectMapper();
         List<String> docs = new ArrayList<>();
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(
-                xz(SharedTestData.file("corpus/docs.jsonl.xz")), StandardCharsets.UTF_8))) {
+                xz(SharedFiles.file("corpus/docs.jsonl.xz")), StandardCharsets.UTF_8))) {
             String line;
             while (docs.size() < limit && (line = reader.readLine()) != null) {
                 JsonNode node = json.readTree(line);
@@ -54,7 +54,7 @@ final class CorpusOracle {
 
     /** The exporter's ids of every document of a vocabulary (BOS removed), in corpus order. */
     static List<int[]> expectedIds(int vocab) throws IOException {
-        Path dir = SharedTestData.file("data/datasets/fineweb10B_sp" + vocab);
+        Path dir = SharedFiles.file("data/datasets/fineweb10B_sp" + vocab);
         List<Path> shards;
         try (Stream<Path> files = Files.list(dir)) {
             // "fineweb_train_*" sorts before "fineweb_val_*", but the exporter wrote the val docs first.

@@ -1,6 +1,6 @@
 package io.pgolf.data.tokenizer;
 
-import io.pgolf.data.SharedTestData;
+import io.pgolf.testing.SharedFiles;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -22,7 +22,7 @@ public final class EncodeThroughput {
         }
         System.out.printf("corpus: %d documents, %.1f MB of UTF-8%n", documents.size(), utf8Bytes / 1e6);
         for (int vocab : new int[] {1024, 8192}) {
-            SentencePieceModel model = SentencePieceModel.load(SharedTestData.tokenizer(vocab));
+            SentencePieceModel model = SentencePieceModel.load(SharedFiles.tokenizer(vocab));
             for (int pass = 1; pass <= passes; pass++) {
                 long tokens = 0;
                 long begin = System.nanoTime();

@@ -3,7 +3,7 @@ package io.pgolf.data.tokenizer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pgolf.data.SharedTestData;
+import io.pgolf.testing.SharedFiles;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -31,7 +31,7 @@ class SentencePieceCorpusTest {
     @ParameterizedTest(name = "sp{0}")
     @ValueSource(ints = {1024, 8192})
     void everyDocumentMatchesTheExportedShards(int vocab) throws Exception {
-        SentencePieceModel model = SentencePieceModel.load(SharedTestData.tokenizer(vocab));
+        SentencePieceModel model = SentencePieceModel.load(SharedFiles.tokenizer(vocab));
         List<int[]> expected = CorpusOracle.expectedIds(vocab);
         assertEquals(documents.size(), expected.size(), "documents in the sp" + vocab + " shards");
 

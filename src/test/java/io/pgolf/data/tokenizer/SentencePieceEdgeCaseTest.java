@@ -3,7 +3,7 @@ package io.pgolf.data.tokenizer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.pgolf.data.SharedTestData;
+import io.pgolf.testing.SharedFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -52,7 +52,7 @@ class SentencePieceEdgeCaseTest {
     @ValueSource(ints = {1024, 8192})
     void trickyStringsMatchSpmEncode(int vocab, @TempDir Path work) throws Exception {
         SpmEncode.assumeInstalled();
-        Path modelFile = SharedTestData.tokenizer(vocab);
+        Path modelFile = SharedFiles.tokenizer(vocab);
         SentencePieceModel model = SentencePieceModel.load(modelFile);
         List<int[]> expected = SpmEncode.encode(modelFile, TRICKY, work);
         List<String> failures = new ArrayList<>();
@@ -73,7 +73,7 @@ class SentencePieceEdgeCaseTest {
     @Test
     void unpairedSurrogatesEncodeAsTheReplacementCharacter(@TempDir Path work) throws Exception {
         SpmEncode.assumeInstalled();
-        Path modelFile = SharedTestData.tokenizer(1024);
+        Path modelFile = SharedFiles.tokenizer(1024);
         SentencePieceModel model = SentencePieceModel.load(modelFile);
         List<String> withSurrogates = List.of("a\uD800b", "\uDC00 low first", "end high \uDBFF", "\uDC00\uD800");
         List<int[]> expected = SpmEncode.encode(modelFile,
@@ -85,7 +85,7 @@ class SentencePieceEdgeCaseTest {
 
     @Test
     void concurrentCallsGiveTheSameIds() throws Exception {
-        SentencePieceModel model = SentencePieceModel.load(SharedTestData.tokenizer(8192));
+        SentencePieceModel model = SentencePieceModel.load(SharedFiles.tokenizer(8192));
         List<int[]> sequential = TRICKY.stream().map(model::encode).toList();
         List<Thread> threads = new ArrayList<>();
         List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());

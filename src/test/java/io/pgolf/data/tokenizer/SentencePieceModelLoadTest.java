@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pgolf.data.SharedTestData;
+import io.pgolf.testing.SharedFiles;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,7 +22,7 @@ class SentencePieceModelLoadTest {
 
     @Test
     void readsTheSharedModelsSpecialIdsAndPieceTypes() {
-        SentencePieceModel model = SentencePieceModel.load(SharedTestData.tokenizer(1024));
+        SentencePieceModel model = SentencePieceModel.load(SharedFiles.tokenizer(1024));
         assertEquals(1024, model.vocabSize());
         assertEquals(0, model.padId());
         assertEquals(1, model.bosId());
@@ -39,7 +39,7 @@ class SentencePieceModelLoadTest {
 
     @Test
     void truncatedModelIsRejectedNamingTheFile() throws Exception {
-        byte[] real = Files.readAllBytes(SharedTestData.tokenizer(1024));
+        byte[] real = Files.readAllBytes(SharedFiles.tokenizer(1024));
         assertRejected(write("truncated.model", Arrays.copyOf(real, real.length / 2)), "remain");
     }
 
@@ -51,7 +51,7 @@ class SentencePieceModelLoadTest {
 
     @Test
     void unigramModelIsRejectedAsUnsupported() throws Exception {
-        ModelProto bpe = ModelProto.parse(Files.readAllBytes(SharedTestData.tokenizer(1024)));
+        ModelProto bpe = ModelProto.parse(Files.readAllBytes(SharedFiles.tokenizer(1024)));
         ModelProto.TrainerSpec t = bpe.trainer();
         ModelProto unigram = new ModelProto(bpe.pieces(), new ModelProto.TrainerSpec(ModelProto.TrainerSpec.UNIGRAM,
                 t.byteFallback(), t.treatWhitespaceAsSuffix(), t.unkPiece(), t.bosPiece(), t.eosPiece(), t.padPiece()),
@@ -61,7 +61,7 @@ class SentencePieceModelLoadTest {
 
     @Test
     void inconsistentVocabulariesAreRejected() throws Exception {
-        ModelProto real = ModelProto.parse(Files.readAllBytes(SharedTestData.tokenizer(1024)));
+        ModelProto real = ModelProto.parse(Files.readAllBytes(SharedFiles.tokenizer(1024)));
         List<ModelProto.Piece> withDuplicate = new ArrayList<>(real.pieces());
         withDuplicate.add(real.pieces().get(500));
         assertRejected(write("duplicate.model", ModelProtoWriter.write(

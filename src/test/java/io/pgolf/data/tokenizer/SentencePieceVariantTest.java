@@ -2,7 +2,7 @@ package io.pgolf.data.tokenizer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.pgolf.data.SharedTestData;
+import io.pgolf.testing.SharedFiles;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,7 +57,7 @@ class SentencePieceVariantTest {
     @MethodSource("variants")
     void variantMatchesSpmEncode(String name, UnaryOperator<ModelProto> change, @TempDir Path work) throws Exception {
         SpmEncode.assumeInstalled();
-        ModelProto base = ModelProto.parse(Files.readAllBytes(SharedTestData.tokenizer(1024)));
+        ModelProto base = ModelProto.parse(Files.readAllBytes(SharedFiles.tokenizer(1024)));
         Path modelFile = work.resolve("variant.model");
         Files.write(modelFile, ModelProtoWriter.write(change.apply(base)));
         SentencePieceModel model = SentencePieceModel.load(modelFile);

@@ -1,0 +1,98 @@
+package io.pgolf.gpu;
+
+/**
+ * The model's layer operations, each a forward and a backward, fused where a GPU saves memory traffic by it.
+ *
+ * <p>Conventions. Activations are matrices of N = batch * seqLen rows (row {@code b * seqLen + t} is position t
+ * of sequence b). A row of a query/key/value matrix holds its heads one after another ({@code [heads * headDim]}).
+ * Forward outputs are overwritten. <b>Backward operations add into their gradient outputs</b> ({@code dX += ...}),
+ * so a tensor used twice (the residual x0, a looped layer's weights, a micro-batch's parameters) collects its
+ * gradient without copies; the caller zeroes gradients when a new sum starts. Saved statistics (inverse rms,
+ * log-sum-exp) are written by the forward for the backward.
+ */
+public interface LayerOps {
+    /** out[n] = weight[ids[n]]. ids: I32 [N]; weight [V, d]; out [N, d]. */
+    void embedding(Tensor ids, Tensor weight, Tensor out);
+
+    /** dWeight[ids[n]] += dOut[n]. */
+    void embeddingBackward(Tensor ids, Tensor dOut, Tensor dWeight);
+
+    /**
+     * Row-wise rms_norm without weight, times a constant: out = x * invRms * scale with
+     * invRms = 1 / sqrt(mean(x^2) + eps). x, out [N, d]; invRms F32 [N].
+     */
+    void rmsNorm(Tensor x, float scale, float eps, Tensor out, Tensor invRms);
+
+    /** dX += d(out)/dx^T dOut, given the forward's x and invRms. */
+    void rmsNormBackward(Tensor x, Tensor invRms, float scale, Tensor dOut, Tensor dX);
+
+    /** out = mix[0] * x + mix[1] * x0, mix [2, d] broadcast over rows. */
+    void residualMix(Tensor x, Tensor x0, Tensor mix, Tensor out);
+
+    /** dX += mix[0] * dOut; dX0 += mix[1] * dOut; dMix[0] += sum_rows(x * dOut); dMix[1] += sum_rows(x0 * dOut). */
+    void residualMixBackward(Tensor x, Tensor x0, Tensor mix, Tensor dOut, Tensor dX, Tensor dX0, Tensor dMix);
+
+    /** out = x + scale * y, scale [d] broadcast over rows (attn_scale, mlp_scale). out may alias x. */
+    void scaledResidual(Tensor x, Tensor scale, Tensor y, Tensor out);
+
+    /** dX += dOut; dY += scale * dOut; dScale += sum_rows(y * dOut). */
+    void scaledResidualBackward(Tensor scale, Tensor y, Tensor dOut, Tensor dX, Tensor dY, Tensor dScale);
+
+    /**
+     * The U-Net skip with a sigmoid gate: s = weight * skip; out = s + sigmoid(gate) * (x - s), i.e.
+     * lerp(s, x, sigmoid(gate)); weight, gate [d] broadcast over rows.
+     */
+    void skipGate(Tensor x, Tensor skip, Tensor weight, Tensor gate, Tensor out);
+
+    void skipGateBackward(Tensor x, Tensor skip, Tensor weight, Tensor gate, Tensor dOut,
+                          Tensor dX, Tensor dSkip, Tensor dWeight, Tensor dGate);
+
+    /**
+     * Per head of x [N, heads * headDim]: rms_norm over the head's dims (no weight), then rotary embedding of
+     * its first {@code rope.dims()} dims (rotate-half: dim i pairs with i + dims/2, angle = position *
+     * inverse frequency i), then times gain[head] when gain is not null. The position of row n is n % seqLen.
+     * invRms F32 [N * heads].
+     */
+    void qkNormRope(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain, float eps,
+                    Tensor out, Tensor invRms);
+
+    /** dX += ...; dGain += ... when gain is not null. */
+    void qkNormRopeBackward(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain,
+                            Tensor invRms, Tensor dOut, Tensor dX, Tensor dGain);
+
+    /**
+     * Causal grouped-query attention: query head h reads kv head h / (heads / kvHeads); softmax over positions
+     * 0..t of the same sequence of (q . k) * softmaxScale, in float32. q, out [N, heads * headDim];
+     * k, v [N, kvHeads * headDim]; logSumExp F32 [batch, heads, seqLen] (natural log, of the scaled scores).
+     */
+    void attention(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp);
+
+    /** dQ += ..., dK += ..., dV += ..., from the forward's inputs, output and logSumExp. */
+    void attentionBackward(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp,
+                           Tensor dOut, Tensor dQ, Tensor dK, Tensor dV);
+
+    /**
+     * XSA: for every query head, out = y - (y . vHat) vHat, where vHat is the value vector of the head's kv
+     * group at the same row, normalized to unit length. y, out [N, heads * headDim]; v [N, kvHeads * headDim].
+     */
+    void exclusiveSelfAttention(Tensor y, Tensor v, AttentionShape shape, Tensor out);
+
+    /** dY += ..., dV += ... */
+    void exclusiveSelfAttentionBackward(Tensor y, Tensor v, AttentionShape shape, Tensor dOut, Tensor dY, Tensor dV);
+
+    /** out = leaky_relu(x, slope)^2. */
+    void leakyReluSquared(Tensor x, float slope, Tensor out);
+
+    void leakyReluSquaredBackward(Tensor x, float slope, Tensor dOut, Tensor dX);
+
+    /** out = cap * tanh(z / cap): the softcapped logits, for inspection and evaluation. */
+    void softcap(Tensor z, float cap, Tensor out);
+
+    /**
+     * Cross-entropy of the softcapped logits c = cap * tanh(z / cap) against targets, in float32:
+     * loss[n] = logsumexp(c[n]) - c[n][targets[n]] (natural log). When dZ is not null it also adds the gradient
+     * of {@code gradScale * sum(loss)} with respect to z into dZ, in the same pass. z [N, V]; targets I32 [N];
+     * loss F32 [N].
+     */
+    void softcapCrossEntropy(Tensor z, Tensor targets, float cap, Tensor loss, Tensor dZ, float gradScale);
+}

@@ -1,0 +1,48 @@
+package io.pgolf.gpu;
+
+/**
+ * Memory and general arithmetic. Matrices are row-major; a tensor of rank above 2 is viewed as a matrix whose
+ * last dimension is the row length. Unless stated otherwise, outputs are overwritten and inputs may not alias
+ * outputs.
+ */
+public interface TensorOps {
+    /** A new zero-filled tensor. */
+    Tensor zeros(DType dtype, int... shape);
+
+    /** A new float tensor holding {@code values} (converted to {@code dtype}). */
+    Tensor upload(DType dtype, float[] values, int... shape);
+
+    /** A new I32 tensor holding {@code values}. */
+    Tensor uploadInts(int[] values, int... shape);
+
+    /** The contents as float32, row-major. */
+    float[] download(Tensor t);
+
+    int[] downloadInts(Tensor t);
+
+    /** dst = src (same size; dtypes may differ, converting). */
+    void copy(Tensor src, Tensor dst);
+
+    void fill(Tensor t, float value);
+
+    /**
+     * c = alpha * op(a) @ op(b) + beta * c, where op(x) is x or its transpose. With beta = 0, c's previous
+     * contents are ignored (even NaN). Accumulation is in float32 at least.
+     */
+    void gemm(boolean transposeA, boolean transposeB, float alpha, Tensor a, Tensor b, float beta, Tensor c);
+
+    /** y = alpha * x + beta * y, elementwise. */
+    void axpby(float alpha, Tensor x, float beta, Tensor y);
+
+    /** out = a + b, elementwise; out may alias a or b. */
+    void add(Tensor a, Tensor b, Tensor out);
+
+    /** t *= alpha. */
+    void scale(Tensor t, float alpha);
+
+    /** dst [n, m] = src [m, n] transposed. */
+    void transpose(Tensor src, Tensor dst);
+
+    /** The sum of squares of all elements, accumulated in float64. Waits for the result. */
+    double sumOfSquares(Tensor t);
+}

@@ -36,7 +36,10 @@ final class WireRegistry {
             record(32, TokenizeBatch.class),
             record(33, TokenizedBatch.class),
             record(34, BatchDemand.class),
-            record(35, TrainBatch.class));
+            record(35, TrainBatch.class),
+            record(36, TrainerProgress.class),
+            record(37, ValidationReport.class),
+            record(38, TrainingFinished.class));
 
     static {
         Set<Integer> ids = new HashSet<>();

@@ -43,6 +43,13 @@ public interface TensorOps {
     /** dst [n, m] = src [m, n] transposed. */
     void transpose(Tensor src, Tensor dst);
 
+    /**
+     * Rounds every element to the nearest bfloat16 ({@link Bfloat16#round}), keeping the tensor's dtype; a BF16
+     * tensor is left as it is. A backend that stores only float32 reproduces bfloat16 arithmetic this way: an
+     * operation computed in float32 and rounded equals the same operation on BF16 tensors.
+     */
+    void roundToBfloat16(Tensor t);
+
     /** The sum of squares of all elements, accumulated in float64. Waits for the result. */
     double sumOfSquares(Tensor t);
 }

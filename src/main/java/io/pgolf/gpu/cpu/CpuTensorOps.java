@@ -1,5 +1,6 @@
 package io.pgolf.gpu.cpu;
 
+import io.pgolf.gpu.Bfloat16;
 import io.pgolf.gpu.DType;
 import io.pgolf.gpu.Tensor;
 import io.pgolf.gpu.TensorOps;
@@ -191,6 +192,16 @@ final class CpuTensorOps implements TensorOps {
             throw new IllegalArgumentException("cannot transpose " + src.describe() + " into " + dst.describe());
         }
         transposeInto(CpuTensor.of(src).floats(), CpuTensor.of(dst).floats(), rows, cols);
+    }
+
+    @Override
+    public void roundToBfloat16(Tensor t) {
+        float[] ts = CpuTensor.of(t).floats();
+        threads.forRange(ts.length, 1 << 15, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                ts[i] = Bfloat16.round(ts[i]);
+            }
+        });
     }
 
     @Override

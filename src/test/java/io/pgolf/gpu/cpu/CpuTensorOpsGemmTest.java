@@ -1,0 +1,118 @@
+package io.pgolf.gpu.cpu;
+
+import io.pgolf.gpu.DType;
+import io.pgolf.gpu.Tensor;
+import io.pgolf.gpu.TensorOps;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** CpuTensorOps.gemm against a naive float64 product, for every transpose combination. */
+class CpuTensorOpsGemmTest {
+    private static CpuBackend backend;
+
+    @BeforeAll
+    static void start() {
+        backend = new CpuBackend(2);
+    }
+
+    @AfterAll
+    static void stop() {
+        backend.close();
+    }
+
+    /** m x k times k x n with shapes that straddle the 128-wide GEMM tiles. */
+    @ParameterizedTest(name = "transposeA={0} transposeB={1} alpha={2} beta={3}")
+    @CsvSource({
+            "false, false, 1.0, 0.0",
+            "false, true, 0.5, 0.0",
+            "true, false, -2.0, 1.0",
+            "true, true, 1.5, -0.75",
+            "false, false, 0.25, 2.0",
+            "false, true, 1.0, 1.0",
+            "true, false, 1.0, 0.0",
+            "true, true, -1.0, 0.0"})
+    void matchesNaiveProduct(boolean transposeA, boolean transposeB, float alpha, float beta) {
+        int m = 37;
+        int k = 150;
+        int n = 131;
+        Random random = new Random(7 + (transposeA ? 1 : 0) + (transposeB ? 2 : 0));
+        float[] a = gaussian(random, m * k);
+        float[] b = gaussian(random, k * n);
+        float[] c = gaussian(random, m * n);
+        TensorOps ops = backend.tensors();
+        // a is stored as op(a)^T when transposed, so op(a) is always m x k; likewise b.
+        Tensor ta = ops.upload(DType.F32, transposeA ? transposed(a, m, k) : a, transposeA ? new int[]{k, m} : new int[]{m, k});
+        Tensor tb = ops.upload(DType.F32, transposeB ? transposed(b, k, n) : b, transposeB ? new int[]{n, k} : new int[]{k, n});
+        Tensor tc = ops.upload(DType.F32, c, m, n);
+
+        ops.gemm(transposeA, transposeB, alpha, ta, tb, beta, tc);
+
+        float[] got = ops.download(tc);
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double sum = 0;
+                double magnitude = 0;
+                for (int p = 0; p < k; p++) {
+                    double term = (double) a[i * k + p] * b[p * n + j];
+                    sum += term;
+                    magnitude += Math.abs(term);
+                }
+                double expected = alpha * sum + beta * (double) c[i * n + j];
+                // float32 accumulation of k terms: error bounded by about k ulps of the sum of magnitudes.
+                double tolerance = 1e-6 * (Math.abs(alpha) * magnitude + Math.abs(beta * c[i * n + j])) + 1e-30;
+                assertEquals(expected, got[i * n + j], tolerance, "c[" + i + "," + j + "]");
+            }
+        }
+    }
+
+    @Test
+    void betaZeroIgnoresNaNInOutput() {
+        TensorOps ops = backend.tensors();
+        Tensor a = ops.upload(DType.F32, new float[]{1, 2, 3, 4}, 2, 2);
+        Tensor c = ops.upload(DType.F32, new float[]{Float.NaN, Float.NaN, Float.NaN, Float.NaN}, 2, 2);
+        ops.gemm(false, false, 1f, a, a, 0f, c);
+        float[] got = ops.download(c);
+        assertEquals(7f, got[0]);
+        assertEquals(10f, got[1]);
+        assertEquals(15f, got[2]);
+        assertEquals(22f, got[3]);
+    }
+
+    @Test
+    void mismatchedShapesAreRejected() {
+        TensorOps ops = backend.tensors();
+        Tensor a = ops.zeros(DType.F32, 3, 4);
+        Tensor b = ops.zeros(DType.F32, 3, 5);
+        Tensor c = ops.zeros(DType.F32, 3, 5);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ops.gemm(false, false, 1f, a, b, 0f, c));
+        assertTrue(e.getMessage().contains("do not agree"), e.getMessage());
+    }
+
+    private static float[] gaussian(Random random, int n) {
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = (float) random.nextGaussian();
+        }
+        return out;
+    }
+
+    private static float[] transposed(float[] x, int rows, int cols) {
+        float[] out = new float[x.length];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                out[j * rows + i] = x[i * cols + j];
+            }
+        }
+        return out;
+    }
+}

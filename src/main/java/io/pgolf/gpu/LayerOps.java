@@ -29,7 +29,10 @@ public interface LayerOps {
     /** out = mix[0] * x + mix[1] * x0, mix [2, d] broadcast over rows. */
     void residualMix(Tensor x, Tensor x0, Tensor mix, Tensor out);
 
-    /** dX += mix[0] * dOut; dX0 += mix[1] * dOut; dMix[0] += sum_rows(x * dOut); dMix[1] += sum_rows(x0 * dOut). */
+    /**
+     * dX += mix[0] * dOut; dX0 += mix[1] * dOut; dMix[0] += sum_rows(x * dOut); dMix[1] += sum_rows(x0 * dOut).
+     * dX and dX0 may be the same tensor (the first block, where x is x0).
+     */
     void residualMixBackward(Tensor x, Tensor x0, Tensor mix, Tensor dOut, Tensor dX, Tensor dX0, Tensor dMix);
 
     /** out = x + scale * y, scale [d] broadcast over rows (attn_scale, mlp_scale). out may alias x. */

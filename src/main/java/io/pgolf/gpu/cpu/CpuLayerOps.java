@@ -5,71 +5,315 @@ import io.pgolf.gpu.LayerOps;
 import io.pgolf.gpu.RopeTable;
 import io.pgolf.gpu.Tensor;
 
-/** {@link LayerOps} in plain Java, float32. (Being written: every method below still throws.) */
+import static io.pgolf.gpu.cpu.ShapeChecks.requireIndices;
+import static io.pgolf.gpu.cpu.ShapeChecks.requireMatrix;
+import static io.pgolf.gpu.cpu.ShapeChecks.requireSize;
+
+/**
+ * {@link LayerOps} in plain Java: float32 storage and arithmetic, float64 for the sums whose rounding would
+ * otherwise show (squares under a norm, softmax denominators, sums over rows). Work is split over rows; sums over
+ * rows go through {@link RowSums}, so every result is independent of the thread count.
+ */
 final class CpuLayerOps implements LayerOps {
+    /** Values per task of an elementwise operation: enough to outweigh the cost of forking it. */
+    private static final int ELEMENTS_PER_TASK = 1 << 14;
+
     private final CpuThreads threads;
 
     CpuLayerOps(CpuThreads threads) {
         this.threads = threads;
     }
 
+    /** Rows per task for row-wise work on rows of the given width. */
+    private static int rowGrain(int width) {
+        return Math.max(1, ELEMENTS_PER_TASK / Math.max(1, width));
+    }
+
+    private static float[] floats(Tensor t) {
+        return CpuTensor.of(t).floats();
+    }
+
     @Override
     public void embedding(Tensor ids, Tensor weight, Tensor out) {
-        throw new UnsupportedOperationException("embedding");
+        int[] idx = CpuTensor.of(ids).ints();
+        int vocab = weight.rows();
+        int d = weight.dim(-1);
+        requireMatrix(out, idx.length, d, "embedding output");
+        requireIndices(idx, vocab, "token id");
+        float[] w = floats(weight);
+        float[] o = floats(out);
+        threads.forRange(idx.length, rowGrain(d), (from, to) -> {
+            for (int n = from; n < to; n++) {
+                System.arraycopy(w, idx[n] * d, o, n * d, d);
+            }
+        });
     }
 
     @Override
     public void embeddingBackward(Tensor ids, Tensor dOut, Tensor dWeight) {
-        throw new UnsupportedOperationException("embeddingBackward");
+        int[] idx = CpuTensor.of(ids).ints();
+        int vocab = dWeight.rows();
+        int d = dWeight.dim(-1);
+        requireMatrix(dOut, idx.length, d, "embedding output gradient");
+        requireIndices(idx, vocab, "token id");
+        float[] g = floats(dOut);
+        float[] dw = floats(dWeight);
+        // Split over vocabulary rows, not over tokens: a repeated token then adds into its row from one task, in
+        // token order, without races.
+        threads.forRange(vocab, 64, (from, to) -> {
+            for (int n = 0; n < idx.length; n++) {
+                int id = idx[n];
+                if (id >= from && id < to) {
+                    int src = n * d;
+                    int dst = id * d;
+                    for (int j = 0; j < d; j++) {
+                        dw[dst + j] += g[src + j];
+                    }
+                }
+            }
+        });
     }
 
     @Override
     public void rmsNorm(Tensor x, float scale, float eps, Tensor out, Tensor invRms) {
-        throw new UnsupportedOperationException("rmsNorm");
+        int rows = x.rows();
+        int d = x.dim(-1);
+        requireMatrix(out, rows, d, "rms_norm output");
+        requireSize(invRms, rows, "rms_norm inverse rms");
+        float[] xs = floats(x);
+        float[] o = floats(out);
+        float[] inv = floats(invRms);
+        threads.forRange(rows, rowGrain(d), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int base = r * d;
+                double squares = 0;
+                for (int j = 0; j < d; j++) {
+                    squares += (double) xs[base + j] * xs[base + j];
+                }
+                float rowInv = (float) (1.0 / Math.sqrt(squares / d + eps));
+                inv[r] = rowInv;
+                for (int j = 0; j < d; j++) {
+                    o[base + j] = xs[base + j] * rowInv * scale;
+                }
+            }
+        });
     }
 
     @Override
     public void rmsNormBackward(Tensor x, Tensor invRms, float scale, Tensor dOut, Tensor dX) {
-        throw new UnsupportedOperationException("rmsNormBackward");
+        int rows = x.rows();
+        int d = x.dim(-1);
+        requireSize(invRms, rows, "rms_norm inverse rms");
+        requireMatrix(dOut, rows, d, "rms_norm output gradient");
+        requireMatrix(dX, rows, d, "rms_norm input gradient");
+        float[] xs = floats(x);
+        float[] inv = floats(invRms);
+        float[] g = floats(dOut);
+        float[] dx = floats(dX);
+        // out = s x r with r = (mean(x^2) + eps)^-1/2, so dx = s r (g - x r^2 mean(g x)).
+        threads.forRange(rows, rowGrain(d), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int base = r * d;
+                double gx = 0;
+                for (int j = 0; j < d; j++) {
+                    gx += (double) g[base + j] * xs[base + j];
+                }
+                float rowInv = inv[r];
+                float projection = (float) (gx * rowInv * rowInv / d);
+                float factor = scale * rowInv;
+                for (int j = 0; j < d; j++) {
+                    dx[base + j] += factor * (g[base + j] - xs[base + j] * projection);
+                }
+            }
+        });
     }
 
     @Override
     public void residualMix(Tensor x, Tensor x0, Tensor mix, Tensor out) {
-        throw new UnsupportedOperationException("residualMix");
+        int rows = x.rows();
+        int d = x.dim(-1);
+        requireMatrix(x0, rows, d, "residual mix x0");
+        requireMatrix(mix, 2, d, "residual mix weights");
+        requireMatrix(out, rows, d, "residual mix output");
+        float[] xs = floats(x);
+        float[] x0s = floats(x0);
+        float[] m = floats(mix);
+        float[] o = floats(out);
+        threads.forRange(rows, rowGrain(d), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int base = r * d;
+                for (int j = 0; j < d; j++) {
+                    o[base + j] = m[j] * xs[base + j] + m[d + j] * x0s[base + j];
+                }
+            }
+        });
     }
 
     @Override
     public void residualMixBackward(Tensor x, Tensor x0, Tensor mix, Tensor dOut, Tensor dX, Tensor dX0, Tensor dMix) {
-        throw new UnsupportedOperationException("residualMixBackward");
+        int rows = x.rows();
+        int d = x.dim(-1);
+        requireMatrix(x0, rows, d, "residual mix x0");
+        requireMatrix(mix, 2, d, "residual mix weights");
+        requireMatrix(dOut, rows, d, "residual mix output gradient");
+        requireMatrix(dX, rows, d, "residual mix x gradient");
+        requireMatrix(dX0, rows, d, "residual mix x0 gradient");
+        requireMatrix(dMix, 2, d, "residual mix weights gradient");
+        float[] xs = floats(x);
+        float[] x0s = floats(x0);
+        float[] m = floats(mix);
+        float[] g = floats(dOut);
+        float[] dx = floats(dX);
+        float[] dx0 = floats(dX0);
+        // Each element's two updates are separate read-modify-writes, so dX and dX0 may be the same tensor.
+        double[] sums = RowSums.over(threads, rows, 2 * d, (from, to, partial) -> {
+            for (int r = from; r < to; r++) {
+                int base = r * d;
+                for (int j = 0; j < d; j++) {
+                    float gj = g[base + j];
+                    dx[base + j] += m[j] * gj;
+                    dx0[base + j] += m[d + j] * gj;
+                    partial[j] += (double) xs[base + j] * gj;
+                    partial[d + j] += (double) x0s[base + j] * gj;
+                }
+            }
+        });
+        RowSums.addInto(sums, floats(dMix));
     }
 
     @Override
     public void scaledResidual(Tensor x, Tensor scale, Tensor y, Tensor out) {
-        throw new UnsupportedOperationException("scaledResidual");
+        int rows = x.rows();
+        int d = x.dim(-1);
+        requireSize(scale, d, "residual scale");
+        requireMatrix(y, rows, d, "scaled residual branch");
+        requireMatrix(out, rows, d, "scaled residual output");
+        float[] xs = floats(x);
+        float[] s = floats(scale);
+        float[] ys = floats(y);
+        float[] o = floats(out);
+        threads.forRange(rows, rowGrain(d), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int base = r * d;
+                for (int j = 0; j < d; j++) {
+                    o[base + j] = xs[base + j] + s[j] * ys[base + j];
+                }
+            }
+        });
     }
 
     @Override
     public void scaledResidualBackward(Tensor scale, Tensor y, Tensor dOut, Tensor dX, Tensor dY, Tensor dScale) {
-        throw new UnsupportedOperationException("scaledResidualBackward");
+        int rows = y.rows();
+        int d = y.dim(-1);
+        requireSize(scale, d, "residual scale");
+        requireMatrix(dOut, rows, d, "scaled residual output gradient");
+        requireMatrix(dX, rows, d, "scaled residual x gradient");
+        requireMatrix(dY, rows, d, "scaled residual branch gradient");
+        requireSize(dScale, d, "residual scale gradient");
+        float[] s = floats(scale);
+        float[] ys = floats(y);
+        float[] g = floats(dOut);
+        float[] dx = floats(dX);
+        float[] dy = floats(dY);
+        double[] sums = RowSums.over(threads, rows, d, (from, to, partial) -> {
+            for (int r = from; r < to; r++) {
+                int base = r * d;
+                for (int j = 0; j < d; j++) {
+                    float gj = g[base + j];
+                    dx[base + j] += gj;
+                    dy[base + j] += s[j] * gj;
+                    partial[j] += (double) ys[base + j] * gj;
+                }
+            }
+        });
+        RowSums.addInto(sums, floats(dScale));
+    }
+
+    private static float[] sigmoid(float[] gate) {
+        float[] a = new float[gate.length];
+        for (int j = 0; j < gate.length; j++) {
+            a[j] = (float) (1.0 / (1.0 + Math.exp(-gate[j])));
+        }
+        return a;
     }
 
     @Override
     public void skipGate(Tensor x, Tensor skip, Tensor weight, Tensor gate, Tensor out) {
-        throw new UnsupportedOperationException("skipGate");
+        int rows = x.rows();
+        int d = x.dim(-1);
+        requireMatrix(skip, rows, d, "skip");
+        requireSize(weight, d, "skip weight");
+        requireSize(gate, d, "skip gate");
+        requireMatrix(out, rows, d, "skip gate output");
+        float[] xs = floats(x);
+        float[] sk = floats(skip);
+        float[] w = floats(weight);
+        float[] a = sigmoid(floats(gate));
+        float[] o = floats(out);
+        threads.forRange(rows, rowGrain(d), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int base = r * d;
+                for (int j = 0; j < d; j++) {
+                    float s = w[j] * sk[base + j];
+                    o[base + j] = s + a[j] * (xs[base + j] - s);
+                }
+            }
+        });
     }
 
     @Override
-    public void skipGateBackward(Tensor x, Tensor skip, Tensor weight, Tensor gate, Tensor dOut, Tensor dX, Tensor dSkip, Tensor dWeight, Tensor dGate) {
-        throw new UnsupportedOperationException("skipGateBackward");
+    public void skipGateBackward(Tensor x, Tensor skip, Tensor weight, Tensor gate, Tensor dOut,
+                                 Tensor dX, Tensor dSkip, Tensor dWeight, Tensor dGate) {
+        int rows = x.rows();
+        int d = x.dim(-1);
+        requireMatrix(skip, rows, d, "skip");
+        requireSize(weight, d, "skip weight");
+        requireSize(gate, d, "skip gate");
+        requireMatrix(dOut, rows, d, "skip gate output gradient");
+        requireMatrix(dX, rows, d, "skip gate x gradient");
+        requireMatrix(dSkip, rows, d, "skip gradient");
+        requireSize(dWeight, d, "skip weight gradient");
+        requireSize(dGate, d, "skip gate gradient");
+        float[] xs = floats(x);
+        float[] sk = floats(skip);
+        float[] w = floats(weight);
+        float[] a = sigmoid(floats(gate));
+        float[] g = floats(dOut);
+        float[] dx = floats(dX);
+        float[] dsk = floats(dSkip);
+        // out = (1 - a) w skip + a x with a = sigmoid(gate): the row sums of skip g and (x - w skip) g are taken
+        // first, and their column factors (1 - a) and a (1 - a) applied once.
+        double[] sums = RowSums.over(threads, rows, 2 * d, (from, to, partial) -> {
+            for (int r = from; r < to; r++) {
+                int base = r * d;
+                for (int j = 0; j < d; j++) {
+                    float gj = g[base + j];
+                    float skj = sk[base + j];
+                    dx[base + j] += a[j] * gj;
+                    dsk[base + j] += (1f - a[j]) * w[j] * gj;
+                    partial[j] += (double) skj * gj;
+                    partial[d + j] += (double) (xs[base + j] - w[j] * skj) * gj;
+                }
+            }
+        });
+        float[] dw = floats(dWeight);
+        float[] dg = floats(dGate);
+        for (int j = 0; j < d; j++) {
+            dw[j] += (float) ((1.0 - a[j]) * sums[j]);
+            dg[j] += (float) ((double) a[j] * (1.0 - a[j]) * sums[d + j]);
+        }
     }
 
     @Override
-    public void qkNormRope(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain, float eps, Tensor out, Tensor invRms) {
+    public void qkNormRope(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain, float eps,
+                           Tensor out, Tensor invRms) {
         throw new UnsupportedOperationException("qkNormRope");
     }
 
     @Override
-    public void qkNormRopeBackward(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain, Tensor invRms, Tensor dOut, Tensor dX, Tensor dGain) {
+    public void qkNormRopeBackward(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain,
+                                   Tensor invRms, Tensor dOut, Tensor dX, Tensor dGain) {
         throw new UnsupportedOperationException("qkNormRopeBackward");
     }
 
@@ -79,7 +323,8 @@ final class CpuLayerOps implements LayerOps {
     }
 
     @Override
-    public void attentionBackward(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp, Tensor dOut, Tensor dQ, Tensor dK, Tensor dV) {
+    public void attentionBackward(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp,
+                                  Tensor dOut, Tensor dQ, Tensor dK, Tensor dV) {
         throw new UnsupportedOperationException("attentionBackward");
     }
 
@@ -89,27 +334,98 @@ final class CpuLayerOps implements LayerOps {
     }
 
     @Override
-    public void exclusiveSelfAttentionBackward(Tensor y, Tensor v, AttentionShape shape, Tensor dOut, Tensor dY, Tensor dV) {
+    public void exclusiveSelfAttentionBackward(Tensor y, Tensor v, AttentionShape shape, Tensor dOut, Tensor dY,
+                                               Tensor dV) {
         throw new UnsupportedOperationException("exclusiveSelfAttentionBackward");
     }
 
     @Override
     public void leakyReluSquared(Tensor x, float slope, Tensor out) {
-        throw new UnsupportedOperationException("leakyReluSquared");
+        requireSize(out, x.size(), "leaky_relu^2 output");
+        float[] xs = floats(x);
+        float[] o = floats(out);
+        threads.forRange(xs.length, ELEMENTS_PER_TASK, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float l = xs[i] > 0f ? xs[i] : slope * xs[i];
+                o[i] = l * l;
+            }
+        });
     }
 
     @Override
     public void leakyReluSquaredBackward(Tensor x, float slope, Tensor dOut, Tensor dX) {
-        throw new UnsupportedOperationException("leakyReluSquaredBackward");
+        requireSize(dOut, x.size(), "leaky_relu^2 output gradient");
+        requireSize(dX, x.size(), "leaky_relu^2 input gradient");
+        float[] xs = floats(x);
+        float[] g = floats(dOut);
+        float[] dx = floats(dX);
+        // d/dx leaky(x)^2 = 2 leaky(x) leaky'(x), with leaky'(0) = slope as in PyTorch.
+        float slopeSquared2 = 2f * slope * slope;
+        threads.forRange(xs.length, ELEMENTS_PER_TASK, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                dx[i] += (xs[i] > 0f ? 2f : slopeSquared2) * xs[i] * g[i];
+            }
+        });
+    }
+
+    /** tanh(z / cap) as the reference computes it in float32: divide, then tanh, each rounded to float. */
+    private static float capTanh(float z, float cap) {
+        return (float) Math.tanh(z / cap);
     }
 
     @Override
     public void softcap(Tensor z, float cap, Tensor out) {
-        throw new UnsupportedOperationException("softcap");
+        requireSize(out, z.size(), "softcap output");
+        float[] zs = floats(z);
+        float[] o = floats(out);
+        threads.forRange(zs.length, ELEMENTS_PER_TASK, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                o[i] = cap * capTanh(zs[i], cap);
+            }
+        });
     }
 
     @Override
     public void softcapCrossEntropy(Tensor z, Tensor targets, float cap, Tensor loss, Tensor dZ, float gradScale) {
-        throw new UnsupportedOperationException("softcapCrossEntropy");
+        int rows = z.rows();
+        int vocab = z.dim(-1);
+        int[] target = CpuTensor.of(targets).ints();
+        requireSize(targets, rows, "cross-entropy targets");
+        requireSize(loss, rows, "cross-entropy loss");
+        requireIndices(target, vocab, "target");
+        if (dZ != null) {
+            requireMatrix(dZ, rows, vocab, "logit gradient");
+        }
+        float[] zs = floats(z);
+        float[] l = floats(loss);
+        float[] dz = dZ == null ? null : floats(dZ);
+        threads.forRange(rows, rowGrain(vocab), (from, to) -> {
+            float[] tanh = new float[vocab];
+            float[] exps = new float[vocab];
+            for (int r = from; r < to; r++) {
+                int base = r * vocab;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < vocab; j++) {
+                    tanh[j] = capTanh(zs[base + j], cap);
+                    max = Math.max(max, cap * tanh[j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < vocab; j++) {
+                    float e = (float) Math.exp(cap * tanh[j] - max);
+                    exps[j] = e;
+                    sum += e;
+                }
+                int t = target[r];
+                l[r] = (float) (max + Math.log(sum) - cap * tanh[t]);
+                if (dz != null) {
+                    // dloss/dz = (softmax(c) - onehot) dc/dz with dc/dz = 1 - tanh^2.
+                    float probabilityScale = (float) (gradScale / sum);
+                    for (int j = 0; j < vocab; j++) {
+                        dz[base + j] += exps[j] * probabilityScale * (1f - tanh[j] * tanh[j]);
+                    }
+                    dz[base + t] -= gradScale * (1f - tanh[t] * tanh[t]);
+                }
+            }
+        });
     }
 }

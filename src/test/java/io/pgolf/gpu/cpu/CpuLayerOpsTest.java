@@ -1,0 +1,147 @@
+package io.pgolf.gpu.cpu;
+
+import io.pgolf.gpu.DType;
+import io.pgolf.gpu.LayerOps;
+import io.pgolf.gpu.Tensor;
+import io.pgolf.gpu.TensorOps;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CpuLayerOpsTest {
+    /** Small odd sizes: every index mistake shows, and finite differences stay cheap. */
+    private static final LayerOpCases.Dims SMALL = new LayerOpCases.Dims(2, 5, 7, 4, 2, 8, 4, 11);
+    /** Large enough that every operation splits its work over several tasks. */
+    private static final LayerOpCases.Dims SPLIT = new LayerOpCases.Dims(4, 256, 45, 4, 2, 16, 8, 300);
+    private static final long SEED = 20240611L;
+    private static final double FORWARD_TOLERANCE = 1e-5;
+    private static final double FD_STEP = 1e-2;
+    private static final double FD_TOLERANCE = 1e-4;
+
+    private static CpuBackend backend;
+
+    @BeforeAll
+    static void startBackend() {
+        backend = new CpuBackend(2);
+    }
+
+    @AfterAll
+    static void closeBackend() {
+        backend.close();
+    }
+
+    private static Stream<LayerOpCase> smallCases() {
+        return LayerOpCases.all(backend, SMALL, SEED).stream();
+    }
+
+    @TestFactory
+    Stream<DynamicTest> forwardMatchesFloat64Reference() {
+        return smallCases().map(op -> DynamicTest.dynamicTest(op.name(), () -> {
+            float[] got = op.forward().run(op.values());
+            double[] expected = op.reference().run(op.values());
+            assertEquals(expected.length, got.length, op.name() + " output length");
+            for (int i = 0; i < got.length; i++) {
+                int element = i;
+                assertTrue(Math.abs(got[i] - expected[i]) <= FORWARD_TOLERANCE * (1 + Math.abs(expected[i])),
+                        () -> op.name() + "[" + element + "] = " + got[element] + ", reference " + expected[element]);
+            }
+        }));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> backwardMatchesFiniteDifferences() {
+        return smallCases().filter(LayerOpCase::hasBackward).map(op -> DynamicTest.dynamicTest(op.name(), () ->
+                GradientCheck.assertMatchesFiniteDifferences(op, new Random(SEED), FD_STEP, FD_TOLERANCE)));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> backwardAddsIntoGradients() {
+        return smallCases().filter(LayerOpCase::hasBackward).map(op -> DynamicTest.dynamicTest(op.name(), () ->
+                GradientCheck.assertBackwardAdds(op, new Random(SEED))));
+    }
+
+    @Test
+    void resultsDoNotDependOnThreadCount() {
+        try (CpuBackend single = new CpuBackend(1); CpuBackend four = new CpuBackend(4)) {
+            List<LayerOpCase> singleCases = LayerOpCases.all(single, SPLIT, SEED);
+            List<LayerOpCase> fourCases = LayerOpCases.all(four, SPLIT, SEED);
+            for (int c = 0; c < singleCases.size(); c++) {
+                LayerOpCase one = singleCases.get(c);
+                LayerOpCase many = fourCases.get(c);
+                assertArrayEquals(one.forward().run(one.values()), many.forward().run(many.values()),
+                        one.name() + " forward");
+                if (one.hasBackward()) {
+                    float[][] oneGradients = one.gradients();
+                    float[][] manyGradients = many.gradients();
+                    for (int i = 0; i < oneGradients.length; i++) {
+                        assertArrayEquals(oneGradients[i], manyGradients[i],
+                                one.name() + " gradient of " + one.inputs().get(i).name());
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void rmsNormSavesInverseRms() {
+        TensorOps t = backend.tensors();
+        float[] x = {3f, 4f, 0f, 0f, 1f, -1f};
+        Tensor invRms = t.zeros(DType.F32, 2);
+        float eps = 0.5f;
+        backend.layers().rmsNorm(t.upload(DType.F32, x, 2, 3), 1f, eps, t.zeros(DType.F32, 2, 3), invRms);
+        float[] got = t.download(invRms);
+        assertEquals(LayerOpCases.referenceInvRms(x, 0, 3, eps), got[0], 1e-6);
+        assertEquals(LayerOpCases.referenceInvRms(x, 3, 3, eps), got[1], 1e-6);
+    }
+
+    @Test
+    void residualMixBackwardAcceptsOneGradientForXAndX0() {
+        TensorOps t = backend.tensors();
+        LayerOps ops = backend.layers();
+        int n = 3;
+        int d = 2;
+        Tensor x = t.upload(DType.F32, new float[]{1, 2, 3, 4, 5, 6}, n, d);
+        Tensor mix = t.upload(DType.F32, new float[]{0.5f, 2f, -1f, 3f}, 2, d);
+        Tensor dOut = t.upload(DType.F32, new float[]{1, -1, 2, 0.5f, -3, 1}, n, d);
+        Tensor separateX = t.zeros(DType.F32, n, d);
+        Tensor separateX0 = t.zeros(DType.F32, n, d);
+        ops.residualMixBackward(x, x, mix, dOut, separateX, separateX0, t.zeros(DType.F32, 2, d));
+        Tensor shared = t.zeros(DType.F32, n, d);
+        ops.residualMixBackward(x, x, mix, dOut, shared, shared, t.zeros(DType.F32, 2, d));
+        t.add(separateX, separateX0, separateX);
+        assertArrayEquals(t.download(separateX), t.download(shared));
+    }
+
+    @Test
+    void crossEntropyLossIsTheSameWithOrWithoutGradient() {
+        TensorOps t = backend.tensors();
+        Tensor z = t.upload(DType.F32, new float[]{0.5f, -2f, 7f, 1f, 1f, -30f}, 2, 3);
+        Tensor targets = t.uploadInts(new int[]{2, 0}, 2);
+        Tensor lossAlone = t.zeros(DType.F32, 2);
+        Tensor lossWithGradient = t.zeros(DType.F32, 2);
+        backend.layers().softcapCrossEntropy(z, targets, 30f, lossAlone, null, 0f);
+        backend.layers().softcapCrossEntropy(z, targets, 30f, lossWithGradient, t.zeros(DType.F32, 2, 3), 1f);
+        assertArrayEquals(t.download(lossAlone), t.download(lossWithGradient));
+    }
+
+    @Test
+    void idsOutsideTheVocabularyAreRejectedWithTheirRow() {
+        TensorOps t = backend.tensors();
+        Tensor weight = t.zeros(DType.F32, 4, 2);
+        Tensor ids = t.uploadInts(new int[]{0, 3, 4}, 3);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> backend.layers().embedding(ids, weight, t.zeros(DType.F32, 3, 2)));
+        assertTrue(e.getMessage().contains("row 2"), e.getMessage());
+    }
+}

@@ -1,0 +1,335 @@
+package io.pgolf.gpu.cpu;
+
+import io.pgolf.gpu.Backend;
+import io.pgolf.gpu.DType;
+import io.pgolf.gpu.LayerOps;
+import io.pgolf.gpu.Tensor;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/** Every {@link LayerOps} operation as a {@link LayerOpCase} on random inputs, with float64 references. */
+final class LayerOpCases {
+    /** The sizes of one set of cases: rows = batch * seqLen; width is the row length of the row-wise operations. */
+    record Dims(int batch, int seqLen, int width, int heads, int kvHeads, int headDim, int ropeDims, int vocab) {
+        int rows() {
+            return batch * seqLen;
+        }
+    }
+
+    private static final float NORM_SCALE = 0.7f;
+    /** Far above the model's epsilon, so that a misplaced epsilon shows. */
+    private static final float NORM_EPS = 0.25f;
+    private static final float LEAKY_SLOPE = 0.5f;
+    /** Small next to the logits, so that tanh bends them. */
+    private static final float SOFTCAP = 5f;
+    private static final float LOSS_GRAD_SCALE = 0.37f;
+
+    private final Backend backend;
+    private final LayerOps ops;
+    private final Dims dims;
+    private final Random random;
+
+    private LayerOpCases(Backend backend, Dims dims, Random random) {
+        this.backend = backend;
+        this.ops = backend.layers();
+        this.dims = dims;
+        this.random = random;
+    }
+
+    /** All cases, on inputs drawn from {@code seed}: the same seed gives the same inputs on any backend. */
+    static List<LayerOpCase> all(Backend backend, Dims dims, long seed) {
+        LayerOpCases cases = new LayerOpCases(backend, dims, new Random(seed));
+        return List.of(cases.embedding(), cases.rmsNorm(), cases.residualMix(), cases.scaledResidual(),
+                cases.skipGate(), cases.leakyReluSquared(), cases.softcap(), cases.softcapCrossEntropy());
+    }
+
+    private LayerOpCase embedding() {
+        int n = dims.rows();
+        int d = dims.width();
+        int vocab = dims.vocab();
+        // Ids from the lower half of the vocabulary, so that tokens repeat and their gradients must add up.
+        int[] ids = random.ints(n, 0, Math.max(1, vocab / 2)).toArray();
+        return new LayerOpCase("embedding", List.of(input("weight", gaussian(vocab * d))),
+                in -> {
+                    Tensor out = zeros(n, d);
+                    ops.embedding(ints(ids), tensor(in[0], vocab, d), out);
+                    return read(out);
+                },
+                (in, w, grads) -> {
+                    Tensor dWeight = tensor(grads[0], vocab, d);
+                    ops.embeddingBackward(ints(ids), tensor(w, n, d), dWeight);
+                    readInto(dWeight, grads[0]);
+                },
+                in -> {
+                    double[] out = new double[n * d];
+                    for (int r = 0; r < n; r++) {
+                        for (int j = 0; j < d; j++) {
+                            out[r * d + j] = in[0][ids[r] * d + j];
+                        }
+                    }
+                    return out;
+                },
+                gaussian(n * d));
+    }
+
+    private LayerOpCase rmsNorm() {
+        int n = dims.rows();
+        int d = dims.width();
+        return new LayerOpCase("rmsNorm", List.of(input("x", gaussian(n * d))),
+                in -> {
+                    Tensor out = zeros(n, d);
+                    ops.rmsNorm(tensor(in[0], n, d), NORM_SCALE, NORM_EPS, out, zeros(n));
+                    return read(out);
+                },
+                (in, w, grads) -> {
+                    Tensor x = tensor(in[0], n, d);
+                    Tensor invRms = zeros(n);
+                    ops.rmsNorm(x, NORM_SCALE, NORM_EPS, zeros(n, d), invRms);
+                    Tensor dX = tensor(grads[0], n, d);
+                    ops.rmsNormBackward(x, invRms, NORM_SCALE, tensor(w, n, d), dX);
+                    readInto(dX, grads[0]);
+                },
+                in -> {
+                    double[] out = new double[n * d];
+                    for (int r = 0; r < n; r++) {
+                        double inv = referenceInvRms(in[0], r * d, d, NORM_EPS);
+                        for (int j = 0; j < d; j++) {
+                            out[r * d + j] = in[0][r * d + j] * inv * NORM_SCALE;
+                        }
+                    }
+                    return out;
+                },
+                gaussian(n * d));
+    }
+
+    /** 1 / sqrt(mean(x^2) + eps) over values[from, from + length), in float64. */
+    static double referenceInvRms(float[] values, int from, int length, double eps) {
+        double squares = 0;
+        for (int j = 0; j < length; j++) {
+            squares += (double) values[from + j] * values[from + j];
+        }
+        return 1 / Math.sqrt(squares / length + eps);
+    }
+
+    private LayerOpCase residualMix() {
+        int n = dims.rows();
+        int d = dims.width();
+        return new LayerOpCase("residualMix",
+                List.of(input("x", gaussian(n * d)), input("x0", gaussian(n * d)), input("mix", gaussian(2 * d))),
+                in -> {
+                    Tensor out = zeros(n, d);
+                    ops.residualMix(tensor(in[0], n, d), tensor(in[1], n, d), tensor(in[2], 2, d), out);
+                    return read(out);
+                },
+                (in, w, grads) -> {
+                    Tensor dX = tensor(grads[0], n, d);
+                    Tensor dX0 = tensor(grads[1], n, d);
+                    Tensor dMix = tensor(grads[2], 2, d);
+                    ops.residualMixBackward(tensor(in[0], n, d), tensor(in[1], n, d), tensor(in[2], 2, d),
+                            tensor(w, n, d), dX, dX0, dMix);
+                    readInto(dX, grads[0]);
+                    readInto(dX0, grads[1]);
+                    readInto(dMix, grads[2]);
+                },
+                in -> {
+                    double[] out = new double[n * d];
+                    for (int r = 0; r < n; r++) {
+                        for (int j = 0; j < d; j++) {
+                            out[r * d + j] = (double) in[2][j] * in[0][r * d + j] + (double) in[2][d + j] * in[1][r * d + j];
+                        }
+                    }
+                    return out;
+                },
+                gaussian(n * d));
+    }
+
+    private LayerOpCase scaledResidual() {
+        int n = dims.rows();
+        int d = dims.width();
+        return new LayerOpCase("scaledResidual",
+                List.of(input("x", gaussian(n * d)), input("scale", gaussian(d)), input("y", gaussian(n * d))),
+                in -> {
+                    Tensor out = zeros(n, d);
+                    ops.scaledResidual(tensor(in[0], n, d), tensor(in[1], d), tensor(in[2], n, d), out);
+                    return read(out);
+                },
+                (in, w, grads) -> {
+                    Tensor dX = tensor(grads[0], n, d);
+                    Tensor dScale = tensor(grads[1], d);
+                    Tensor dY = tensor(grads[2], n, d);
+                    ops.scaledResidualBackward(tensor(in[1], d), tensor(in[2], n, d), tensor(w, n, d), dX, dY, dScale);
+                    readInto(dX, grads[0]);
+                    readInto(dScale, grads[1]);
+                    readInto(dY, grads[2]);
+                },
+                in -> {
+                    double[] out = new double[n * d];
+                    for (int r = 0; r < n; r++) {
+                        for (int j = 0; j < d; j++) {
+                            out[r * d + j] = in[0][r * d + j] + (double) in[1][j] * in[2][r * d + j];
+                        }
+                    }
+                    return out;
+                },
+                gaussian(n * d));
+    }
+
+    private LayerOpCase skipGate() {
+        int n = dims.rows();
+        int d = dims.width();
+        return new LayerOpCase("skipGate",
+                List.of(input("x", gaussian(n * d)), input("skip", gaussian(n * d)), input("weight", gaussian(d)),
+                        input("gate", gaussian(d))),
+                in -> {
+                    Tensor out = zeros(n, d);
+                    ops.skipGate(tensor(in[0], n, d), tensor(in[1], n, d), tensor(in[2], d), tensor(in[3], d), out);
+                    return read(out);
+                },
+                (in, w, grads) -> {
+                    Tensor dX = tensor(grads[0], n, d);
+                    Tensor dSkip = tensor(grads[1], n, d);
+                    Tensor dWeight = tensor(grads[2], d);
+                    Tensor dGate = tensor(grads[3], d);
+                    ops.skipGateBackward(tensor(in[0], n, d), tensor(in[1], n, d), tensor(in[2], d), tensor(in[3], d),
+                            tensor(w, n, d), dX, dSkip, dWeight, dGate);
+                    readInto(dX, grads[0]);
+                    readInto(dSkip, grads[1]);
+                    readInto(dWeight, grads[2]);
+                    readInto(dGate, grads[3]);
+                },
+                in -> {
+                    double[] out = new double[n * d];
+                    for (int r = 0; r < n; r++) {
+                        for (int j = 0; j < d; j++) {
+                            double s = (double) in[2][j] * in[1][r * d + j];
+                            double a = 1 / (1 + Math.exp(-in[3][j]));
+                            out[r * d + j] = s + a * (in[0][r * d + j] - s);
+                        }
+                    }
+                    return out;
+                },
+                gaussian(n * d));
+    }
+
+    private LayerOpCase leakyReluSquared() {
+        int size = dims.rows() * dims.width();
+        return new LayerOpCase("leakyReluSquared", List.of(input("x", gaussian(size))),
+                in -> {
+                    Tensor out = zeros(size);
+                    ops.leakyReluSquared(tensor(in[0], size), LEAKY_SLOPE, out);
+                    return read(out);
+                },
+                (in, w, grads) -> {
+                    Tensor dX = tensor(grads[0], size);
+                    ops.leakyReluSquaredBackward(tensor(in[0], size), LEAKY_SLOPE, tensor(w, size), dX);
+                    readInto(dX, grads[0]);
+                },
+                in -> {
+                    double[] out = new double[size];
+                    for (int i = 0; i < size; i++) {
+                        double l = in[0][i] > 0 ? in[0][i] : LEAKY_SLOPE * (double) in[0][i];
+                        out[i] = l * l;
+                    }
+                    return out;
+                },
+                gaussian(size));
+    }
+
+    private LayerOpCase softcap() {
+        int size = dims.rows() * dims.vocab();
+        return new LayerOpCase("softcap", List.of(input("z", scaled(gaussian(size), 2 * SOFTCAP))),
+                in -> {
+                    Tensor out = zeros(size);
+                    ops.softcap(tensor(in[0], size), SOFTCAP, out);
+                    return read(out);
+                },
+                null,
+                in -> {
+                    double[] out = new double[size];
+                    for (int i = 0; i < size; i++) {
+                        out[i] = SOFTCAP * Math.tanh(in[0][i] / (double) SOFTCAP);
+                    }
+                    return out;
+                },
+                gaussian(size));
+    }
+
+    /**
+     * The loss's upstream gradient is one scalar (gradScale) for every row, so the case's upstream is that scalar
+     * repeated and its backward passes the first of it.
+     */
+    private LayerOpCase softcapCrossEntropy() {
+        int n = dims.rows();
+        int vocab = dims.vocab();
+        int[] targets = random.ints(n, 0, vocab).toArray();
+        float[] upstream = new float[n];
+        Arrays.fill(upstream, LOSS_GRAD_SCALE);
+        return new LayerOpCase("softcapCrossEntropy", List.of(input("z", scaled(gaussian(n * vocab), SOFTCAP))),
+                in -> {
+                    Tensor loss = zeros(n);
+                    ops.softcapCrossEntropy(tensor(in[0], n, vocab), ints(targets), SOFTCAP, loss, null, 0f);
+                    return read(loss);
+                },
+                (in, w, grads) -> {
+                    Tensor dZ = tensor(grads[0], n, vocab);
+                    ops.softcapCrossEntropy(tensor(in[0], n, vocab), ints(targets), SOFTCAP, zeros(n), dZ, w[0]);
+                    readInto(dZ, grads[0]);
+                },
+                in -> {
+                    double[] loss = new double[n];
+                    for (int r = 0; r < n; r++) {
+                        double[] capped = new double[vocab];
+                        double sum = 0;
+                        for (int j = 0; j < vocab; j++) {
+                            capped[j] = SOFTCAP * Math.tanh(in[0][r * vocab + j] / (double) SOFTCAP);
+                            sum += Math.exp(capped[j]);
+                        }
+                        loss[r] = Math.log(sum) - capped[targets[r]];
+                    }
+                    return loss;
+                },
+                upstream);
+    }
+
+    private static LayerOpCase.Input input(String name, float[] values) {
+        return new LayerOpCase.Input(name, values);
+    }
+
+    private float[] gaussian(int size) {
+        float[] values = new float[size];
+        for (int i = 0; i < size; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        return values;
+    }
+
+    private static float[] scaled(float[] values, float factor) {
+        for (int i = 0; i < values.length; i++) {
+            values[i] *= factor;
+        }
+        return values;
+    }
+
+    private Tensor tensor(float[] values, int... shape) {
+        return backend.tensors().upload(DType.F32, values, shape);
+    }
+
+    private Tensor ints(int[] values) {
+        return backend.tensors().uploadInts(values, values.length);
+    }
+
+    private Tensor zeros(int... shape) {
+        return backend.tensors().zeros(DType.F32, shape);
+    }
+
+    private float[] read(Tensor t) {
+        return backend.tensors().download(t);
+    }
+
+    /** Copies a gradient tensor back into the array it was uploaded from. */
+    private void readInto(Tensor t, float[] values) {
+        System.arraycopy(read(t), 0, values, 0, values.length);
+    }
+}

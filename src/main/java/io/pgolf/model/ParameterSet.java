@@ -1,10 +1,12 @@
 package io.pgolf.model;
 
 import io.pgolf.data.SafeTensors;
+import io.pgolf.data.SafeTensorsWriter;
 import io.pgolf.gpu.Backend;
 import io.pgolf.gpu.DType;
 import io.pgolf.gpu.Tensor;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -117,6 +119,19 @@ public final class ParameterSet implements Iterable<Parameter>, AutoCloseable {
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(file.file() + ": cannot load parameters: " + String.join("; ", problems));
         }
+    }
+
+    /**
+     * Writes every value as float32 under {@code prefix + name}, in order, with the given metadata; the file
+     * appears only once complete (see {@link SafeTensorsWriter}).
+     */
+    public void saveTo(Path file, String prefix, Map<String, String> metadata) {
+        SafeTensorsWriter writer = new SafeTensorsWriter();
+        for (Parameter p : byName.values()) {
+            writer.addF32(prefix + p.name(), backend.tensors().download(p.value()), p.shape());
+        }
+        metadata.forEach(writer::metadata);
+        writer.write(file);
     }
 
     /** Copies values from another set with the same names and shapes (EMA, resets). */

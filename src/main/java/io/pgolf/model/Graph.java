@@ -1,0 +1,292 @@
+package io.pgolf.model;
+
+import io.pgolf.gpu.AttentionShape;
+import io.pgolf.gpu.Backend;
+import io.pgolf.gpu.DType;
+import io.pgolf.gpu.LayerOps;
+import io.pgolf.gpu.RopeTable;
+import io.pgolf.gpu.Tensor;
+import io.pgolf.gpu.TensorOps;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Reverse-mode differentiation over a {@link Backend}'s operations. Each method runs one model operation forward
+ * and, when the graph records, remembers its backward step; {@link #backward()} runs the steps in reverse. Backward
+ * steps add into their inputs' gradients (the rule of {@link LayerOps}), so a value read twice collects both
+ * contributions. Activations are matrices of N = batch * seqLen rows.
+ *
+ * <p>The graph owns every tensor it allocates (values, saved statistics, intermediate gradients) and closes them
+ * when it is closed; results needed afterwards must be downloaded first.
+ */
+public final class Graph implements AutoCloseable {
+    private record Step(Var output, Runnable body) {
+    }
+
+    private final Backend backend;
+    private final boolean recording;
+    private final List<Step> steps = new ArrayList<>();
+    private final Set<Tensor> owned = new LinkedHashSet<>();
+    private boolean backwardDone;
+
+    private Graph(Backend backend, boolean recording) {
+        this.backend = backend;
+        this.recording = recording;
+    }
+
+    /** A graph that records backward steps. */
+    public static Graph training(Backend backend) {
+        return new Graph(backend, true);
+    }
+
+    /** A forward-only graph: nothing is recorded and no gradient is allocated. */
+    public static Graph inference(Backend backend) {
+        return new Graph(backend, false);
+    }
+
+    Backend backend() {
+        return backend;
+    }
+
+    public boolean recording() {
+        return recording;
+    }
+
+    Tensor own(Tensor t) {
+        owned.add(t);
+        return t;
+    }
+
+    void disown(Tensor t) {
+        if (owned.remove(t)) {
+            t.close();
+        }
+    }
+
+    private TensorOps tensors() {
+        return backend.tensors();
+    }
+
+    private LayerOps layers() {
+        return backend.layers();
+    }
+
+    private Tensor activation(int... shape) {
+        return own(tensors().zeros(backend.activationType(), shape));
+    }
+
+    private Tensor statistics(int... shape) {
+        return own(tensors().zeros(DType.F32, shape));
+    }
+
+    /** Float32 like the parameters it is combined with (row selectors, the lane-merge mix). */
+    private Tensor control(float[] values, int... shape) {
+        return own(tensors().upload(DType.F32, values, shape));
+    }
+
+    private Var result(Tensor value) {
+        return new Var(this, value, null);
+    }
+
+    private void record(Var output, Runnable backwardStep) {
+        if (recording) {
+            steps.add(new Step(output, backwardStep));
+        }
+    }
+
+    /** A parameter as a leaf: its gradient is the parameter's own gradient tensor. */
+    public Var parameter(Parameter p) {
+        return new Var(this, p.value(), p.grad());
+    }
+
+    /** out[n] = weight[ids[n]]: ids I32 [N], weight [V, d]. */
+    public Var embedding(Tensor ids, Var weight) {
+        Var out = result(activation(Math.toIntExact(ids.size()), weight.value().dim(-1)));
+        layers().embedding(ids, weight.value(), out.value());
+        record(out, () -> layers().embeddingBackward(ids, out.grad(), weight.grad()));
+        return out;
+    }
+
+    /** x @ weight^T, as torch's F.linear without bias: x [N, in], weight [out, in]. */
+    public Var linear(Var x, Var weight) {
+        Var out = result(activation(x.value().rows(), weight.value().rows()));
+        tensors().gemm(false, true, 1f, x.value(), weight.value(), 0f, out.value());
+        record(out, () -> {
+            tensors().gemm(false, false, 1f, out.grad(), weight.value(), 1f, x.grad());
+            tensors().gemm(true, false, 1f, out.grad(), x.value(), 1f, weight.grad());
+        });
+        return out;
+    }
+
+    /** Row-wise rms_norm without weight (eps = the backend's {@link Backend#normEpsilon()}), times scale. */
+    public Var rmsNorm(Var x, float scale) {
+        Var out = result(activation(x.shape()));
+        Tensor invRms = statistics(x.value().rows());
+        layers().rmsNorm(x.value(), scale, backend.normEpsilon(), out.value(), invRms);
+        record(out, () -> layers().rmsNormBackward(x.value(), invRms, scale, out.grad(), x.grad()));
+        return out;
+    }
+
+    /** mix[0] * x + mix[1] * x0 with mix [2, d]. */
+    public Var residualMix(Var x, Var x0, Var mix) {
+        Var out = result(activation(x.shape()));
+        layers().residualMix(x.value(), x0.value(), mix.value(), out.value());
+        record(out, () -> layers().residualMixBackward(x.value(), x0.value(), mix.value(), out.grad(), x.grad(),
+                x0.grad(), mix.grad()));
+        return out;
+    }
+
+    /** x + scale * y with scale [d]. */
+    public Var scaledResidual(Var x, Var scale, Var y) {
+        Var out = result(activation(x.shape()));
+        layers().scaledResidual(x.value(), scale.value(), y.value(), out.value());
+        record(out, () -> layers().scaledResidualBackward(scale.value(), y.value(), out.grad(), x.grad(), y.grad(),
+                scale.grad()));
+        return out;
+    }
+
+    /** lerp(weight * skip, x, sigmoid(gate)) with weight, gate [d]. */
+    public Var skipGate(Var x, Var skip, Var weight, Var gate) {
+        Var out = result(activation(x.shape()));
+        layers().skipGate(x.value(), skip.value(), weight.value(), gate.value(), out.value());
+        record(out, () -> layers().skipGateBackward(x.value(), skip.value(), weight.value(), gate.value(),
+                out.grad(), x.grad(), skip.grad(), weight.grad(), gate.grad()));
+        return out;
+    }
+
+    /**
+     * Row {@code index} of matrix [K, d] as a [d] vector (the reference's {@code skip_weights[j]}). Backends have no
+     * tensor views, so the row is selected by a GEMM with a one-hot row, and its gradient scattered back by the
+     * transposed GEMM.
+     */
+    public Var row(Var matrix, int index) {
+        int rows = matrix.value().rows();
+        if (index < 0 || index >= rows) {
+            throw new IndexOutOfBoundsException("row " + index + " of " + matrix.value().describe());
+        }
+        float[] oneHot = new float[rows];
+        oneHot[index] = 1f;
+        Tensor selector = control(oneHot, 1, rows);
+        Var out = result(statistics(matrix.value().dim(-1)));
+        tensors().gemm(false, false, 1f, selector, matrix.value(), 0f, out.value());
+        record(out, () -> tensors().gemm(true, false, 1f, selector, out.grad(), 1f, matrix.grad()));
+        return out;
+    }
+
+    /** Per-head rms_norm, partial rotary embedding and (when gain is not null) the per-head gain of q or k. */
+    public Var qkNormRope(Var x, int heads, int headDim, RopeTable rope, int seqLen, Var gain) {
+        Var out = result(activation(x.shape()));
+        Tensor invRms = statistics(x.value().rows() * heads);
+        Tensor gainValue = gain == null ? null : gain.value();
+        layers().qkNormRope(x.value(), heads, headDim, rope, seqLen, gainValue, backend.normEpsilon(), out.value(),
+                invRms);
+        record(out, () -> layers().qkNormRopeBackward(x.value(), heads, headDim, rope, seqLen, gainValue, invRms,
+                out.grad(), x.grad(), gain == null ? null : gain.grad()));
+        return out;
+    }
+
+    /** Causal grouped-query softmax attention. */
+    public Var attention(Var q, Var k, Var v, AttentionShape shape) {
+        Var out = result(activation(q.shape()));
+        Tensor logSumExp = statistics(shape.batch(), shape.heads(), shape.seqLen());
+        layers().attention(q.value(), k.value(), v.value(), shape, out.value(), logSumExp);
+        record(out, () -> layers().attentionBackward(q.value(), k.value(), v.value(), shape, out.value(), logSumExp,
+                out.grad(), q.grad(), k.grad(), v.grad()));
+        return out;
+    }
+
+    /** XSA: each head's output minus its component along its kv group's normalized value. */
+    public Var exclusiveSelfAttention(Var y, Var v, AttentionShape shape) {
+        Var out = result(activation(y.shape()));
+        layers().exclusiveSelfAttention(y.value(), v.value(), shape, out.value());
+        record(out, () -> layers().exclusiveSelfAttentionBackward(y.value(), v.value(), shape, out.grad(), y.grad(),
+                v.grad()));
+        return out;
+    }
+
+    /** leaky_relu(x, slope)^2. */
+    public Var leakyReluSquared(Var x, float slope) {
+        Var out = result(activation(x.shape()));
+        layers().leakyReluSquared(x.value(), slope, out.value());
+        record(out, () -> layers().leakyReluSquaredBackward(x.value(), slope, out.grad(), x.grad()));
+        return out;
+    }
+
+    /**
+     * w * a + (1 - w) * b for a scalar parameter w (the parallel lanes' merge). Composed from TensorOps and
+     * {@link LayerOps#residualMix}: w is copied into a 1x1 matrix and broadcast into a [2, d] mix [w; 1 - w] by two
+     * GEMMs; the backward reduces the mix gradient's rows back to dw = sum(dMix[0]) - sum(dMix[1]) the same way.
+     */
+    public Var laneMerge(Var a, Var b, Var weight) {
+        if (weight.value().size() != 1) {
+            throw new IllegalArgumentException("lane merge weight must be a scalar, got " + weight.value().describe());
+        }
+        int d = a.value().dim(-1);
+        float[] ones = new float[d];
+        Arrays.fill(ones, 1f);
+        float[] base = new float[2 * d];
+        Arrays.fill(base, d, 2 * d, 1f);
+        Tensor onesRow = control(ones, 1, d);
+        Tensor signs = control(new float[] {1f, -1f}, 2, 1);
+        Tensor w = statistics(1, 1);
+        tensors().copy(weight.value(), w);
+        Tensor column = statistics(2, 1);
+        tensors().gemm(false, false, 1f, signs, w, 0f, column);
+        Tensor mix = control(base, 2, d);
+        tensors().gemm(false, false, 1f, column, onesRow, 1f, mix);
+        Var out = result(activation(a.shape()));
+        layers().residualMix(a.value(), b.value(), mix, out.value());
+        record(out, () -> {
+            Tensor dMix = statistics(2, d);
+            layers().residualMixBackward(a.value(), b.value(), mix, out.grad(), a.grad(), b.grad(), dMix);
+            Tensor rowSums = statistics(2, 1);
+            tensors().gemm(false, true, 1f, dMix, onesRow, 0f, rowSums);
+            Tensor dw = statistics(1, 1);
+            tensors().gemm(true, false, 1f, signs, rowSums, 0f, dw);
+            tensors().axpby(1f, dw, 1f, weight.grad());
+        });
+        return out;
+    }
+
+    /**
+     * Per-token cross-entropy of the softcapped logits (nats, F32 [N], owned by this graph). When the graph records,
+     * the gradient of {@code gradScale * sum(loss)} is added into the logits' gradient in the same pass, which seeds
+     * {@link #backward()}.
+     */
+    public Tensor softcapCrossEntropy(Var logits, Tensor targets, float cap, float gradScale) {
+        Tensor loss = statistics(logits.value().rows());
+        layers().softcapCrossEntropy(logits.value(), targets, cap, loss, recording ? logits.grad() : null, gradScale);
+        return loss;
+    }
+
+    /** Runs the recorded backward steps, last first, once; each intermediate gradient is freed after its use. */
+    public void backward() {
+        if (!recording) {
+            throw new IllegalStateException("an inference graph has no backward pass");
+        }
+        if (backwardDone) {
+            throw new IllegalStateException("backward already ran on this graph");
+        }
+        backwardDone = true;
+        for (int i = steps.size() - 1; i >= 0; i--) {
+            Step step = steps.get(i);
+            if (step.output().hasGrad()) {
+                step.body().run();
+            }
+            step.output().releaseGrad();
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Tensor t : owned) {
+            t.close();
+        }
+        owned.clear();
+        steps.clear();
+    }
+}

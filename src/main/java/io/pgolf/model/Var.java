@@ -1,0 +1,52 @@
+package io.pgolf.model;
+
+import io.pgolf.gpu.DType;
+import io.pgolf.gpu.Tensor;
+
+/**
+ * A value of a {@link Graph}: its tensor and, once a backward step adds into it, its float32 gradient (allocated
+ * zero-filled on first use). A parameter's Var uses the parameter's own tensors, so its gradient accumulates across
+ * graphs (micro-batches) and is never closed by a graph.
+ */
+public final class Var {
+    private final Graph graph;
+    private final Tensor value;
+    private final boolean parameter;
+    private Tensor grad;
+
+    Var(Graph graph, Tensor value, Tensor parameterGrad) {
+        this.graph = graph;
+        this.value = value;
+        this.parameter = parameterGrad != null;
+        this.grad = parameterGrad;
+    }
+
+    public Tensor value() {
+        return value;
+    }
+
+    public int[] shape() {
+        return value.shape();
+    }
+
+    /** The gradient to add into, allocated zero-filled when first asked for. */
+    Tensor grad() {
+        if (grad == null) {
+            grad = graph.own(graph.backend().tensors().zeros(DType.F32, value.shape()));
+        }
+        return grad;
+    }
+
+    /** Whether any gradient has reached this value (no gradient means its backward step has nothing to do). */
+    boolean hasGrad() {
+        return grad != null;
+    }
+
+    /** Frees an intermediate's gradient once every step reading it has run. */
+    void releaseGrad() {
+        if (!parameter && grad != null) {
+            graph.disown(grad);
+            grad = null;
+        }
+    }
+}

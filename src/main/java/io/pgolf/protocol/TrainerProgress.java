@@ -14,7 +14,7 @@ package io.pgolf.protocol;
  */
 public record TrainerProgress(int rank, boolean warmup, long step, double trainLoss, double tokensPerSecond,
                               double lrMultiplier, double muonMomentum, boolean looping, double trainSeconds,
-                              long tokensSeen) implements PipelineMessage {
+                              long tokensSeen) implements TrainerEvent {
     public TrainerProgress {
         if (step < 1 || tokensSeen < 0 || trainSeconds < 0) {
             throw new IllegalArgumentException("step must be >= 1, tokens and seconds >= 0: step " + step

@@ -5,5 +5,5 @@ package io.pgolf.protocol;
  * budget), the EMA weights were applied and written to {@code weightsFile} (safetensors, the reference's names).
  */
 public record TrainingFinished(int rank, long steps, double trainSeconds, long tokensSeen, String stopReason,
-                               String weightsFile) implements PipelineMessage {
+                               String weightsFile) implements TrainerEvent {
 }

@@ -23,8 +23,8 @@ final class MessageSamples {
                 new TrainBatch(9, 3, 2, 3, Tokens.of(1, 2, 3, 4, 5, 6, 7, 65535)),
                 new TrainerProgress(0, true, 1, 6.93, 1234.5, 1.0, 0.92, false, 0.0, 64),
                 new TrainerProgress(7, false, 5088, Double.NaN, 965_000.25, 0.0, 0.99, true, 588.0, 1L << 42),
-                new ValidationReport(0, 6.8, 5.8, 2048, 8831.0, 0.5),
-                new ValidationReport(Long.MAX_VALUE, Double.MIN_VALUE, 1e-300, Long.MAX_VALUE, 1e300, 0.0),
+                new ValidationReport(0, false, 6.8, 5.8, 2048, 8831.0, 0.5),
+                new ValidationReport(Long.MAX_VALUE, true, Double.MIN_VALUE, 1e-300, Long.MAX_VALUE, 1e300, 0.0),
                 new TrainingFinished(0, 150, 12.5, 1_000_000, "iterations", "runs/x/weights.safetensors"),
                 new TrainingFinished(3, 0, 0.0, 0, "", "caf\u00e9/\uD83D\uDE00.safetensors"));
     }

@@ -1,0 +1,93 @@
+package io.pgolf.actors;
+
+import io.pgolf.data.loader.TrainBatchLoader;
+import io.pgolf.model.eval.PlainEvaluation;
+import io.pgolf.model.train.TrainerSettings;
+import io.pgolf.model.train.TrainingEngine;
+import io.pgolf.protocol.MessageJournal;
+import io.pgolf.protocol.TrainerEvent;
+import io.pgolf.protocol.TrainingFinished;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.ChildFailed;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Runs one rank's training as actors: DataLoader -> Trainer -> monitor, supervised by a guardian that ends the run
+ * with the Trainer's failure if it fails. Every TrainerEvent the monitor receives is journaled.
+ */
+public final class TrainingPipeline {
+    private static final String TRAINER_DISPATCHER = "pgolf.dispatchers.trainer";
+
+    /**
+     * Everything the run needs; the pipeline takes ownership of the loader and the engine and closes them.
+     *
+     * @param logEvery progress lines every this many steps (besides the first five and the last)
+     */
+    public record Settings(TrainBatchLoader loader, TrainingEngine engine, TrainerSettings trainer,
+                           Optional<PlainEvaluation> validation, MessageJournal journal, Consumer<String> log,
+                           int logEvery) {
+    }
+
+    private TrainingPipeline() {
+    }
+
+    /** Trains to the end and returns the Trainer's last event; a failure of any actor fails the run. */
+    public static TrainingFinished run(Settings settings) throws InterruptedException {
+        CompletableFuture<TrainingFinished> finished = new CompletableFuture<>();
+        ActorSystem<Void> system = PipelineSystem.create(guardian(settings, finished), "train", Map.of());
+        try {
+            return finished.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause.getMessage(), cause);
+        } finally {
+            system.terminate();
+            try {
+                system.getWhenTerminated().toCompletableFuture().get(1, TimeUnit.MINUTES);
+            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+                settings.log().accept("actor system did not shut down cleanly: " + e);
+            }
+        }
+    }
+
+    private static Behavior<Void> guardian(Settings s, CompletableFuture<TrainingFinished> finished) {
+        return Behaviors.setup(context -> {
+            ActorRef<DataLoaderActor.Command> loader = context.spawn(DataLoaderActor.create(s.loader()),
+                    "data-loader-" + s.trainer().rank(), DispatcherSelector.blocking());
+            double budget = s.trainer().schedule().wallClockBudgeted() ? s.trainer().schedule().trainingBudgetSeconds() : 0;
+            ActorRef<TrainerEvent> monitor = context.spawn(Journaling.wrap(
+                    TrainingMonitor.create(s.log(), s.trainer().iterations(), budget, s.logEvery(), finished),
+                    s.journal(), "trainer-" + s.trainer().rank()), "monitor");
+            ActorRef<TrainerActor.Command> trainer = context.spawn(
+                    TrainerActor.create(s.engine(), s.trainer(), loader, s.validation(), monitor),
+                    "trainer-" + s.trainer().rank(), DispatcherSelector.fromConfig(TRAINER_DISPATCHER));
+            context.watch(loader);
+            context.watch(trainer);
+            context.watch(monitor);
+            return Behaviors.receive(Void.class)
+                    .onSignal(ChildFailed.class, failed -> {
+                        finished.completeExceptionally(new IllegalStateException(
+                                failed.getRef().path().name() + " failed: " + failed.cause().getMessage(), failed.cause()));
+                        return Behaviors.stopped();
+                    })
+                    .onSignal(Terminated.class, stopped -> {
+                        if (stopped.getRef().equals(monitor) && !finished.isDone()) {
+                            finished.completeExceptionally(new IllegalStateException("the training monitor stopped early"));
+                        }
+                        return finished.isDone() ? Behaviors.stopped() : Behaviors.same();
+                    })
+                    .build();
+        });
+    }
+}

@@ -1,0 +1,137 @@
+package io.pgolf.model.train;
+
+import io.pgolf.gpu.Backend;
+import io.pgolf.gpu.Tensor;
+import io.pgolf.model.Gpt;
+import io.pgolf.model.eval.TokenScorer;
+import io.pgolf.model.optim.ModelOptimizer;
+import io.pgolf.protocol.TrainBatch;
+
+import java.util.Map;
+
+/**
+ * The compute of training, apart from any scheduling: micro-batches accumulate gradients, a step applies them, and
+ * the initial weights can be restored after the warm-up steps (the reference's {@code step_fn} and its reset).
+ * Not thread-safe: one Trainer drives it.
+ */
+public final class TrainingEngine implements AutoCloseable {
+    /** One optimizer step's outcome. */
+    public record StepResult(double trainLoss, double gradNormBeforeClip) {
+    }
+
+    private final Gpt model;
+    private final ModelOptimizer optimizer;
+    private final int microBatchesPerStep;
+    private Map<String, float[]> initialWeights;
+    private int accumulated;
+    private double lossSum;
+
+    public TrainingEngine(Gpt model, ModelOptimizer optimizer, int microBatchesPerStep) {
+        if (microBatchesPerStep < 1) {
+            throw new IllegalArgumentException("micro-batches per step must be at least 1, got " + microBatchesPerStep);
+        }
+        this.model = model;
+        this.optimizer = optimizer;
+        this.microBatchesPerStep = microBatchesPerStep;
+    }
+
+    public Gpt model() {
+        return model;
+    }
+
+    public int microBatchesPerStep() {
+        return microBatchesPerStep;
+    }
+
+    /** Micro-batches accumulated toward the next step. */
+    public int accumulated() {
+        return accumulated;
+    }
+
+    /**
+     * Forward and backward on one micro-batch; its gradient enters the step's sum with weight 1 / microBatchesPerStep,
+     * as the reference's {@code (loss / grad_accum_steps).backward()}.
+     */
+    public double accumulate(TrainBatch batch) {
+        if (accumulated == microBatchesPerStep) {
+            throw new IllegalStateException("a step's " + microBatchesPerStep + " micro-batches are already accumulated");
+        }
+        Backend backend = model.parameters().backend();
+        int n = batch.rows() * batch.seqLen();
+        int[] inputs = new int[n];
+        int[] targets = new int[n];
+        for (int r = 0; r < batch.rows(); r++) {
+            for (int t = 0; t < batch.seqLen(); t++) {
+                inputs[r * batch.seqLen() + t] = batch.input(r, t);
+                targets[r * batch.seqLen() + t] = batch.target(r, t);
+            }
+        }
+        double loss;
+        try (Tensor ids = backend.tensors().uploadInts(inputs, n);
+             Tensor next = backend.tensors().uploadInts(targets, n)) {
+            loss = model.forwardBackward(ids, next, batch.rows(), batch.seqLen(), 1f / microBatchesPerStep);
+        }
+        accumulated++;
+        lossSum += loss;
+        return loss;
+    }
+
+    /** Whether the step's micro-batches are all in. */
+    public boolean stepReady() {
+        return accumulated == microBatchesPerStep;
+    }
+
+    /** Applies the accumulated gradients (step counts from 0; it sets Muon's momentum warm-up). */
+    public StepResult step(int step, double lrMultiplier) {
+        if (!stepReady()) {
+            throw new IllegalStateException("step " + step + " needs " + microBatchesPerStep + " micro-batches, has "
+                    + accumulated);
+        }
+        double gradNorm = optimizer.step(step, lrMultiplier);
+        StepResult result = new StepResult(lossSum / microBatchesPerStep, gradNorm);
+        accumulated = 0;
+        lossSum = 0;
+        return result;
+    }
+
+    /** Remembers the current weights, to come back to after the warm-up steps. */
+    public void rememberInitialWeights() {
+        initialWeights = model.parameters().valuesOnHost();
+    }
+
+    /** The reference's reset after warm-up: initial weights, fresh optimizer state, no gradients, loop off. */
+    public void restoreInitialWeights() {
+        if (initialWeights == null) {
+            throw new IllegalStateException("no initial weights were remembered");
+        }
+        Backend backend = model.parameters().backend();
+        model.parameters().forEach(p -> {
+            try (Tensor v = backend.tensors().upload(p.value().dtype(), initialWeights.get(p.name()), p.shape())) {
+                backend.tensors().copy(v, p.value());
+            }
+        });
+        optimizer.reset();
+        model.parameters().zeroGradients();
+        model.setLooping(false);
+        accumulated = 0;
+        lossSum = 0;
+        initialWeights = null;
+    }
+
+    /** Scores sequences with the current weights, no gradients (validation). */
+    public TokenScorer scorer() {
+        Backend backend = model.parameters().backend();
+        return (inputs, targets, batch, seqLen) -> {
+            try (Tensor ids = backend.tensors().uploadInts(inputs, inputs.length);
+                 Tensor next = backend.tensors().uploadInts(targets, targets.length)) {
+                return model.tokenLosses(ids, next, batch, seqLen);
+            }
+        };
+    }
+
+    @Override
+    public void close() {
+        optimizer.close();
+        model.close();
+    }
+}

@@ -56,7 +56,8 @@ public final class AttentionBenchmark {
                 }
             }
             System.out.printf("%s, %s: forward %.1f ms, backward %.1f ms (fastest of %d; medians %.1f, %.1f)%n",
-                    backend.name(), shape, fastest(forward), fastest(backward), RUNS, median(forward), median(backward));
+                    backend.name(), shape, fastest(forward), fastest(backward), RUNS, median(forward),
+                    median(backward));
         }
     }
 

@@ -52,8 +52,8 @@ public interface LayerOps {
 
     /**
      * Per head of x [N, heads * headDim]: u = rms_norm over the head's dims (no weight), then rotary embedding
-     * of its first {@code rope.dims()} dims (rotate-half: with half = dims / 2, for i &lt; half,
-     * r[i] = u[i] cos - u[i + half] sin and r[i + half] = u[i + half] cos + u[i] sin, with cos and sin at row
+     * of its first {@code rope.dims()} dims as the reference's apply_rotary_emb (half = dims / 2; for i &lt; half,
+     * r[i] = u[i] cos + u[i + half] sin and r[i + half] = u[i + half] cos - u[i] sin, with cos and sin at row
      * {@code position}, column i of the table; dims past {@code rope.dims()} are not rotated), then
      * out = r * gain[head] when gain [heads] is not null (it is null for k). The position of row n is
      * n % seqLen. invRms F32 [N * heads], entry n * heads + head.

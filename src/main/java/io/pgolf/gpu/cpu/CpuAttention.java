@@ -9,13 +9,15 @@ import static io.pgolf.gpu.cpu.ShapeChecks.requireMatrix;
 import static io.pgolf.gpu.cpu.ShapeChecks.requireSize;
 
 /**
- * Causal grouped-query attention in float32: the forward takes one query row at a time with a plain softmax over
- * its keys and saves the row's log-sum-exp; the backward recomputes the probabilities from it as flash attention
- * does (dS = P (dP - rowsum(dO O))). Nothing of size seqLen x seqLen is ever held; a task's scratch is a few
+ * Causal grouped-query attention: the forward takes one query row at a time with a plain softmax over its keys and
+ * saves the row's log-sum-exp; the backward recomputes the probabilities from it as flash attention does
+ * (dS = P (dP - rowsum(dO O))). Nothing of size seqLen x seqLen is ever held; a task's scratch is a few
  * [headDim, seqLen] slices.
  *
- * <p>Dot products over headDim are computed against keys and values transposed to [headDim, seqLen], so that the
- * inner loops run over keys and vectorize (the JIT does not vectorize a float sum in one accumulator).
+ * <p>Inputs and outputs are float32; every sum accumulates in a float64 array fed from float32 arrays. Besides the
+ * accuracy this is what lets the JIT vectorize: it vectorizes a loop only when it can prove that the loop's stores
+ * do not overlap its loads, and arrays of different element types cannot. Keys and values are transposed to
+ * [headDim, seqLen] so that the long inner loops run over keys.
  */
 final class CpuAttention {
     /** Query rows per forward task: enough to amortize the task's transpose of the keys. */
@@ -51,13 +53,14 @@ final class CpuAttention {
         int headDim = shape.headDim();
         int qWidth = heads * headDim;
         int kvWidth = shape.kvHeads() * headDim;
-        float scale = shape.softmaxScale();
+        double scale = shape.softmaxScale();
         int blocks = Math.ceilDiv(seqLen, QUERY_BLOCK);
         // A unit is one block of query rows of one head of one sequence; consecutive units share keys.
         threads.forRange(shape.batch() * heads * blocks, 1, (from, to) -> {
             float[] keysT = new float[headDim * seqLen];
+            double[] scores = new double[seqLen];
             float[] weights = new float[seqLen];
-            float[] acc = new float[headDim];
+            double[] acc = new double[headDim];
             for (int unit = from; unit < to; unit++) {
                 int b = unit / (heads * blocks);
                 int h = unit / blocks % heads;
@@ -69,28 +72,28 @@ final class CpuAttention {
                 for (int t = firstQuery; t < endQuery; t++) {
                     int qOff = (firstRow + t) * qWidth + h * headDim;
                     int keys = t + 1;
-                    dotsWithTransposed(qs, qOff, keysT, headDim, seqLen, keys, scale, weights);
-                    float max = Float.NEGATIVE_INFINITY;
+                    dotsWithTransposed(qs, qOff, keysT, headDim, seqLen, keys, scores);
+                    double max = Double.NEGATIVE_INFINITY;
                     for (int j = 0; j < keys; j++) {
-                        max = Math.max(max, weights[j]);
+                        scores[j] *= scale;
+                        max = Math.max(max, scores[j]);
                     }
                     double sum = 0;
                     for (int j = 0; j < keys; j++) {
-                        float e = (float) Math.exp(weights[j] - max);
-                        weights[j] = e;
+                        double e = Math.exp(scores[j] - max);
+                        weights[j] = (float) e;
                         sum += e;
                     }
-                    Arrays.fill(acc, 0f);
+                    Arrays.fill(acc, 0);
                     for (int j = 0; j < keys; j++) {
-                        float p = weights[j];
+                        double p = weights[j];
                         int vOff = (firstRow + j) * kvWidth + kvOffset;
                         for (int d = 0; d < headDim; d++) {
                             acc[d] += p * vs[vOff + d];
                         }
                     }
-                    float inverseSum = (float) (1.0 / sum);
                     for (int d = 0; d < headDim; d++) {
-                        o[qOff + d] = acc[d] * inverseSum;
+                        o[qOff + d] = (float) (acc[d] / sum);
                     }
                     lse[(b * heads + h) * seqLen + t] = (float) (max + Math.log(sum));
                 }
@@ -123,63 +126,74 @@ final class CpuAttention {
         int kvHeads = shape.kvHeads();
         int headDim = shape.headDim();
         int group = shape.groupSize();
-        float scale = shape.softmaxScale();
+        double scale = shape.softmaxScale();
         // A unit is one kv head of one sequence with all the query heads that read it: the only writer of those
         // keys' and values' gradients, so they need no synchronization.
         threads.forRange(shape.batch() * kvHeads, 1, (from, to) -> {
             float[] keysT = new float[headDim * seqLen];
             float[] valuesT = new float[headDim * seqLen];
-            float[] keyGrads = new float[seqLen * headDim];
-            float[] valueGrads = new float[seqLen * headDim];
+            double[] keyGradsT = new double[headDim * seqLen];
+            double[] valueGradsT = new double[headDim * seqLen];
+            double[] dots = new double[seqLen];
             float[] probabilities = new float[seqLen];
             float[] scoreGrads = new float[seqLen];
-            float[] queryGrad = new float[headDim];
+            double[] queryGrad = new double[headDim];
             for (int unit = from; unit < to; unit++) {
                 int b = unit / kvHeads;
-                int kvOffset = unit % kvHeads * headDim;
+                int kv = unit % kvHeads;
+                int kvOffset = kv * headDim;
                 int firstRow = b * seqLen;
                 transposeHead(ks, firstRow, seqLen, kvWidth, kvOffset, headDim, seqLen, keysT);
                 transposeHead(vs, firstRow, seqLen, kvWidth, kvOffset, headDim, seqLen, valuesT);
-                Arrays.fill(keyGrads, 0f);
-                Arrays.fill(valueGrads, 0f);
-                for (int h = unit % kvHeads * group; h < (unit % kvHeads + 1) * group; h++) {
+                Arrays.fill(keyGradsT, 0);
+                Arrays.fill(valueGradsT, 0);
+                for (int h = kv * group; h < (kv + 1) * group; h++) {
                     for (int t = 0; t < seqLen; t++) {
                         int qOff = (firstRow + t) * qWidth + h * headDim;
                         int keys = t + 1;
-                        float rowLse = lse[(b * heads + h) * seqLen + t];
-                        dotsWithTransposed(qs, qOff, keysT, headDim, seqLen, keys, scale, probabilities);
+                        double rowLse = lse[(b * heads + h) * seqLen + t];
+                        dotsWithTransposed(qs, qOff, keysT, headDim, seqLen, keys, dots);
                         for (int j = 0; j < keys; j++) {
-                            probabilities[j] = (float) Math.exp(probabilities[j] - rowLse);
+                            probabilities[j] = (float) Math.exp(dots[j] * scale - rowLse);
                         }
-                        dotsWithTransposed(g, qOff, valuesT, headDim, seqLen, keys, 1f, scoreGrads);
+                        dotsWithTransposed(g, qOff, valuesT, headDim, seqLen, keys, dots);
                         double outDotGrad = 0;
                         for (int d = 0; d < headDim; d++) {
                             outDotGrad += (double) o[qOff + d] * g[qOff + d];
                         }
-                        float rowD = (float) outDotGrad;
-                        Arrays.fill(queryGrad, 0f);
+                        // The gradient of each scaled score, times the scale it was scaled by.
                         for (int j = 0; j < keys; j++) {
-                            float p = probabilities[j];
-                            // The gradient of the scaled score, times the scale it was scaled by.
-                            float ds = p * (scoreGrads[j] - rowD) * scale;
-                            int accOff = j * headDim;
+                            scoreGrads[j] = (float) (probabilities[j] * (dots[j] - outDotGrad) * scale);
+                        }
+                        for (int d = 0; d < headDim; d++) {
+                            double qd = qs[qOff + d];
+                            double gd = g[qOff + d];
+                            int row = d * seqLen;
+                            for (int j = 0; j < keys; j++) {
+                                keyGradsT[row + j] += scoreGrads[j] * qd;
+                            }
+                            for (int j = 0; j < keys; j++) {
+                                valueGradsT[row + j] += probabilities[j] * gd;
+                            }
+                        }
+                        Arrays.fill(queryGrad, 0);
+                        for (int j = 0; j < keys; j++) {
+                            double ds = scoreGrads[j];
                             int kOff = (firstRow + j) * kvWidth + kvOffset;
                             for (int d = 0; d < headDim; d++) {
-                                valueGrads[accOff + d] += p * g[qOff + d];
-                                keyGrads[accOff + d] += ds * qs[qOff + d];
                                 queryGrad[d] += ds * ks[kOff + d];
                             }
                         }
                         for (int d = 0; d < headDim; d++) {
-                            dq[qOff + d] += queryGrad[d];
+                            dq[qOff + d] += (float) queryGrad[d];
                         }
                     }
                 }
                 for (int j = 0; j < seqLen; j++) {
                     int kvOff = (firstRow + j) * kvWidth + kvOffset;
                     for (int d = 0; d < headDim; d++) {
-                        dk[kvOff + d] += keyGrads[j * headDim + d];
-                        dv[kvOff + d] += valueGrads[j * headDim + d];
+                        dk[kvOff + d] += (float) keyGradsT[d * seqLen + j];
+                        dv[kvOff + d] += (float) valueGradsT[d * seqLen + j];
                     }
                 }
             }
@@ -201,21 +215,18 @@ final class CpuAttention {
     }
 
     /**
-     * dst[j] = scale * (vector . column j) for j < count, where vector is headDim values at vecOff and the
-     * columns are those of a transposed slice [headDim, stride].
+     * dst[j] = vector . column j for j &lt; count, where vector is headDim values at vecOff and the columns are
+     * those of a transposed slice [headDim, stride].
      */
     private static void dotsWithTransposed(float[] vector, int vecOff, float[] transposed, int headDim, int stride,
-                                           int count, float scale, float[] dst) {
-        Arrays.fill(dst, 0, count, 0f);
+                                           int count, double[] dst) {
+        Arrays.fill(dst, 0, count, 0);
         for (int d = 0; d < headDim; d++) {
-            float x = vector[vecOff + d];
+            double x = vector[vecOff + d];
             int row = d * stride;
             for (int j = 0; j < count; j++) {
                 dst[j] += x * transposed[row + j];
             }
-        }
-        for (int j = 0; j < count; j++) {
-            dst[j] *= scale;
         }
     }
 }

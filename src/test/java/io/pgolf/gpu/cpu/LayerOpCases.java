@@ -144,7 +144,8 @@ final class LayerOpCases {
                     double[] out = new double[n * d];
                     for (int r = 0; r < n; r++) {
                         for (int j = 0; j < d; j++) {
-                            out[r * d + j] = (double) in[2][j] * in[0][r * d + j] + (double) in[2][d + j] * in[1][r * d + j];
+                            out[r * d + j] = (double) in[2][j] * in[0][r * d + j]
+                                    + (double) in[2][d + j] * in[1][r * d + j];
                         }
                     }
                     return out;
@@ -258,7 +259,8 @@ final class LayerOpCases {
                     ops.qkNormRope(x, heads, headDim, rope, seqLen, gain, NORM_EPS, zeros(n, width), invRms);
                     Tensor dX = tensor(grads[0], n, width);
                     Tensor dGain = withGain ? tensor(grads[1], heads) : null;
-                    ops.qkNormRopeBackward(x, heads, headDim, rope, seqLen, gain, invRms, tensor(w, n, width), dX, dGain);
+                    ops.qkNormRopeBackward(x, heads, headDim, rope, seqLen, gain, invRms, tensor(w, n, width), dX,
+                            dGain);
                     readInto(dX, grads[0]);
                     if (withGain) {
                         readInto(dGain, grads[1]);
@@ -268,7 +270,10 @@ final class LayerOpCases {
                 gaussian(n * width));
     }
 
-    /** Per head: rms_norm, then the rotate-half rotation of the first ropeDims dims, then times the head's gain. */
+    /**
+     * Per head: rms_norm, then the first ropeDims dims rotated as the reference's apply_rotary_emb does
+     * (cat(x1 cos + x2 sin, x2 cos - x1 sin) of the halves x1, x2), then times the head's gain.
+     */
     private double[] referenceQkNormRope(float[] x, float[] gain, float[] cos, float[] sin) {
         int heads = dims.heads();
         int headDim = dims.headDim();
@@ -288,8 +293,8 @@ final class LayerOpCases {
                     double s = sin[position * half + i];
                     double a = x[base + i] * inv;
                     double b = x[base + i + half] * inv;
-                    out[base + i] = (a * c - b * s) * g;
-                    out[base + i + half] = (b * c + a * s) * g;
+                    out[base + i] = (a * c + b * s) * g;
+                    out[base + i + half] = (b * c - a * s) * g;
                 }
             }
         }

@@ -51,15 +51,17 @@ public interface LayerOps {
                           Tensor dX, Tensor dSkip, Tensor dWeight, Tensor dGate);
 
     /**
-     * Per head of x [N, heads * headDim]: rms_norm over the head's dims (no weight), then rotary embedding of
-     * its first {@code rope.dims()} dims (rotate-half: dim i pairs with i + dims/2, angle = position *
-     * inverse frequency i), then times gain[head] when gain is not null. The position of row n is n % seqLen.
-     * invRms F32 [N * heads].
+     * Per head of x [N, heads * headDim]: u = rms_norm over the head's dims (no weight), then rotary embedding
+     * of its first {@code rope.dims()} dims (rotate-half: with half = dims / 2, for i &lt; half,
+     * r[i] = u[i] cos - u[i + half] sin and r[i + half] = u[i + half] cos + u[i] sin, with cos and sin at row
+     * {@code position}, column i of the table; dims past {@code rope.dims()} are not rotated), then
+     * out = r * gain[head] when gain [heads] is not null (it is null for k). The position of row n is
+     * n % seqLen. invRms F32 [N * heads], entry n * heads + head.
      */
     void qkNormRope(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain, float eps,
                     Tensor out, Tensor invRms);
 
-    /** dX += ...; dGain += ... when gain is not null. */
+    /** dX += ...; dGain [heads] += ... when gain is not null (dGain is null exactly when gain is). */
     void qkNormRopeBackward(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain,
                             Tensor invRms, Tensor dOut, Tensor dX, Tensor dGain);
 
@@ -76,7 +78,8 @@ public interface LayerOps {
 
     /**
      * XSA: for every query head, out = y - (y . vHat) vHat, where vHat is the value vector of the head's kv
-     * group at the same row, normalized to unit length. y, out [N, heads * headDim]; v [N, kvHeads * headDim].
+     * group at the same row, normalized as F.normalize does: v / max(||v||, 1e-12). y, out [N, heads * headDim];
+     * v [N, kvHeads * headDim].
      */
     void exclusiveSelfAttention(Tensor y, Tensor v, AttentionShape shape, Tensor out);
 

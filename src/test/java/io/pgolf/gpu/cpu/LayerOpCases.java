@@ -1,8 +1,10 @@
 package io.pgolf.gpu.cpu;
 
+import io.pgolf.gpu.AttentionShape;
 import io.pgolf.gpu.Backend;
 import io.pgolf.gpu.DType;
 import io.pgolf.gpu.LayerOps;
+import io.pgolf.gpu.RopeTable;
 import io.pgolf.gpu.Tensor;
 
 import java.util.Arrays;
@@ -15,6 +17,10 @@ final class LayerOpCases {
     record Dims(int batch, int seqLen, int width, int heads, int kvHeads, int headDim, int ropeDims, int vocab) {
         int rows() {
             return batch * seqLen;
+        }
+
+        AttentionShape attentionShape() {
+            return new AttentionShape(batch, seqLen, heads, kvHeads, headDim, (float) (1 / Math.sqrt(headDim)));
         }
     }
 
@@ -42,7 +48,8 @@ final class LayerOpCases {
     static List<LayerOpCase> all(Backend backend, Dims dims, long seed) {
         LayerOpCases cases = new LayerOpCases(backend, dims, new Random(seed));
         return List.of(cases.embedding(), cases.rmsNorm(), cases.residualMix(), cases.scaledResidual(),
-                cases.skipGate(), cases.leakyReluSquared(), cases.softcap(), cases.softcapCrossEntropy());
+                cases.skipGate(), cases.qkNormRope(true), cases.qkNormRope(false), cases.attention(),
+                cases.exclusiveSelfAttention(), cases.leakyReluSquared(), cases.softcap(), cases.softcapCrossEntropy());
     }
 
     private LayerOpCase embedding() {
@@ -211,6 +218,209 @@ final class LayerOpCases {
                     return out;
                 },
                 gaussian(n * d));
+    }
+
+    /** A rotary table of random angles: the operation must take whatever angle each position and pair has. */
+    private RopeTable randomRope() {
+        int pairs = dims.ropeDims() / 2;
+        float[] cos = new float[dims.seqLen() * pairs];
+        float[] sin = new float[cos.length];
+        for (int i = 0; i < cos.length; i++) {
+            double angle = random.nextDouble(-Math.PI, Math.PI);
+            cos[i] = (float) Math.cos(angle);
+            sin[i] = (float) Math.sin(angle);
+        }
+        return new RopeTable(dims.ropeDims(), dims.seqLen(), tensor(cos, dims.seqLen(), pairs),
+                tensor(sin, dims.seqLen(), pairs));
+    }
+
+    private LayerOpCase qkNormRope(boolean withGain) {
+        int n = dims.rows();
+        int heads = dims.heads();
+        int headDim = dims.headDim();
+        int width = heads * headDim;
+        int seqLen = dims.seqLen();
+        RopeTable rope = randomRope();
+        List<LayerOpCase.Input> inputs = withGain
+                ? List.of(input("x", gaussian(n * width)), input("gain", gaussian(heads)))
+                : List.of(input("x", gaussian(n * width)));
+        return new LayerOpCase(withGain ? "qkNormRope" : "qkNormRope without gain", inputs,
+                in -> {
+                    Tensor out = zeros(n, width);
+                    ops.qkNormRope(tensor(in[0], n, width), heads, headDim, rope, seqLen,
+                            withGain ? tensor(in[1], heads) : null, NORM_EPS, out, zeros(n * heads));
+                    return read(out);
+                },
+                (in, w, grads) -> {
+                    Tensor x = tensor(in[0], n, width);
+                    Tensor gain = withGain ? tensor(in[1], heads) : null;
+                    Tensor invRms = zeros(n * heads);
+                    ops.qkNormRope(x, heads, headDim, rope, seqLen, gain, NORM_EPS, zeros(n, width), invRms);
+                    Tensor dX = tensor(grads[0], n, width);
+                    Tensor dGain = withGain ? tensor(grads[1], heads) : null;
+                    ops.qkNormRopeBackward(x, heads, headDim, rope, seqLen, gain, invRms, tensor(w, n, width), dX, dGain);
+                    readInto(dX, grads[0]);
+                    if (withGain) {
+                        readInto(dGain, grads[1]);
+                    }
+                },
+                in -> referenceQkNormRope(in[0], withGain ? in[1] : null, read(rope.cos()), read(rope.sin())),
+                gaussian(n * width));
+    }
+
+    /** Per head: rms_norm, then the rotate-half rotation of the first ropeDims dims, then times the head's gain. */
+    private double[] referenceQkNormRope(float[] x, float[] gain, float[] cos, float[] sin) {
+        int heads = dims.heads();
+        int headDim = dims.headDim();
+        int half = dims.ropeDims() / 2;
+        double[] out = new double[x.length];
+        for (int r = 0; r < dims.rows(); r++) {
+            int position = r % dims.seqLen();
+            for (int h = 0; h < heads; h++) {
+                int base = (r * heads + h) * headDim;
+                double inv = referenceInvRms(x, base, headDim, NORM_EPS);
+                double g = gain == null ? 1 : gain[h];
+                for (int i = 0; i < headDim; i++) {
+                    out[base + i] = x[base + i] * inv * g;
+                }
+                for (int i = 0; i < half; i++) {
+                    double c = cos[position * half + i];
+                    double s = sin[position * half + i];
+                    double a = x[base + i] * inv;
+                    double b = x[base + i + half] * inv;
+                    out[base + i] = (a * c - b * s) * g;
+                    out[base + i + half] = (b * c + a * s) * g;
+                }
+            }
+        }
+        return out;
+    }
+
+    private LayerOpCase attention() {
+        AttentionShape shape = dims.attentionShape();
+        int n = shape.rows();
+        int qWidth = shape.heads() * shape.headDim();
+        int kvWidth = shape.kvHeads() * shape.headDim();
+        int statistics = shape.batch() * shape.heads() * shape.seqLen();
+        return new LayerOpCase("attention",
+                List.of(input("q", gaussian(n * qWidth)), input("k", gaussian(n * kvWidth)),
+                        input("v", gaussian(n * kvWidth))),
+                in -> {
+                    Tensor out = zeros(n, qWidth);
+                    ops.attention(tensor(in[0], n, qWidth), tensor(in[1], n, kvWidth), tensor(in[2], n, kvWidth),
+                            shape, out, zeros(statistics));
+                    return read(out);
+                },
+                (in, w, grads) -> {
+                    Tensor q = tensor(in[0], n, qWidth);
+                    Tensor k = tensor(in[1], n, kvWidth);
+                    Tensor v = tensor(in[2], n, kvWidth);
+                    Tensor out = zeros(n, qWidth);
+                    Tensor logSumExp = zeros(statistics);
+                    ops.attention(q, k, v, shape, out, logSumExp);
+                    Tensor dQ = tensor(grads[0], n, qWidth);
+                    Tensor dK = tensor(grads[1], n, kvWidth);
+                    Tensor dV = tensor(grads[2], n, kvWidth);
+                    ops.attentionBackward(q, k, v, shape, out, logSumExp, tensor(w, n, qWidth), dQ, dK, dV);
+                    readInto(dQ, grads[0]);
+                    readInto(dK, grads[1]);
+                    readInto(dV, grads[2]);
+                },
+                in -> referenceAttention(in[0], in[1], in[2], shape).output(),
+                gaussian(n * qWidth));
+    }
+
+    /** Attention's output and the log-sum-exp of its scaled scores per [batch, head, position]. */
+    record AttentionResult(double[] output, double[] logSumExp) {
+    }
+
+    /** Attention with a full softmax per query over the keys at or before it, in float64. */
+    static AttentionResult referenceAttention(float[] q, float[] k, float[] v, AttentionShape shape) {
+        int headDim = shape.headDim();
+        int qWidth = shape.heads() * headDim;
+        int kvWidth = shape.kvHeads() * headDim;
+        double[] out = new double[shape.rows() * qWidth];
+        double[] logSumExp = new double[shape.batch() * shape.heads() * shape.seqLen()];
+        for (int b = 0; b < shape.batch(); b++) {
+            for (int h = 0; h < shape.heads(); h++) {
+                int kvOffset = h / shape.groupSize() * headDim;
+                for (int t = 0; t < shape.seqLen(); t++) {
+                    int qOff = (b * shape.seqLen() + t) * qWidth + h * headDim;
+                    double[] scores = new double[t + 1];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j <= t; j++) {
+                        int kOff = (b * shape.seqLen() + j) * kvWidth + kvOffset;
+                        for (int d = 0; d < headDim; d++) {
+                            scores[j] += (double) q[qOff + d] * k[kOff + d];
+                        }
+                        scores[j] *= shape.softmaxScale();
+                        max = Math.max(max, scores[j]);
+                    }
+                    double sum = 0;
+                    for (int j = 0; j <= t; j++) {
+                        sum += Math.exp(scores[j] - max);
+                    }
+                    for (int j = 0; j <= t; j++) {
+                        double p = Math.exp(scores[j] - max) / sum;
+                        int vOff = (b * shape.seqLen() + j) * kvWidth + kvOffset;
+                        for (int d = 0; d < headDim; d++) {
+                            out[qOff + d] += p * v[vOff + d];
+                        }
+                    }
+                    logSumExp[(b * shape.heads() + h) * shape.seqLen() + t] = max + Math.log(sum);
+                }
+            }
+        }
+        return new AttentionResult(out, logSumExp);
+    }
+
+    private LayerOpCase exclusiveSelfAttention() {
+        AttentionShape shape = dims.attentionShape();
+        int n = shape.rows();
+        int qWidth = shape.heads() * shape.headDim();
+        int kvWidth = shape.kvHeads() * shape.headDim();
+        return new LayerOpCase("exclusiveSelfAttention",
+                List.of(input("y", gaussian(n * qWidth)), input("v", gaussian(n * kvWidth))),
+                in -> {
+                    Tensor out = zeros(n, qWidth);
+                    ops.exclusiveSelfAttention(tensor(in[0], n, qWidth), tensor(in[1], n, kvWidth), shape, out);
+                    return read(out);
+                },
+                (in, w, grads) -> {
+                    Tensor dY = tensor(grads[0], n, qWidth);
+                    Tensor dV = tensor(grads[1], n, kvWidth);
+                    ops.exclusiveSelfAttentionBackward(tensor(in[0], n, qWidth), tensor(in[1], n, kvWidth), shape,
+                            tensor(w, n, qWidth), dY, dV);
+                    readInto(dY, grads[0]);
+                    readInto(dV, grads[1]);
+                },
+                in -> referenceExclusiveSelfAttention(in[0], in[1], shape),
+                gaussian(n * qWidth));
+    }
+
+    /** y - (y . vHat) vHat per query head, vHat = v / max(||v||, 1e-12) of the head's kv group, in float64. */
+    static double[] referenceExclusiveSelfAttention(float[] y, float[] v, AttentionShape shape) {
+        int headDim = shape.headDim();
+        double[] out = new double[y.length];
+        for (int r = 0; r < shape.rows(); r++) {
+            for (int h = 0; h < shape.heads(); h++) {
+                int yOff = (r * shape.heads() + h) * headDim;
+                int vOff = (r * shape.kvHeads() + h / shape.groupSize()) * headDim;
+                double norm = 0;
+                for (int i = 0; i < headDim; i++) {
+                    norm += (double) v[vOff + i] * v[vOff + i];
+                }
+                norm = Math.max(Math.sqrt(norm), 1e-12);
+                double projection = 0;
+                for (int i = 0; i < headDim; i++) {
+                    projection += y[yOff + i] * (v[vOff + i] / norm);
+                }
+                for (int i = 0; i < headDim; i++) {
+                    out[yOff + i] = y[yOff + i] - projection * (v[vOff + i] / norm);
+                }
+            }
+        }
+        return out;
     }
 
     private LayerOpCase leakyReluSquared() {

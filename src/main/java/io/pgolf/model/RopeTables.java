@@ -13,9 +13,8 @@ import java.util.Map;
  * base * (L / L_train)^(dims / (dims - 2)) (NTK-style scaling), so longer windows keep the lowest frequency's
  * period in proportion. Positions are exact integers.
  *
- * <p>Sign: the reference rotates by minus the angle (apply_rotary_emb: x1 cos + x2 sin, -x1 sin + x2 cos), while
- * {@link io.pgolf.gpu.LayerOps#qkNormRope} rotates a table's angle the usual way (u1 cos - u2 sin,
- * u2 cos + u1 sin). The tables therefore hold the angle -position * frequency: cos is unchanged, sin is negated.
+ * <p>The tables hold cos and sin of position * frequency; {@link io.pgolf.gpu.LayerOps#qkNormRope} applies them in
+ * the reference's direction (apply_rotary_emb: x1 cos + x2 sin, -x1 sin + x2 cos).
  *
  * <p>With bfloat16 activations the record's tables carry two roundings (reference NOTES §1.4): the stored
  * inv_freq buffer is bfloat16 (the rescaled one past L_train is recomputed in float32), and cos/sin are cast to
@@ -72,7 +71,7 @@ final class RopeTables implements AutoCloseable {
             for (int i = 0; i < half; i++) {
                 float angle = (float) t * inverse[i];
                 cos[t * half + i] = (float) Math.cos(angle);
-                sin[t * half + i] = (float) -Math.sin(angle);
+                sin[t * half + i] = (float) Math.sin(angle);
                 if (bf16) {
                     cos[t * half + i] = roundToBf16(cos[t * half + i]);
                     sin[t * half + i] = roundToBf16(sin[t * half + i]);

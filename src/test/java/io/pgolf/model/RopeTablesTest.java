@@ -49,7 +49,7 @@ class RopeTablesTest {
             for (int t : new int[] {0, 1, 17, 39}) {
                 for (int i = 0; i < 4; i++) {
                     assertEquals(Math.cos(t * (double) inverse[i]), cos[t * 4 + i], 1e-6);
-                    assertEquals(-Math.sin(t * (double) inverse[i]), sin[t * 4 + i], 1e-6);
+                    assertEquals(Math.sin(t * (double) inverse[i]), sin[t * 4 + i], 1e-6);
                 }
             }
         }

@@ -7,12 +7,8 @@ import io.pgolf.gpu.TensorOps;
 
 import java.util.Arrays;
 
-/** {@link TensorOps} in plain Java: float32 values, float32 GEMM accumulation, float64 reductions. */
+/** {@link TensorOps} in plain Java: float32 values, float32 GEMM accumulation (SIMD, {@link CpuGemm}), float64 reductions. */
 final class CpuTensorOps implements TensorOps {
-    /** GEMM tiles: a K x N tile of B (64 KiB) stays in L2 while a range of A's rows streams past it. */
-    private static final int TILE_K = 128;
-    private static final int TILE_N = 128;
-
     private final CpuThreads threads;
 
     CpuTensorOps(CpuThreads threads) {
@@ -91,44 +87,9 @@ final class CpuTensorOps implements TensorOps {
         float[] left = transposeA ? transposed(CpuTensor.of(a).floats(), aRows, aCols) : CpuTensor.of(a).floats();
         float[] right = transposeB ? transposed(CpuTensor.of(b).floats(), bRows, bCols) : CpuTensor.of(b).floats();
         float[] out = CpuTensor.of(c).floats();
-        int grain = Math.max(1, 32_768 / Math.max(1, k * Math.min(n, TILE_N) / 64));
-        threads.forRange(m, grain, (from, to) -> multiplyRows(left, right, out, from, to, k, n, alpha, beta));
-    }
-
-    /** out[i, :] = alpha * left[i, :] @ right + beta * out[i, :] for rows i in [from, to). */
-    private static void multiplyRows(float[] left, float[] right, float[] out, int from, int to, int k, int n,
-                                     float alpha, float beta) {
-        float[] acc = new float[Math.min(n, TILE_N)];
-        for (int j0 = 0; j0 < n; j0 += TILE_N) {
-            int width = Math.min(TILE_N, n - j0);
-            for (int i = from; i < to; i++) {
-                Arrays.fill(acc, 0, width, 0f);
-                int leftRow = i * k;
-                for (int p0 = 0; p0 < k; p0 += TILE_K) {
-                    int pEnd = Math.min(k, p0 + TILE_K);
-                    for (int p = p0; p < pEnd; p++) {
-                        float aip = left[leftRow + p];
-                        if (aip == 0f) {
-                            continue;
-                        }
-                        int rightRow = p * n + j0;
-                        for (int j = 0; j < width; j++) {
-                            acc[j] += aip * right[rightRow + j];
-                        }
-                    }
-                }
-                int outRow = i * n + j0;
-                if (beta == 0f) {
-                    for (int j = 0; j < width; j++) {
-                        out[outRow + j] = alpha * acc[j];
-                    }
-                } else {
-                    for (int j = 0; j < width; j++) {
-                        out[outRow + j] = alpha * acc[j] + beta * out[outRow + j];
-                    }
-                }
-            }
-        }
+        // Tasks of whole 4-row blocks, at least ~1M multiply-adds each.
+        int grain = 4 * Math.max(1, 262_144 / Math.max(1, k * n));
+        threads.forRange(m, grain, (from, to) -> CpuGemm.multiplyRows(left, right, out, from, to, k, n, alpha, beta));
     }
 
     private float[] transposed(float[] src, int rows, int cols) {

@@ -20,6 +20,7 @@ import io.pgolf.model.train.TrainerSettings;
 import io.pgolf.model.train.TrainingEngine;
 import io.pgolf.protocol.JournalReader;
 import io.pgolf.protocol.MessageJournal;
+import io.pgolf.protocol.Tokens;
 import io.pgolf.protocol.TrainingFinished;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -73,6 +74,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "CPU backend threads (default: the number of cores)")
     Integer threads;
 
+    @Option(names = "--val-tokens", paramLabel = "N",
+            description = "validate on the first N validation tokens only (whole windows; default: all). A run that "
+                    + "sets it reports a bpb that is not the challenge's.")
+    Long valTokens;
+
     @Override
     public Integer call() throws Exception {
         if (docs != null && data != null) {
@@ -98,7 +104,7 @@ public final class TrainCommand implements Callable<Integer> {
         int accum = cfg.distributed().gradAccumSteps();
         int valBatchSeqs = Math.max(1, cfg.eval().valBatchTokens() / (cfg.distributed().worldSize() * accum)
                 / cfg.eval().evalSeqLen());
-        PlainEvaluation validation = new PlainEvaluation(Shards.validationTokens(dataset, cfg.eval().evalSeqLen()),
+        PlainEvaluation validation = new PlainEvaluation(validationTokens(dataset, cfg.eval().evalSeqLen()),
                 cfg.eval().evalSeqLen(), valBatchSeqs, ByteTables.of(spm, cfg.data().vocabSize()));
         MicroBatchShape shape = MicroBatchShape.of(cfg.train().trainBatchTokens(), cfg.distributed().worldSize(),
                 cfg.train().trainSeqLen());
@@ -138,6 +144,18 @@ public final class TrainCommand implements Callable<Integer> {
                 JournalReader.readAll(journalFile).entries().size());
         console.flush();
         return 0;
+    }
+
+    private Tokens validationTokens(Path dataset, int seqLen) throws IOException {
+        Tokens all = Shards.validationTokens(dataset, seqLen);
+        if (valTokens == null) {
+            return all;
+        }
+        long windows = Math.min((all.length() - 1) / seqLen, valTokens / seqLen);
+        if (windows < 1) {
+            throw new IllegalArgumentException("--val-tokens " + valTokens + " is less than one window of " + seqLen + " tokens");
+        }
+        return Tokens.of(all.toIntArray(), 0, Math.toIntExact(windows * seqLen + 1));
     }
 
     private static void writeAtomically(Path file, String text) {

@@ -66,6 +66,10 @@ final class TrainingRun {
         SentencePieceModel spm = SentencePieceModel.load(r.tokenizer());
         cfg.data().requireVocabMatches(spm.vocabSize(), r.tokenizer());
         Path dataset = r.docs().isPresent() ? r.run().resolve("data") : r.dataset();
+        if (r.docs().isEmpty() && !Files.isDirectory(dataset)) {
+            throw new IllegalArgumentException("shard folder " + dataset + " does not exist (give --data DIR with "
+                    + "fineweb_{train,val}_*.bin shards, or --docs FILE to tokenize a corpus first)");
+        }
         if (r.docs().isPresent()) {
             PrepareCommand.prepare(r.docs().get(), r.tokenizer(), Optional.of(cfg.data()), dataset,
                     cfg.data().numValDocs(), cfg.data().shardTokens(), Runtime.getRuntime().availableProcessors());

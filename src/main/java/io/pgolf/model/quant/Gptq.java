@@ -170,10 +170,11 @@ public final class Gptq {
 
     /**
      * The reference's column order: dead columns (H_jj = 0) get H_jj = 1, then every diagonal entry gets
-     * 0.01 * mean(diag H) in float32, and columns are sorted by decreasing diagonal. torch's argsort is not stable,
-     * but ties only decide the order among equal diagonals; the dead columns, whose Hessian rows are zero, are
-     * independent of every other column, so only exactly equal live diagonals could make the orders differ. Ties
-     * here keep index order.
+     * 0.01 * mean(diag H) added in float32 (the mean summed in float64 and rounded; torch's float32 pairwise sum
+     * can differ from it in the last bit), and columns are sorted by decreasing diagonal. torch's argsort is not
+     * stable, so the order among equal diagonals is unspecified. Dead columns all tie at 1 + damp, but in X^T X a
+     * zero diagonal means a zero row and column, which makes a dead column independent of all others and its order
+     * irrelevant; only exactly equal live diagonals could make the orders differ. Ties here keep index order.
      */
     private record ColumnOrder(int[] columns, boolean[] deadAt, double[] permuted) {
         static ColumnOrder of(String name, Hessian hessian) {

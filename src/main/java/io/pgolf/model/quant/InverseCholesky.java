@@ -13,7 +13,7 @@ import java.util.Arrays;
  * being read stay in cache while the rows they update stream past once per panel rather than once per row.
  */
 final class InverseCholesky {
-    static final int PANEL = 32;
+    private static final int PANEL = 32;
 
     private InverseCholesky() {
     }

@@ -3,6 +3,7 @@ package io.pgolf.protocol;
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Registration;
 import com.esotericsoftware.kryo.Serializer;
+import com.esotericsoftware.kryo.serializers.DefaultSerializers;
 import com.esotericsoftware.kryo.serializers.RecordSerializer;
 
 import java.util.HashSet;
@@ -39,7 +40,20 @@ final class WireRegistry {
             record(35, TrainBatch.class),
             record(36, TrainerProgress.class),
             record(37, ValidationReport.class),
-            record(38, TrainingFinished.class));
+            record(38, TrainingFinished.class),
+
+            record(64, TokenSpan.class),
+            record(65, ScoredWindow.class),
+            record(66, ScoringMethod.class),
+            new WireType(67, RunKind.class, () -> new DefaultSerializers.EnumSerializer(RunKind.class)),
+            record(68, TttStarted.class),
+            record(69, ScoreChunk.class),
+            record(70, ChunkScored.class),
+            record(71, TrainOnChunk.class),
+            record(72, ChunkTrained.class),
+            record(73, Rejected.class),
+            record(74, TttFinished.class),
+            record(75, PrequantTttTrained.class));
 
     static {
         Set<Integer> ids = new HashSet<>();

@@ -26,6 +26,30 @@ final class MessageSamples {
                 new ValidationReport(0, false, 6.8, 5.8, 2048, 8831.0, 0.5),
                 new ValidationReport(Long.MAX_VALUE, true, Double.MIN_VALUE, 1e-300, Long.MAX_VALUE, 1e300, 0.0),
                 new TrainingFinished(0, 150, 12.5, 1_000_000, "iterations", "runs/x/weights.safetensors"),
-                new TrainingFinished(3, 0, 0.0, 0, "", "caf\u00e9/\uD83D\uDE00.safetensors"));
+                new TrainingFinished(3, 0, 0.0, 0, "", "caf\u00e9/\uD83D\uDE00.safetensors"),
+                new TttStarted("e1", RunKind.RECORD, 2049, 1024, 32, 16, 512, 4, List.of(0, 1, 2, 3), 0),
+                new TttStarted("", RunKind.NON_RECORD, Integer.MAX_VALUE, 8192, 2048, 64, 32768, 1, List.of(), Long.MAX_VALUE),
+                new ScoreChunk("e1", 0),
+                new ScoreChunk("\uD83D\uDE00", Integer.MAX_VALUE),
+                firstReceipt(),
+                new ChunkScored("e2", 3, true, 7, new ScoringMethod(false, 0),
+                        List.of(new ScoredWindow(0, 0, 0, 0), new ScoredWindow(2016, 2048, 2033, 2049),
+                                new ScoredWindow(Integer.MAX_VALUE, Integer.MAX_VALUE, 5, Integer.MAX_VALUE)),
+                        Double.NaN, Long.MAX_VALUE, 0),
+                new TrainOnChunk(firstReceipt()),
+                new ChunkTrained("e1", 0, 0, 1, new TokenSpan(0, 513), 3, 24, 0.005, 6.385),
+                new ChunkTrained("e1", 2, Long.MAX_VALUE, 0, new TokenSpan(7, 7), 0, 0, 0.0, Double.NaN),
+                new Rejected("e1", new ScoreChunk("e0", 1), "request for evaluation e0, this evaluator runs e1"),
+                new Rejected("e1", new TrainOnChunk(firstReceipt()), "chunk 0 is already trained on"),
+                new TttFinished("e1", RunKind.RECORD, 6.76, 5.77, 2048, 3466, 4, 3, 9.5),
+                new TttFinished("", RunKind.NON_RECORD, Double.POSITIVE_INFINITY, -0.0, 0, Long.MAX_VALUE, 0, 0, 0.0),
+                new PrequantTttTrained(0, 1, new TokenSpan(0, 2049), 21, 42, 1e-3, 0, List.of(6.9, 6.1)),
+                new PrequantTttTrained(Long.MAX_VALUE, 0, new TokenSpan(Integer.MAX_VALUE, Integer.MAX_VALUE), 0, 0,
+                        0.0, 11, List.of()));
+    }
+
+    private static ChunkScored firstReceipt() {
+        return new ChunkScored("e1", 0, false, 0, new ScoringMethod(true, 1024),
+                List.of(new ScoredWindow(0, 32, 1, 33), new ScoredWindow(16, 48, 33, 49)), 101.5, 48, 80);
     }
 }

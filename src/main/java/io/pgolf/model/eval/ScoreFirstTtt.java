@@ -9,6 +9,8 @@ import io.pgolf.gpu.Tensor;
 import io.pgolf.model.Gpt;
 import io.pgolf.model.Parameter;
 import io.pgolf.model.optim.GradientClipping;
+import io.pgolf.protocol.ScoringMethod;
+import io.pgolf.protocol.TokenSpan;
 import io.pgolf.protocol.Tokens;
 
 import java.util.ArrayList;
@@ -37,7 +39,7 @@ public final class ScoreFirstTtt implements AutoCloseable {
     private final TttPlan plan;
     private final TttConfig config;
     private final ByteTables tables;
-    private final TokenScorer scorer;
+    private final GptScorer scorer;
     private final List<Parameter> trained;
     private final List<Parameter> frozen;
     private final List<Tensor> momentum;
@@ -78,6 +80,11 @@ public final class ScoreFirstTtt implements AutoCloseable {
 
     public TttPlan plan() {
         return plan;
+    }
+
+    /** How {@link #score} scores: the model's attention and normalization. */
+    public ScoringMethod scoringMethod() {
+        return scorer.scoringMethod();
     }
 
     /** Names of the parameters TTT updates, in the model's order. */
@@ -171,19 +178,22 @@ public final class ScoreFirstTtt implements AutoCloseable {
         double lr = plan.learningRate(chunk, config.tttLr());
         List<Double> losses = new ArrayList<>();
         List<Double> gradNorms = new ArrayList<>();
+        int readEnd = chunkStart;
         for (int epoch = 0; epoch < config.tttEpochs(); epoch++) {
             for (int first = 0; first < sequences; first += config.tttBatchSeqs()) {
                 int batch = Math.min(config.tttBatchSeqs(), sequences - first);
                 int startToken = chunkStart + first * seqLen;
+                int endToken = startToken + batch * seqLen + 1;
                 // The reference skips a batch whose last target would lie past the tokens.
-                if (startToken + batch * seqLen + 1 > tokens.length()) {
+                if (endToken > tokens.length()) {
                     continue;
                 }
                 losses.add(forwardBackward(startToken, batch, seqLen));
                 gradNorms.add(step((float) lr));
+                readEnd = Math.max(readEnd, endToken);
             }
         }
-        return new ChunkTraining(chunk, lr, losses, gradNorms);
+        return new ChunkTraining(chunk, lr, new TokenSpan(chunkStart, readEnd), losses, gradNorms);
     }
 
     /** The mean loss of batch sequences from startToken; the gradients of the trained parameters hold its gradient. */

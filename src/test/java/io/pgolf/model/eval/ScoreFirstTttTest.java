@@ -9,6 +9,7 @@ import io.pgolf.gpu.cpu.CpuBackend;
 import io.pgolf.model.Gpt;
 import io.pgolf.model.Parameter;
 import io.pgolf.model.TinyReference;
+import io.pgolf.protocol.TokenSpan;
 import io.pgolf.protocol.Tokens;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -139,6 +140,9 @@ class ScoreFirstTttTest {
                 if (!ttt.plan().isLast(receipt.chunk())) {
                     ChunkTraining training = ttt.train(receipt);
                     assertEquals(2, training.optimizerSteps());
+                    // 4 sequences of 32 inputs from the chunk's first target, and the target after the last input.
+                    int chunkStart = ttt.plan().chunkStart(receipt.chunk());
+                    assertEquals(new TokenSpan(chunkStart, chunkStart + 4 * SEQ_LEN + 1), training.tokensRead());
                     trainedChunks.add(training.chunk());
                 }
             }

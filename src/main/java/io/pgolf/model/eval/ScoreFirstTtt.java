@@ -15,7 +15,6 @@ import io.pgolf.protocol.Tokens;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.IntStream;
 
 /**
  * Legal score-first test-time training (STACK §6; the reference's eval_val_sliding_ttt) as explicit steps, on one
@@ -66,13 +65,9 @@ public final class ScoreFirstTtt implements AutoCloseable {
         this.config = config;
         this.tables = tables;
         this.scorer = new GptScorer(model);
-        List<String> frozenPrefixes = IntStream.range(0, Math.min(config.tttFreezeBlocks(),
-                model.layout().config().numLayers())).mapToObj(b -> "blocks." + b + ".").toList();
-        this.trained = new ArrayList<>();
-        this.frozen = new ArrayList<>();
-        for (Parameter p : model.parameters()) {
-            (frozenPrefixes.stream().anyMatch(p.name()::contains) ? frozen : trained).add(p);
-        }
+        FrozenBlocks split = FrozenBlocks.of(model, config.tttFreezeBlocks());
+        this.trained = split.trained();
+        this.frozen = split.frozen();
         Backend backend = model.parameters().backend();
         this.momentum = trained.stream().map(p -> backend.tensors().zeros(DType.F32, p.shape())).toList();
         this.chunkOrder = plan.scoredChunks();

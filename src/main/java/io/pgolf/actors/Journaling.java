@@ -31,20 +31,31 @@ public final class Journaling {
      */
     public static <T> Behavior<T> wrap(Behavior<T> behavior, MessageJournal journal, String sender,
                                        Function<? super T, ? extends PipelineMessage> payloadOf) {
-        return Behaviors.intercept(() -> new JournalingInterceptor<>(journal, sender, payloadOf), behavior);
+        return wrap(behavior, journal, message -> sender, payloadOf);
+    }
+
+    /**
+     * For actors that hear from several senders, or whose envelopes say who asked (a reply address):
+     * {@code senderOf} names the sender of each journaled message.
+     */
+    public static <T> Behavior<T> wrap(Behavior<T> behavior, MessageJournal journal,
+                                       Function<? super T, String> senderOf,
+                                       Function<? super T, ? extends PipelineMessage> payloadOf) {
+        return Behaviors.intercept(() -> new JournalingInterceptor<>(journal, senderOf, payloadOf), behavior);
     }
 
     private static final class JournalingInterceptor<T> extends BehaviorInterceptor<T, T> {
         private final MessageJournal journal;
-        private final String sender;
+        private final Function<? super T, String> senderOf;
         private final Function<? super T, ? extends PipelineMessage> payloadOf;
 
         @SuppressWarnings("unchecked")
-        JournalingInterceptor(MessageJournal journal, String sender, Function<? super T, ? extends PipelineMessage> payloadOf) {
+        JournalingInterceptor(MessageJournal journal, Function<? super T, String> senderOf,
+                              Function<? super T, ? extends PipelineMessage> payloadOf) {
             // Every message is offered to payloadOf, which decides what to journal.
             super((Class<T>) (Class<?>) Object.class);
             this.journal = journal;
-            this.sender = sender;
+            this.senderOf = senderOf;
             this.payloadOf = payloadOf;
         }
 
@@ -54,7 +65,7 @@ public final class Journaling {
             if (payload != null) {
                 String recipient = ctx.asJava().getSelf().path().toStringWithoutAddress();
                 try {
-                    journal.append(sender, recipient, payload);
+                    journal.append(senderOf.apply(message), recipient, payload);
                 } catch (IOException e) {
                     throw new UncheckedIOException(recipient + " could not journal a "
                             + payload.getClass().getSimpleName() + " to " + journal.file(), e);

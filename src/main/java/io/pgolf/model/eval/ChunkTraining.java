@@ -6,11 +6,11 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * What training on one TTT chunk did: its learning rate, the validation tokens its steps read (inputs and targets;
- * empty when it took no step) and, for each optimizer step in order, the mean loss (nats) and the gradient norm of
- * the trained parameters before clipping.
+ * What training on one TTT chunk did: its learning rate, its epochs, the validation tokens its steps read (inputs and
+ * targets; empty when it took no step) and, for each optimizer step in order, the mean loss (nats) and the gradient
+ * norm of the trained parameters before clipping.
  */
-public record ChunkTraining(int chunk, double learningRate, TokenSpan tokensRead, List<Double> losses,
+public record ChunkTraining(int chunk, double learningRate, int epochs, TokenSpan tokensRead, List<Double> losses,
                             List<Double> gradNormsBeforeClip) {
     public ChunkTraining {
         Objects.requireNonNull(tokensRead, "tokensRead");

@@ -77,6 +77,11 @@ public final class ScoreFirstTtt implements AutoCloseable {
         return plan;
     }
 
+    /** The model's vocabulary size: what a score normalized over the whole vocabulary normalizes over. */
+    public int vocabSize() {
+        return model.layout().vocabSize();
+    }
+
     /** How {@link #score} scores: the model's attention and normalization. */
     public ScoringMethod scoringMethod() {
         return scorer.scoringMethod();
@@ -188,7 +193,7 @@ public final class ScoreFirstTtt implements AutoCloseable {
                 readEnd = Math.max(readEnd, endToken);
             }
         }
-        return new ChunkTraining(chunk, lr, new TokenSpan(chunkStart, readEnd), losses, gradNorms);
+        return new ChunkTraining(chunk, lr, config.tttEpochs(), new TokenSpan(chunkStart, readEnd), losses, gradNorms);
     }
 
     /** The mean loss of batch sequences from startToken; the gradients of the trained parameters hold its gradient. */

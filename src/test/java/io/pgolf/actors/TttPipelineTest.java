@@ -1,0 +1,141 @@
+package io.pgolf.actors;
+
+import io.pgolf.config.PrequantTttConfig;
+import io.pgolf.data.SafeTensors;
+import io.pgolf.data.bytes.BitsPerByte;
+import io.pgolf.data.bytes.ByteTables;
+import io.pgolf.gpu.cpu.CpuBackend;
+import io.pgolf.model.Gpt;
+import io.pgolf.model.TinyReference;
+import io.pgolf.model.eval.EvalFixtures;
+import io.pgolf.model.eval.ScoreFirstTtt;
+import io.pgolf.protocol.ChunkScored;
+import io.pgolf.protocol.ChunkTrained;
+import io.pgolf.protocol.JournalEntry;
+import io.pgolf.protocol.JournalReader;
+import io.pgolf.protocol.MessageJournal;
+import io.pgolf.protocol.PipelineMessage;
+import io.pgolf.protocol.PrequantTttTrained;
+import io.pgolf.protocol.RunKind;
+import io.pgolf.protocol.ScoreChunk;
+import io.pgolf.protocol.TokenSpan;
+import io.pgolf.protocol.Tokens;
+import io.pgolf.protocol.TrainOnChunk;
+import io.pgolf.protocol.TttFinished;
+import io.pgolf.protocol.TttStarted;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
+/** TTT evaluations run as actors over the tiny reference model (step1 weights, depth loop on). */
+class TttPipelineTest {
+    @TempDir
+    static Path shared;
+    private static TinyReference reference;
+    private static SafeTensors fixture;
+    private static CpuBackend backend;
+    private static ByteTables tables;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void open() throws Exception {
+        reference = TinyReference.load();
+        fixture = SafeTensors.open(TinyReference.tensors());
+        backend = new CpuBackend(2);
+        tables = EvalFixtures.tables();
+    }
+
+    @AfterAll
+    static void close() {
+        backend.close();
+        fixture.close();
+    }
+
+    /** A run of the pipeline; its journal is complete when this returns. */
+    private TttFinished run(Gpt model, Tokens tokens, Optional<PrequantTttConfig> prequant, Path journalFile,
+                            List<String> log) throws Exception {
+        try (MessageJournal journal = MessageJournal.create(journalFile, MessageJournal.Options.DEFAULT)) {
+            return TttPipeline.run(new TttDriver.Settings(model, tokens, tables, reference.evalSeqLen(),
+                    reference.evalStride(), reference.tttConfig(), prequant, journal, log::add));
+        }
+    }
+
+    /**
+     * The fixture's evaluation (the first 2,049 validation tokens, 4 chunks): the actors' totals and final weights are
+     * the engine's, bit for bit, and the journal holds the protocol's messages in order.
+     */
+    @Test
+    void anActorRunEqualsTheEngineRunBitForBit() throws Exception {
+        Tokens tokens = EvalFixtures.validationPrefix(dir, reference.evalSeqLen(), 2049);
+        BitsPerByte.Totals engineTotals;
+        Map<String, float[]> engineWeights;
+        try (Gpt model = EvalFixtures.model(backend, reference, fixture, "step1.");
+             ScoreFirstTtt ttt = new ScoreFirstTtt(model, tokens, reference.evalSeqLen(), reference.evalStride(),
+                     reference.tttConfig(), tables)) {
+            engineTotals = ttt.run();
+            engineWeights = model.parameters().valuesOnHost();
+        }
+        Path journalFile = dir.resolve("ttt.journal");
+        List<String> log = new ArrayList<>();
+        try (Gpt model = EvalFixtures.model(backend, reference, fixture, "step1.")) {
+            TttFinished finished = run(model, tokens, Optional.empty(), journalFile, log);
+            System.out.printf("actor TTT: val_loss %.9f val_bpb %.9f (engine %.9f %.9f)%n", finished.valLoss(),
+                    finished.valBpb(), engineTotals.meanLoss(), engineTotals.bitsPerByte());
+            assertEquals(engineTotals.meanLoss(), finished.valLoss());
+            assertEquals(engineTotals.bitsPerByte(), finished.valBpb());
+            assertEquals(engineTotals.tokens(), finished.tokens());
+            assertEquals(engineTotals.bytes(), finished.bytes());
+            assertEquals(RunKind.RECORD, finished.runKind());
+            assertEquals(4, finished.chunksScored());
+            assertEquals(3, finished.chunksTrained());
+            model.parameters().valuesOnHost().forEach((name, values) ->
+                    assertArrayEquals(engineWeights.get(name), values, 0f, name));
+        }
+        List<PipelineMessage> messages = JournalReader.readAll(journalFile).entries().stream()
+                .map(JournalEntry::message).toList();
+        List<Class<?>> expected = new ArrayList<>(List.of(TttStarted.class));
+        for (int chunk = 0; chunk < 3; chunk++) {
+            expected.addAll(List.of(ScoreChunk.class, ChunkScored.class, TrainOnChunk.class, ChunkTrained.class));
+        }
+        expected.addAll(List.of(ScoreChunk.class, ChunkScored.class, TttFinished.class));
+        assertEquals(expected, messages.stream().map(m -> (Class<?>) m.getClass()).toList());
+        assertEquals(log.getLast(), String.format(java.util.Locale.ROOT, "ttt: val_loss %.8f val_bpb %.8f over"
+                + " %,d tokens (record run)", engineTotals.meanLoss(), engineTotals.bitsPerByte(),
+                engineTotals.tokens()));
+    }
+
+    /** Pre-quant TTT trains on every validation token first; the evaluation after it is labelled non-record. */
+    @Test
+    void aPrequantRunTrainsOnTheTokensFirstAndIsNonRecord() throws Exception {
+        Tokens tokens = EvalFixtures.validationPrefix(dir, reference.evalSeqLen(), 1025);
+        Path journalFile = dir.resolve("prequant.journal");
+        try (Gpt model = EvalFixtures.model(backend, reference, fixture, "step1.")) {
+            TttFinished finished = run(model, tokens, Optional.of(new PrequantTttConfig(true, 1e-3, 1, 0)),
+                    journalFile, new ArrayList<>());
+            assertEquals(RunKind.NON_RECORD, finished.runKind());
+        }
+        List<PipelineMessage> messages = JournalReader.readAll(journalFile).entries().stream()
+                .map(JournalEntry::message).toList();
+        PrequantTttTrained prequant = assertInstanceOf(PrequantTttTrained.class, messages.get(0));
+        assertEquals(new TokenSpan(0, 1025), prequant.tokensRead());
+        assertEquals(1, prequant.toVersion());
+        TttStarted started = assertInstanceOf(TttStarted.class, messages.get(1));
+        assertEquals(RunKind.NON_RECORD, started.runKind());
+        assertEquals(1, started.weightsVersion());
+        ChunkScored first = assertInstanceOf(ChunkScored.class, messages.get(3));
+        assertEquals(1, first.weightsVersion());
+    }
+}

@@ -2,6 +2,7 @@ package io.pgolf.actors;
 
 import io.pgolf.config.PrequantTttConfig;
 import io.pgolf.data.SafeTensors;
+import io.pgolf.deploy.ComplianceAudit;
 import io.pgolf.data.bytes.BitsPerByte;
 import io.pgolf.data.bytes.ByteTables;
 import io.pgolf.gpu.cpu.CpuBackend;
@@ -37,6 +38,7 @@ import java.util.Optional;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** TTT evaluations run as actors over the tiny reference model (step1 weights, depth loop on). */
 class TttPipelineTest {
@@ -75,7 +77,7 @@ class TttPipelineTest {
 
     /**
      * The fixture's evaluation (the first 2,049 validation tokens, 4 chunks): the actors' totals and final weights are
-     * the engine's, bit for bit, and the journal holds the protocol's messages in order.
+     * the engine's, bit for bit; the journal holds the protocol's messages in order and passes the audit.
      */
     @Test
     void anActorRunEqualsTheEngineRunBitForBit() throws Exception {
@@ -104,8 +106,10 @@ class TttPipelineTest {
             model.parameters().valuesOnHost().forEach((name, values) ->
                     assertArrayEquals(engineWeights.get(name), values, 0f, name));
         }
-        List<PipelineMessage> messages = JournalReader.readAll(journalFile).entries().stream()
-                .map(JournalEntry::message).toList();
+        List<JournalEntry> entries = JournalReader.readAll(journalFile).entries();
+        ComplianceAudit.Report audit = ComplianceAudit.audit(entries);
+        assertTrue(audit.passed(), audit.offenses().toString());
+        List<PipelineMessage> messages = entries.stream().map(JournalEntry::message).toList();
         List<Class<?>> expected = new ArrayList<>(List.of(TttStarted.class));
         for (int chunk = 0; chunk < 3; chunk++) {
             expected.addAll(List.of(ScoreChunk.class, ChunkScored.class, TrainOnChunk.class, ChunkTrained.class));

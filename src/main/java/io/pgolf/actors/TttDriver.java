@@ -75,7 +75,6 @@ public final class TttDriver extends AbstractBehavior<PipelineMessage> {
         this.settings = settings;
         this.compute = compute;
         this.listener = listener;
-        startNanos = System.nanoTime();
         if (settings.prequant().isPresent()) {
             settings.log().accept("pre-quant TTT on the validation tokens: a non-record run");
             context.spawn(PrequantTttActor.create(settings.model(), settings.tokens(), settings.seqLen(),
@@ -135,6 +134,7 @@ public final class TttDriver extends AbstractBehavior<PipelineMessage> {
 
     private Behavior<PipelineMessage> onStarted(TttStarted started) {
         this.started = started;
+        startNanos = System.nanoTime();
         settings.log().accept(String.format(Locale.ROOT, "TTT evaluation %s: %,d tokens in %d chunks (%s run)",
                 started.evaluationId(), started.tokens(), started.chunkCount(), describe(started.runKind())));
         requestScore();

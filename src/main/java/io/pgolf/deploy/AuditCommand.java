@@ -28,7 +28,7 @@ public final class AuditCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "JOURNAL", description = "a run's message journal (e.g. RUN/ttt.journal)")
+    @Parameters(paramLabel = "JOURNAL", description = "the message journal of a TTT evaluation")
     Path journal;
 
     @Override
@@ -56,6 +56,9 @@ public final class AuditCommand implements Callable<Integer> {
             failed += report.offense(condition).isPresent() ? 1 : 0;
             out.printf(Locale.ROOT, "%d %-20s %s%n", condition.ordinal() + 1, condition.title(), verdict);
         }
+        report.finished().ifPresent(f -> out.printf(Locale.ROOT, "reported: val_loss %.8f val_bpb %.8f over %,d"
+                + " tokens, %s run%n", f.valLoss(), f.valBpb(), f.tokens(),
+                f.runKind() == RunKind.RECORD ? "record" : "non-record"));
         out.println(failed == 0 ? "verdict: PASS" : "verdict: FAIL (" + failed + " of 4 conditions broken)");
         out.flush();
         return failed == 0 ? 0 : 1;

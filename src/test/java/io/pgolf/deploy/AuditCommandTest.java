@@ -123,7 +123,10 @@ class AuditCommandTest {
         assertTrue(lines.getFirst().contains("record run, 385 tokens in 3 chunks, starting from weights version 0"),
                 lines.getFirst());
         assertEquals(List.of("1 causal               PASS", "2 normalized           PASS",
-                "3 score before update  PASS", "4 single pass          PASS", "verdict: PASS"), lines.subList(1, 6));
+                "3 score before update  PASS", "4 single pass          PASS"), lines.subList(1, 5));
+        assertTrue(lines.get(5).startsWith("reported: val_loss ") && lines.get(5).endsWith(" over 384 tokens, record"
+                + " run"), lines.get(5));
+        assertEquals("verdict: PASS", lines.get(6));
     }
 
     @Test

@@ -132,6 +132,17 @@ public final class Gpt implements AutoCloseable {
         }
     }
 
+    /**
+     * The forward pass without gradients, showing every linear layer's input to {@code observer} (GPTQ's
+     * calibration: the reference's forward hooks on {@code forward_logits}). Runs with the current depth-loop setting.
+     */
+    public void observeLinearInputs(Tensor inputIds, int batch, int seqLen, LinearInputObserver observer) {
+        requireIds(inputIds, batch, seqLen, "input ids");
+        try (Graph graph = Graph.observing(backend, observer)) {
+            logitsBeforeCap(graph, inputIds, batch, seqLen);
+        }
+    }
+
     private Var logitsBeforeCap(Graph g, Tensor ids, int batch, int seqLen) {
         RopeTable rope = ropeTables.forLength(seqLen);
         AttentionShape shape = new AttentionShape(batch, seqLen, config.numHeads(), config.numKvHeads(),

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -29,23 +30,30 @@ public final class Graph implements AutoCloseable {
 
     private final Backend backend;
     private final boolean recording;
+    private final LinearInputObserver linearInputs;
     private final List<Step> steps = new ArrayList<>();
     private final Set<Tensor> owned = new LinkedHashSet<>();
     private boolean backwardDone;
 
-    private Graph(Backend backend, boolean recording) {
+    private Graph(Backend backend, boolean recording, LinearInputObserver linearInputs) {
         this.backend = backend;
         this.recording = recording;
+        this.linearInputs = linearInputs;
     }
 
     /** A graph that records backward steps. */
     public static Graph training(Backend backend) {
-        return new Graph(backend, true);
+        return new Graph(backend, true, null);
     }
 
     /** A forward-only graph: nothing is recorded and no gradient is allocated. */
     public static Graph inference(Backend backend) {
-        return new Graph(backend, false);
+        return new Graph(backend, false, null);
+    }
+
+    /** A forward-only graph that shows every {@link #linear} input of a parameter weight to {@code observer}. */
+    public static Graph observing(Backend backend, LinearInputObserver observer) {
+        return new Graph(backend, false, Objects.requireNonNull(observer, "observer"));
     }
 
     Backend backend() {
@@ -89,7 +97,7 @@ public final class Graph implements AutoCloseable {
     }
 
     private Var result(Tensor value) {
-        return new Var(this, value, null);
+        return new Var(this, value);
     }
 
     private void record(Var output, Runnable backwardStep) {
@@ -100,7 +108,7 @@ public final class Graph implements AutoCloseable {
 
     /** A parameter as a leaf: its gradient is the parameter's own gradient tensor. */
     public Var parameter(Parameter p) {
-        return new Var(this, p.value(), p.grad());
+        return new Var(this, p);
     }
 
     /** out[n] = weight[ids[n]]: ids I32 [N], weight [V, d]. */
@@ -113,6 +121,9 @@ public final class Graph implements AutoCloseable {
 
     /** x @ weight^T, as torch's F.linear without bias: x [N, in], weight [out, in]. */
     public Var linear(Var x, Var weight) {
+        if (linearInputs != null && weight.parameter() != null) {
+            linearInputs.linearInput(weight.parameter(), x.value());
+        }
         Var out = result(activation(x.value().rows(), weight.value().rows()));
         tensors().gemm(false, true, 1f, x.value(), weight.value(), 0f, out.value());
         record(out, () -> {

@@ -11,14 +11,24 @@ import io.pgolf.gpu.Tensor;
 public final class Var {
     private final Graph graph;
     private final Tensor value;
-    private final boolean parameter;
+    private final Parameter parameter;
     private Tensor grad;
 
-    Var(Graph graph, Tensor value, Tensor parameterGrad) {
+    /** An intermediate value, whose gradient the graph allocates on demand. */
+    Var(Graph graph, Tensor value) {
+        this(graph, value, null);
+    }
+
+    /** A parameter's leaf: its value and gradient are the parameter's own. */
+    Var(Graph graph, Parameter parameter) {
+        this(graph, parameter.value(), parameter);
+    }
+
+    private Var(Graph graph, Tensor value, Parameter parameter) {
         this.graph = graph;
         this.value = value;
-        this.parameter = parameterGrad != null;
-        this.grad = parameterGrad;
+        this.parameter = parameter;
+        this.grad = parameter == null ? null : parameter.grad();
     }
 
     public Tensor value() {
@@ -27,6 +37,11 @@ public final class Var {
 
     public int[] shape() {
         return value.shape();
+    }
+
+    /** The parameter this leaf stands for, or null for an intermediate value. */
+    Parameter parameter() {
+        return parameter;
     }
 
     /** The gradient to add into, allocated zero-filled when first asked for. */
@@ -44,7 +59,7 @@ public final class Var {
 
     /** Frees an intermediate's gradient once every step reading it has run. */
     void releaseGrad() {
-        if (!parameter && grad != null) {
+        if (parameter == null && grad != null) {
             graph.disown(grad);
             grad = null;
         }

@@ -10,14 +10,14 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
 /** The tiny PyTorch reference run of the fixtures: its hyperparameters (reference_tiny.json) as pgolf's types. */
-final class TinyReference {
+public final class TinyReference {
     private final JsonNode root;
 
     private TinyReference(JsonNode root) {
         this.root = root;
     }
 
-    static TinyReference load() {
+    public static TinyReference load() {
         Path json = SharedFiles.file("fixtures/reference_tiny.json");
         try {
             return new TinyReference(new ObjectMapper().readTree(json.toFile()));
@@ -26,7 +26,7 @@ final class TinyReference {
         }
     }
 
-    static Path tensors() {
+    public static Path tensors() {
         return SharedFiles.file("fixtures/reference_tiny.safetensors");
     }
 
@@ -65,7 +65,7 @@ final class TinyReference {
                 hyper("loop_end").asInt(), hyper("enable_looping_at").asDouble(), ModelConfig.PARALLEL_RESIDUAL_OFF);
     }
 
-    GptLayout layout() {
+    public GptLayout layout() {
         return new GptLayout(modelConfig(), vocabSize(), hyper("tied_embed_init_std").asDouble());
     }
 }

@@ -39,7 +39,11 @@ final class WireRegistry {
             record(35, TrainBatch.class),
             record(36, TrainerProgress.class),
             record(37, ValidationReport.class),
-            record(38, TrainingFinished.class));
+            record(38, TrainingFinished.class),
+
+            record(48, QuantizationDone.class),
+            record(49, ArtifactWritten.class),
+            record(50, ArtifactRefused.class));
 
     static {
         Set<Integer> ids = new HashSet<>();

@@ -26,6 +26,13 @@ final class MessageSamples {
                 new ValidationReport(0, false, 6.8, 5.8, 2048, 8831.0, 0.5),
                 new ValidationReport(Long.MAX_VALUE, true, Double.MIN_VALUE, 1e-300, Long.MAX_VALUE, 1e300, 0.0),
                 new TrainingFinished(0, 150, 12.5, 1_000_000, "iterations", "runs/x/weights.safetensors"),
-                new TrainingFinished(3, 0, 0.0, 0, "", "caf\u00e9/\uD83D\uDE00.safetensors"));
+                new TrainingFinished(3, 0, 0.0, 0, "", "caf\u00e9/\uD83D\uDE00.safetensors"),
+                new QuantizationDone(67, 58, 35_944_536, 64, 12.5, 30.25),
+                new QuantizationDone(0, 0, 0, 0, 0.0, Double.MAX_VALUE),
+                new ArtifactWritten("runs/x/final_model.artifact", "brotli", 15_975_827, 16_719, 16_000_000, 36_000_000,
+                        0.5, 61.0, 0.01),
+                new ArtifactWritten("", "zstd", 0, 0, 1, 0, 0.0, 0.0, 0.0),
+                new ArtifactRefused("caf\u00e9.artifact", "lzma", 16_500_000, 200_000, 16_000_000,
+                        "model bytes 16,500,000 + code bytes 200,000 exceed the budget"));
     }
 }

@@ -8,7 +8,6 @@ import io.pgolf.config.ResolvedConfig;
 import io.pgolf.data.bytes.ByteTables;
 import io.pgolf.data.loader.MicroBatchShape;
 import io.pgolf.data.loader.TrainBatchLoader;
-import io.pgolf.data.shard.Shards;
 import io.pgolf.data.tokenizer.SentencePieceModel;
 import io.pgolf.gpu.Backend;
 import io.pgolf.gpu.cpu.CpuBackend;
@@ -20,7 +19,6 @@ import io.pgolf.model.train.TrainerSettings;
 import io.pgolf.model.train.TrainingEngine;
 import io.pgolf.protocol.JournalReader;
 import io.pgolf.protocol.MessageJournal;
-import io.pgolf.protocol.Tokens;
 import io.pgolf.protocol.TrainingFinished;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -102,10 +100,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
 
         int accum = cfg.distributed().gradAccumSteps();
-        int valBatchSeqs = Math.max(1, cfg.eval().valBatchTokens() / (cfg.distributed().worldSize() * accum)
-                / cfg.eval().evalSeqLen());
-        PlainEvaluation validation = new PlainEvaluation(validationTokens(dataset, cfg.eval().evalSeqLen()),
-                cfg.eval().evalSeqLen(), valBatchSeqs, ByteTables.of(spm, cfg.data().vocabSize()));
+        PlainEvaluation validation = PlainValidation.of(dataset, cfg, ByteTables.of(spm, cfg.data().vocabSize()), valTokens);
         MicroBatchShape shape = MicroBatchShape.of(cfg.train().trainBatchTokens(), cfg.distributed().worldSize(),
                 cfg.train().trainSeqLen());
         TrainBatchLoader loader = TrainBatchLoader.open(dataset, cfg.distributed().rank(), shape);
@@ -144,18 +139,6 @@ public final class TrainCommand implements Callable<Integer> {
                 JournalReader.readAll(journalFile).entries().size());
         console.flush();
         return 0;
-    }
-
-    private Tokens validationTokens(Path dataset, int seqLen) throws IOException {
-        Tokens all = Shards.validationTokens(dataset, seqLen);
-        if (valTokens == null) {
-            return all;
-        }
-        long windows = Math.min((all.length() - 1) / seqLen, valTokens / seqLen);
-        if (windows < 1) {
-            throw new IllegalArgumentException("--val-tokens " + valTokens + " is less than one window of " + seqLen + " tokens");
-        }
-        return Tokens.of(all.toIntArray(), 0, Math.toIntExact(windows * seqLen + 1));
     }
 
     private static void writeAtomically(Path file, String text) {

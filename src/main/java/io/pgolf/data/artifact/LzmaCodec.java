@@ -12,7 +12,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
-/** LZMA2 in the XZ container with a CRC64 check, as Python's {@code lzma.compress(data, preset=6)} writes it. */
+/**
+ * LZMA2 in the XZ container with a CRC64 check, the format and settings of Python's {@code lzma.compress(data,
+ * preset=6)}. xz-java's encoder is not liblzma's: on a record-size model its stream is 0.1% larger (16,225,932 against
+ * 16,209,376 bytes), and Python's lzma decodes it.
+ */
 public record LzmaCodec() implements ArtifactCodec {
     static final int PRESET = 6;
 

@@ -25,7 +25,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -70,7 +69,7 @@ public final class EvalCommand implements Callable<Integer> {
         LoadedArtifact artifact = ArtifactReader.read(artifactFile);
         String source = "artifact " + artifactFile;
         ArchitectureKnobs architecture = artifact.header().architecture();
-        requireAgreement(architecture.conflictsWith(resolved, source));
+        architecture.requireAgreement(resolved, source);
         GptLayout layout = architecture.layout(source);
         CodeBytes code = SubmissionCode.measure(artifact.header().compressor());
         out.printf(Locale.ROOT, "pgolf eval: %s: %,d model bytes (%s) + %,d code bytes = %,d (budget %,d); "
@@ -99,14 +98,6 @@ public final class EvalCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
-    }
-
-    /** Knobs of the command line that would describe another model than the artifact's are an error. */
-    static void requireAgreement(List<String> conflicts) {
-        if (!conflicts.isEmpty()) {
-            throw new IllegalArgumentException("the configuration contradicts the model's architecture: "
-                    + String.join("; ", conflicts));
-        }
     }
 
     private static TokenScorer scorer(Gpt model) {

@@ -99,8 +99,11 @@ public final class QuantizeCommand implements Callable<Integer> {
                                 + "of %d x %d tokens, loop %s", weightsFile, model.parameters().elementCount(),
                         cfg.quant().gptqCalibrationBatches(), shape.rows(), shape.seqLen(), model.looping() ? "on" : "off"));
                 QuantizePipeline.Outcome outcome;
+                // Each run's events follow the previous runs' in the folder's journal.
                 Path journalFile = artifactFile.resolveSibling("quantize.journal");
-                try (MessageJournal journal = MessageJournal.create(journalFile, MessageJournal.Options.DEFAULT)) {
+                try (MessageJournal journal = Files.exists(journalFile)
+                        ? MessageJournal.openForAppend(journalFile, MessageJournal.Options.DEFAULT)
+                        : MessageJournal.create(journalFile, MessageJournal.Options.DEFAULT)) {
                     outcome = QuantizePipeline.run(new QuantizePipeline.Settings(loader, model,
                             new ModelQuantizer(cfg.quant(), workers), cfg.quant().gptqCalibrationBatches(), architecture,
                             cfg.quant().compressor(), artifactFile, budget, journal, log));
@@ -130,7 +133,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         String source = "weights " + weights.file();
         ArchitectureKnobs architecture = ArchitectureKnobs.fromListing(listing, source);
-        EvalCommand.requireAgreement(architecture.conflictsWith(resolved, source));
+        architecture.requireAgreement(resolved, source);
         return architecture;
     }
 

@@ -13,6 +13,7 @@ import io.pgolf.gpu.cpu.CpuBackend;
 import io.pgolf.model.Gpt;
 import io.pgolf.model.eval.PlainEvaluation;
 import io.pgolf.model.quant.QuantizedTensor;
+import io.pgolf.protocol.ArtifactRefused;
 import io.pgolf.protocol.ArtifactWritten;
 import io.pgolf.protocol.JournalEntry;
 import io.pgolf.protocol.JournalReader;
@@ -144,13 +145,20 @@ class QuantizeEvalCommandTest {
     }
 
     @Test
-    void refusesAnArtifactOverTheBudgetLeavingNoFile() {
+    void refusesAnArtifactOverTheBudgetLeavingNoFile() throws IOException {
         Path artifact = dir.resolve("tight/model.artifact");
         CliResult q = quantize(artifact, "--set", "ARTIFACT_BUDGET_BYTES=100000", "--set", "COMPRESSOR=zstd");
         assertEquals(1, q.exit(), q.out());
         assertTrue(q.err().contains("artifact refused, nothing written") && q.err().contains("budget of 100,000 bytes"),
                 q.err());
         assertFalse(Files.exists(artifact));
+
+        // A second run in the same folder writes the artifact and continues the folder's journal.
+        assertEquals(0, quantize(artifact, "--set", "COMPRESSOR=zstd").exit());
+        assertTrue(Files.exists(artifact));
+        assertEquals(List.of(QuantizationDone.class, ArtifactRefused.class, QuantizationDone.class, ArtifactWritten.class),
+                JournalReader.readAll(artifact.resolveSibling("quantize.journal")).entries().stream()
+                        .map(entry -> entry.message().getClass()).toList());
     }
 
     @Test

@@ -109,6 +109,18 @@ public record ArchitectureKnobs(Map<String, String> values) {
         return conflicts;
     }
 
+    /**
+     * @throws IllegalArgumentException listing every {@link #conflictsWith conflict} when {@code other} contradicts
+     *                                  these knobs
+     */
+    public void requireAgreement(ResolvedConfig other, String source) {
+        List<String> conflicts = conflictsWith(other, source);
+        if (!conflicts.isEmpty()) {
+            throw new IllegalArgumentException("the configuration contradicts the model's architecture: "
+                    + String.join("; ", conflicts));
+        }
+    }
+
     private ResolvedConfig resolve(String source) {
         List<String> sets = new ArrayList<>();
         values.forEach((path, value) -> sets.add(path + "=" + value));

@@ -30,7 +30,7 @@ public sealed interface ArtifactCodec permits BrotliCodec, LzmaCodec, ZstdCodec 
     /** The common check of {@link #decompress}'s result. */
     static byte[] requireSize(Compressor compressor, byte[] out, int size) throws IOException {
         if (out.length != size) {
-            throw new IOException(compressor.name().toLowerCase(java.util.Locale.ROOT) + " stream decompressed to "
+            throw new IOException(ArtifactHeader.name(compressor) + " stream decompressed to "
                     + out.length + " bytes, expected " + size);
         }
         return out;

@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -91,6 +92,13 @@ class ArtifactFileTest {
         assertTrue(refusal(file).contains("bad magic"));
         Files.write(file, "hello".getBytes(StandardCharsets.US_ASCII));
         assertTrue(refusal(file).contains("bad magic"));
+    }
+
+    @Test
+    void namesAMissingFile() {
+        Path missing = dir.resolve("missing.artifact");
+        NoSuchFileException e = assertThrows(NoSuchFileException.class, () -> ArtifactReader.read(missing));
+        assertEquals(missing + ": no such artifact file", e.getMessage());
     }
 
     @Test

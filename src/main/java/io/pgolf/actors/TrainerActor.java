@@ -1,6 +1,7 @@
 package io.pgolf.actors;
 
 import io.pgolf.data.bytes.BitsPerByte;
+import io.pgolf.model.eval.GptScorer;
 import io.pgolf.model.eval.PlainEvaluation;
 import io.pgolf.model.optim.ExponentialMovingAverage;
 import io.pgolf.model.train.TrainerSettings;
@@ -216,7 +217,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerActor.Command> {
         }
         trainNanosBefore += System.nanoTime() - stretchStart;
         long start = System.nanoTime();
-        BitsPerByte.Totals totals = validation.get().run(engine.scorer());
+        BitsPerByte.Totals totals = validation.get().run(new GptScorer(engine.model()));
         listener.tell(new ValidationReport(step, emaWeights, totals.meanLoss(), totals.bitsPerByte(), totals.tokens(),
                 totals.bytes(), (System.nanoTime() - start) / 1e9));
         stretchStart = System.nanoTime();

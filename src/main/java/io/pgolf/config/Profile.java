@@ -8,7 +8,9 @@ import java.util.stream.Collectors;
 /** A shipped set of overrides, layered between the defaults and a --config file. */
 public enum Profile {
     /** The record run of seeds/000: QK_GAIN_INIT=5.0 and score-first TTT. */
-    RECORD;
+    RECORD,
+    /** The embedded demo: a small model of the record's architecture that trains in about a minute on a CPU. */
+    DEMO;
 
     /** The name users type, {@code record}. */
     public String profileName() {

@@ -1,29 +1,18 @@
 package io.pgolf.deploy;
 
-import io.pgolf.actors.BatchCounter;
-import io.pgolf.actors.DataLoaderActor;
-import io.pgolf.actors.Journaling;
-import io.pgolf.actors.PipelineSystem;
+import io.pgolf.config.ConfigInputs;
+import io.pgolf.config.DataConfig;
+import io.pgolf.config.PgolfConfig;
+import io.pgolf.config.Profile;
+import io.pgolf.config.ResolvedConfig;
 import io.pgolf.data.bytes.BitsPerByte;
 import io.pgolf.data.bytes.ByteTables;
 import io.pgolf.data.bytes.UnigramBaseline;
-import io.pgolf.data.loader.MicroBatchShape;
-import io.pgolf.data.loader.TrainBatchLoader;
 import io.pgolf.data.shard.Shards;
 import io.pgolf.data.tokenizer.SentencePieceModel;
-import io.pgolf.protocol.JournalReadResult;
-import io.pgolf.protocol.JournalReader;
-import io.pgolf.protocol.MessageJournal;
 import io.pgolf.protocol.Tokens;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.DispatcherSelector;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-
+import io.pgolf.protocol.TrainingFinished;
+import io.pgolf.protocol.ValidationReport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -32,12 +21,15 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code pgolf demo}: the pipeline as far as it exists, on the corpus and tokenizer shipped inside pgolf, so that a
@@ -47,10 +39,6 @@ import java.util.concurrent.TimeUnit;
         description = "Run the pipeline on the embedded demo corpus (1,250 documents, vocab 1024) and print its results.")
 public final class DemoCommand implements Callable<Integer> {
     private static final String RESOURCES = "/io/pgolf/demo/";
-    private static final int VAL_DOCS = 250;
-    private static final int SHARD_TOKENS = 1_000_000;
-    private static final int SEQ_LEN = 256;
-    private static final int BATCH_TOKENS = 8 * 16 * SEQ_LEN;
 
     @Spec
     CommandSpec spec;
@@ -58,10 +46,14 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", description = "run folder (default: runs/demo-<date-time>)")
     Path out;
 
-    @Option(names = "--batches", defaultValue = "200", description = "training micro-batches to pull through the DataLoader actor (default ${DEFAULT-VALUE})")
-    int batches;
+    @Option(names = "--steps", description = "training steps (default: the demo profile's ITERATIONS)")
+    Integer steps;
 
-    @Option(names = "--workers", description = "tokenizer workers (default: the number of cores)")
+    @Option(names = "--val-tokens", paramLabel = "N",
+            description = "validate the trained model on the first N validation tokens only (default: all)")
+    Long valTokens;
+
+    @Option(names = "--workers", description = "tokenizer workers and CPU backend threads (default: the number of cores)")
     Integer workers;
 
     @Override
@@ -74,20 +66,24 @@ public final class DemoCommand implements Callable<Integer> {
         PrintWriter console = spec.commandLine().getOut();
         console.printf("pgolf demo: run folder %s%n", run);
         console.flush();
+        int cores = workers != null ? workers : Runtime.getRuntime().availableProcessors();
+        // The demo is the embedded default: its profile alone, whatever the environment holds.
+        ResolvedConfig resolved = PgolfConfig.resolve(new ConfigInputs(Optional.of(Profile.DEMO), Optional.empty(),
+                Map.of(), steps != null ? List.of("ITERATIONS=" + steps) : List.of()));
+        DataConfig dataConfig = resolved.config().data();
 
-        PrepareCommand.Prepared prepared = PrepareCommand.prepare(corpus, tokenizer, Optional.empty(), data, VAL_DOCS, SHARD_TOKENS,
-                workers != null ? workers : Runtime.getRuntime().availableProcessors());
-
+        PrepareCommand.Prepared prepared = PrepareCommand.prepare(corpus, tokenizer, Optional.of(dataConfig), data,
+                dataConfig.numValDocs(), dataConfig.shardTokens(), cores);
         SentencePieceModel model = SentencePieceModel.load(tokenizer);
         ByteTables tables = ByteTables.of(model, model.vocabSize());
-        Tokens val = Shards.validationTokens(data, SEQ_LEN);
+        Tokens val = Shards.validationTokens(data, resolved.config().eval().evalSeqLen());
         BitsPerByte.Totals unigram = UnigramBaseline.fit(Shards.list(data, "train"), model.vocabSize()).score(val, tables);
 
-        Path journalFile = run.resolve("journal.pgj");
-        long start = System.nanoTime();
-        BatchCounter.Count count = pullBatches(data, journalFile);
-        double loaderSeconds = (System.nanoTime() - start) / 1e9;
-        JournalReadResult journal = JournalReader.readAll(journalFile);
+        TrainingRun.Outcome trained = TrainingRun.run(new TrainingRun.Request(resolved, Optional.empty(), data, tokenizer,
+                run, cores, Optional.ofNullable(valTokens)), console);
+        ValidationReport live = trained.validations().get(trained.validations().size() - 2);
+        ValidationReport ema = trained.validations().getLast();
+        TrainingFinished finished = trained.finished();
 
         console.printf(Locale.ROOT, "%n%-18s %s%n", "stage", "result");
         console.printf(Locale.ROOT, "%-18s %,d docs, %.2f MB text -> %,d val + %,d train tokens in %d shards (%.1f s, %.2f MB/s)%n",
@@ -96,29 +92,14 @@ public final class DemoCommand implements Callable<Integer> {
         console.printf(Locale.ROOT, "%-18s %,d scored val tokens, %,d bytes (%.3f bytes/token)%n",
                 "byte accounting", unigram.tokens(), unigram.bytes(), (double) unigram.bytes() / unigram.tokens());
         console.printf(Locale.ROOT, "%-18s val_loss %.4f  val_bpb %.4f%n", "unigram baseline", unigram.meanLoss(), unigram.bitsPerByte());
-        console.printf(Locale.ROOT, "%-18s %,d batches of %d x %d tokens on demand: %,.0f tokens/s; journal %s: %,d messages, %s%n",
-                "data loader", count.batches(), BATCH_TOKENS / 8 / SEQ_LEN, SEQ_LEN, count.tokens() / loaderSeconds,
-                journalFile.getFileName(), journal.entries().size(), journal.complete() ? "complete" : "TORN: " + journal.tornTail().orElseThrow());
-        console.println("Training, quantization and evaluation join this pipeline in the next issues.");
+        console.printf(Locale.ROOT, "%-18s %d steps, %,d tokens in %.1f s (%,.0f tokens/s)%n", "training",
+                finished.steps(), finished.tokensSeen(), finished.trainSeconds(), finished.tokensSeen() / finished.trainSeconds());
+        console.printf(Locale.ROOT, "%-18s val_loss %.4f  val_bpb %.4f%n", "trained", live.valLoss(), live.valBpb());
+        console.printf(Locale.ROOT, "%-18s val_loss %.4f  val_bpb %.4f%n", "trained, post-EMA", ema.valLoss(), ema.valBpb());
+        console.printf(Locale.ROOT, "%-18s %s: %,d trainer events%n", "journal", trained.journal(), trained.journalEntries());
+        console.println("Quantization, sliding-window evaluation and test-time training join this pipeline in the next issues.");
         console.flush();
         return 0;
-    }
-
-    private BatchCounter.Count pullBatches(Path data, Path journalFile) throws Exception {
-        MicroBatchShape shape = MicroBatchShape.of(BATCH_TOKENS, 1, SEQ_LEN);
-        TrainBatchLoader loader = TrainBatchLoader.open(data, 0, shape);
-        CompletableFuture<BatchCounter.Count> done = new CompletableFuture<>();
-        ActorSystem<Void> system = PipelineSystem.create(Behaviors.empty(), "demo", Map.of());
-        try (MessageJournal journal = MessageJournal.create(journalFile, MessageJournal.Options.DEFAULT)) {
-            ActorRef<DataLoaderActor.Command> loaderActor = system.systemActorOf(DataLoaderActor.create(loader), "data-loader",
-                    DispatcherSelector.blocking());
-            system.systemActorOf(Journaling.wrap(BatchCounter.create(loaderActor, batches, 4, done), journal, "data-loader"),
-                    "trainer", org.apache.pekko.actor.typed.Props.empty());
-            return done.get(10, TimeUnit.MINUTES);
-        } finally {
-            system.terminate();
-            system.getWhenTerminated().toCompletableFuture().get(1, TimeUnit.MINUTES);
-        }
     }
 
     private static Path extract(String name, Path dir) throws IOException {

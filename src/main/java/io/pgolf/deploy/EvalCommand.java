@@ -11,12 +11,11 @@ import io.pgolf.data.bytes.BitsPerByte;
 import io.pgolf.data.bytes.ByteTables;
 import io.pgolf.data.tokenizer.SentencePieceModel;
 import io.pgolf.gpu.Backend;
-import io.pgolf.gpu.Tensor;
 import io.pgolf.gpu.cpu.CpuBackend;
 import io.pgolf.model.Gpt;
 import io.pgolf.model.GptLayout;
+import io.pgolf.model.eval.GptScorer;
 import io.pgolf.model.eval.PlainEvaluation;
-import io.pgolf.model.eval.TokenScorer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -26,6 +25,7 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /**
@@ -85,28 +85,18 @@ public final class EvalCommand implements Callable<Integer> {
                     + " holds a model of vocabulary " + layout.vocabSize());
         }
         PlainEvaluation validation = PlainValidation.of(data != null ? data : cfg.data().datasetDir(), cfg,
-                ByteTables.of(spm, layout.vocabSize()), valTokens);
+                ByteTables.of(spm, layout.vocabSize()), Optional.ofNullable(valTokens));
         try (Backend backend = new CpuBackend(threads != null ? threads : Runtime.getRuntime().availableProcessors());
              Gpt model = Gpt.zeros(backend, layout)) {
             artifact.model().loadInto(model.parameters());
             model.setLooping(layout.config().numLoops() > 0);
             long start = System.nanoTime();
-            BitsPerByte.Totals totals = validation.run(scorer(model));
+            BitsPerByte.Totals totals = validation.run(new GptScorer(model));
             out.printf(Locale.ROOT, "pgolf eval: val_loss %.6f val_bpb %.6f (%,d tokens, %,d bytes, %d windows, "
                             + "loop %s, %.1f s)%n", totals.meanLoss(), totals.bitsPerByte(), totals.tokens(),
                     totals.bytes(), validation.windows(), model.looping() ? "on" : "off", (System.nanoTime() - start) / 1e9);
         }
         out.flush();
         return 0;
-    }
-
-    private static TokenScorer scorer(Gpt model) {
-        Backend backend = model.parameters().backend();
-        return (inputs, targets, batch, seqLen) -> {
-            try (Tensor ids = backend.tensors().uploadInts(inputs, inputs.length);
-                 Tensor next = backend.tensors().uploadInts(targets, targets.length)) {
-                return model.tokenLosses(ids, next, batch, seqLen);
-            }
-        };
     }
 }

@@ -8,6 +8,7 @@ import io.pgolf.protocol.Tokens;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /** The plain evaluation the commands run: the validation split in EVAL_SEQ_LEN windows, batched as the reference. */
 final class PlainValidation {
@@ -15,24 +16,26 @@ final class PlainValidation {
     }
 
     /**
-     * @param valTokens when not null, only the first whole windows within this many tokens are scored (a bpb that is
+     * @param valTokens when present, only the first whole windows within this many tokens are scored (a bpb that is
      *                  not the challenge's)
      */
-    static PlainEvaluation of(Path dataset, PgolfConfig cfg, ByteTables tables, Long valTokens) throws IOException {
+    static PlainEvaluation of(Path dataset, PgolfConfig cfg, ByteTables tables, Optional<Long> valTokens)
+            throws IOException {
         int seqLen = cfg.eval().evalSeqLen();
         int batchSeqs = Math.max(1, cfg.eval().valBatchTokens()
                 / (cfg.distributed().worldSize() * cfg.distributed().gradAccumSteps()) / seqLen);
         return new PlainEvaluation(tokens(dataset, seqLen, valTokens), seqLen, batchSeqs, tables);
     }
 
-    private static Tokens tokens(Path dataset, int seqLen, Long valTokens) throws IOException {
+    private static Tokens tokens(Path dataset, int seqLen, Optional<Long> valTokens) throws IOException {
         Tokens all = Shards.validationTokens(dataset, seqLen);
-        if (valTokens == null) {
+        if (valTokens.isEmpty()) {
             return all;
         }
-        long windows = Math.min((all.length() - 1) / seqLen, valTokens / seqLen);
+        long windows = Math.min((all.length() - 1) / seqLen, valTokens.get() / seqLen);
         if (windows < 1) {
-            throw new IllegalArgumentException("--val-tokens " + valTokens + " is less than one window of " + seqLen + " tokens");
+            throw new IllegalArgumentException("--val-tokens " + valTokens.get() + " is less than one window of " + seqLen
+                    + " tokens");
         }
         return Tokens.of(all.toIntArray(), 0, Math.toIntExact(windows * seqLen + 1));
     }

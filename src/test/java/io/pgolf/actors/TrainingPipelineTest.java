@@ -3,9 +3,9 @@ package io.pgolf.actors;
 import io.pgolf.data.bytes.BitsPerByte;
 import io.pgolf.data.bytes.UnigramBaseline;
 import io.pgolf.data.shard.Shards;
-import io.pgolf.gpu.Tensor;
 import io.pgolf.gpu.cpu.CpuBackend;
 import io.pgolf.model.Gpt;
+import io.pgolf.model.eval.GptScorer;
 import io.pgolf.model.eval.PlainEvaluation;
 import io.pgolf.protocol.TrainerEvent;
 import io.pgolf.protocol.TrainerProgress;
@@ -61,12 +61,7 @@ class TrainingPipelineTest {
         try (CpuBackend backend = new CpuBackend(2); Gpt model = TinyTraining.load(warmed, backend)) {
             model.setLooping(true);
             BitsPerByte.Totals again = new PlainEvaluation(TinyTraining.validationPrefix(8), 128, 16,
-                    TinyTraining.byteTables()).run((inputs, targets, batch, seqLen) -> {
-                        try (Tensor ids = backend.tensors().uploadInts(inputs, inputs.length);
-                             Tensor next = backend.tensors().uploadInts(targets, targets.length)) {
-                            return model.tokenLosses(ids, next, batch, seqLen);
-                        }
-                    });
+                    TinyTraining.byteTables()).run(new GptScorer(model));
             assertEquals(validations.getLast().valLoss(), again.meanLoss(), 1e-12);
         }
     }

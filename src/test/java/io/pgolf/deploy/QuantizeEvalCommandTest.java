@@ -5,12 +5,11 @@ import io.pgolf.config.PgolfConfig;
 import io.pgolf.config.ResolvedConfig;
 import io.pgolf.data.artifact.ArtifactReader;
 import io.pgolf.data.artifact.LoadedArtifact;
-import io.pgolf.data.bytes.BitsPerByte;
 import io.pgolf.data.bytes.ByteTables;
 import io.pgolf.data.tokenizer.SentencePieceModel;
-import io.pgolf.gpu.Tensor;
 import io.pgolf.gpu.cpu.CpuBackend;
 import io.pgolf.model.Gpt;
+import io.pgolf.model.eval.GptScorer;
 import io.pgolf.model.eval.PlainEvaluation;
 import io.pgolf.model.quant.QuantizedTensor;
 import io.pgolf.protocol.ArtifactRefused;
@@ -94,18 +93,12 @@ class QuantizeEvalCommandTest {
     private static double expectedBpb(LoadedArtifact artifact) throws IOException {
         ResolvedConfig cfg = PgolfConfig.resolve(ConfigInputs.of(Optional.empty(), Map.of(), KNOBS));
         SentencePieceModel spm = SentencePieceModel.load(SharedFiles.tokenizer(1024));
-        PlainEvaluation evaluation = PlainValidation.of(data, cfg.config(), ByteTables.of(spm, 1024), (long) VAL_TOKENS);
+        PlainEvaluation evaluation = PlainValidation.of(data, cfg.config(), ByteTables.of(spm, 1024), Optional.of((long) VAL_TOKENS));
         try (CpuBackend backend = new CpuBackend(2);
              Gpt model = Gpt.zeros(backend, artifact.header().architecture().layout("test"))) {
             artifact.model().loadInto(model.parameters());
             model.setLooping(true);
-            BitsPerByte.Totals totals = evaluation.run((inputs, targets, batch, seqLen) -> {
-                try (Tensor ids = backend.tensors().uploadInts(inputs, inputs.length);
-                     Tensor next = backend.tensors().uploadInts(targets, targets.length)) {
-                    return model.tokenLosses(ids, next, batch, seqLen);
-                }
-            });
-            return totals.bitsPerByte();
+            return evaluation.run(new GptScorer(model)).bitsPerByte();
         }
     }
 

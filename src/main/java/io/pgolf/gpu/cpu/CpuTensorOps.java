@@ -9,6 +9,9 @@ import java.util.Arrays;
 
 /** {@link TensorOps} in plain Java: float32 values, float32 GEMM accumulation (SIMD, {@link CpuGemm}), float64 reductions. */
 final class CpuTensorOps implements TensorOps {
+    /** Side of the square tiles of a transpose. */
+    private static final int TRANSPOSE_TILE = 32;
+
     private final CpuThreads threads;
 
     CpuTensorOps(CpuThreads threads) {
@@ -83,27 +86,37 @@ final class CpuTensorOps implements TensorOps {
             throw new IllegalArgumentException("gemm shapes do not agree: op(a) " + m + "x" + k + ", op(b) " + kB + "x" + n
                     + ", c " + c.rows() + "x" + c.dim(-1) + " (a " + a.describe() + ", b " + b.describe() + ")");
         }
-        // Transposed operands are materialized once: O(mk + kn) copies next to the O(mkn) product.
-        float[] left = transposeA ? transposed(CpuTensor.of(a).floats(), aRows, aCols) : CpuTensor.of(a).floats();
-        float[] right = transposeB ? transposed(CpuTensor.of(b).floats(), bRows, bCols) : CpuTensor.of(b).floats();
-        float[] out = CpuTensor.of(c).floats();
-        // Tasks of whole 4-row blocks, at least ~1M multiply-adds each.
-        int grain = 4 * Math.max(1, 262_144 / Math.max(1, k * n));
-        threads.forRange(m, grain, (from, to) -> CpuGemm.multiplyRows(left, right, out, from, to, k, n, alpha, beta));
+        float[] as = CpuTensor.of(a).floats();
+        float[] bs = CpuTensor.of(b).floats();
+        // Transposed operands are read in place: the kernel packs both operands anyway.
+        CpuGemm.View left = transposeA ? CpuGemm.View.transposedRows(as, 0, aCols) : CpuGemm.View.rows(as, 0, aCols);
+        CpuGemm.View right = transposeB ? CpuGemm.View.transposedRows(bs, 0, bCols) : CpuGemm.View.rows(bs, 0, bCols);
+        CpuGemm.View out = CpuGemm.View.rows(CpuTensor.of(c).floats(), 0, n);
+        GemmTiles tiles = GemmTiles.of(m, n, k, threads.threads());
+        threads.forRange(tiles.count(), 1, (from, to) -> {
+            for (int tile = from; tile < to; tile++) {
+                int rowFrom = tiles.rowFrom(tile);
+                int colFrom = tiles.colFrom(tile);
+                CpuGemm.multiply(left, right, out, rowFrom, Math.min(m, rowFrom + tiles.rows()), colFrom,
+                        Math.min(n, colFrom + tiles.cols()), k, alpha, beta);
+            }
+        });
     }
 
-    private float[] transposed(float[] src, int rows, int cols) {
-        float[] dst = new float[src.length];
-        transposeInto(src, dst, rows, cols);
-        return dst;
-    }
-
+    /** dst [cols, rows] = src [rows, cols]^T, in square tiles so that both sides are read and written in lines. */
     private void transposeInto(float[] src, float[] dst, int rows, int cols) {
-        threads.forRange(cols, 16, (from, to) -> {
-            for (int j = from; j < to; j++) {
-                int dstRow = j * rows;
-                for (int i = 0; i < rows; i++) {
-                    dst[dstRow + i] = src[i * cols + j];
+        int tile = TRANSPOSE_TILE;
+        threads.forRange(Math.ceilDiv(cols, tile), Math.max(1, 4096 / Math.max(1, rows)), (from, to) -> {
+            for (int j0 = from * tile; j0 < Math.min(cols, to * tile); j0 += tile) {
+                int j1 = Math.min(cols, j0 + tile);
+                for (int i0 = 0; i0 < rows; i0 += tile) {
+                    int i1 = Math.min(rows, i0 + tile);
+                    for (int j = j0; j < j1; j++) {
+                        int dstRow = j * rows;
+                        for (int i = i0; i < i1; i++) {
+                            dst[dstRow + i] = src[i * cols + j];
+                        }
+                    }
                 }
             }
         });

@@ -14,13 +14,15 @@ import java.util.stream.IntStream;
  * clamp, the error (w - q s) / U_jj, each update w - (err U_jc) with its product rounded first. The two places where
  * torch's result depends on its libraries are fixed here: U comes from float64 factorizations (see
  * {@link InverseCholesky}) and the block update Err @ U sums its 128 products in column order with fused
- * multiply-adds, as an sgemm kernel does. Rows are independent, so each row runs all blocks in turn.
+ * multiply-adds, as an sgemm kernel does. Rows are independent, so tiles of rows run all blocks in turn.
  */
 public final class Gptq {
     /** Columns quantized between two propagations onto the remaining columns (the reference's block_size). */
     public static final int BLOCK_COLUMNS = 128;
     /** Relative damping added to the Hessian's diagonal: 0.01 * mean(diag H). */
     private static final float DAMPING = 0.01f;
+    /** Rows quantized together; their work rows and block products stay in cache while a row of U streams past. */
+    private static final int ROW_TILE = 16;
     /** The smallest per-row scale before float16 rounding (the reference's clamp_min(1e-10)). */
     private static final float MIN_SCALE = 1e-10f;
 
@@ -55,55 +57,81 @@ public final class Gptq {
                     + e.getMessage() + ")", e);
         }
         byte[] codes = new byte[weight.length];
-        float[] work = new float[cols];
-        byte[] rowCodes = new byte[cols];
-        float[] errors = new float[BLOCK_COLUMNS];
-        float[] product = new float[cols];
-        for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < cols; j++) {
-                work[j] = order.dead(j) ? 0f : weight[r * cols + order.column(j)];
+        RowTile tile = new RowTile(Math.min(ROW_TILE, rows), cols);
+        for (int r0 = 0; r0 < rows; r0 += ROW_TILE) {
+            int count = Math.min(ROW_TILE, rows - r0);
+            for (int t = 0; t < count; t++) {
+                for (int j = 0; j < cols; j++) {
+                    tile.work[t][j] = order.dead(j) ? 0f : weight[(r0 + t) * cols + order.column(j)];
+                }
+                tile.scales[t] = Float.float16ToFloat(scales[r0 + t]);
             }
-            quantizeRow(work, Float.float16ToFloat(scales[r]), clipRange, factor, cols, rowCodes, errors, product);
-            for (int j = 0; j < cols; j++) {
-                codes[r * cols + order.column(j)] = rowCodes[j];
+            quantizeTile(tile, count, clipRange, factor, cols);
+            for (int t = 0; t < count; t++) {
+                for (int j = 0; j < cols; j++) {
+                    codes[(r0 + t) * cols + order.column(j)] = tile.codes[t][j];
+                }
             }
         }
         return new QuantizedTensor.Codes(name, new int[] {rows, cols}, bits, codes, scales);
     }
 
-    /**
-     * The reference's block loop over one row in permuted column order: {@code work} (the row, changed in place)
-     * into {@code codes}.
-     */
-    private static void quantizeRow(float[] work, float scale, float clipRange, float[] u, int n, byte[] codes,
-                                    float[] errors, float[] product) {
+    /** Rows in permuted column order, quantized together so that each row of U is read once per tile. */
+    private static final class RowTile {
+        final float[][] work;
+        final float[] scales;
+        final byte[][] codes;
+        final float[][] errors;
+        final float[][] products;
+
+        RowTile(int rows, int cols) {
+            work = new float[rows][cols];
+            scales = new float[rows];
+            codes = new byte[rows][cols];
+            errors = new float[rows][BLOCK_COLUMNS];
+            products = new float[rows][cols];
+        }
+    }
+
+    /** The reference's block loop over {@code count} rows of a tile ({@code work} changes in place). */
+    private static void quantizeTile(RowTile tile, int count, float clipRange, float[] u, int n) {
         for (int start = 0; start < n; start += BLOCK_COLUMNS) {
             int end = Math.min(start + BLOCK_COLUMNS, n);
-            for (int j = start; j < end; j++) {
-                float w = work[j];
-                float q = quantized(w, scale, clipRange);
-                // torch converts float to int8 with NaN becoming 0.
-                codes[j] = (byte) (int) q;
-                float error = (w - q * scale) / u[j * n + j];
-                errors[j - start] = error;
-                int row = j * n;
-                for (int c = j + 1; c < end; c++) {
-                    work[c] -= error * u[row + c];
-                }
+            for (int t = 0; t < count; t++) {
+                quantizeBlock(tile.work[t], tile.scales[t], clipRange, u, n, start, end, tile.codes[t], tile.errors[t]);
             }
             if (end < n) {
-                Arrays.fill(product, end, n, 0f);
+                // W[:, end:] -= Err @ U[start:end, end:], the product summed first as its own tensor.
+                for (int t = 0; t < count; t++) {
+                    Arrays.fill(tile.products[t], end, n, 0f);
+                }
                 for (int k = start; k < end; k++) {
-                    float error = errors[k - start];
-                    int row = k * n;
-                    for (int c = end; c < n; c++) {
-                        product[c] = Math.fma(error, u[row + c], product[c]);
+                    for (int t = 0; t < count; t++) {
+                        VectorKernels.fusedAxpy(tile.errors[t][k - start], u, k * n + end, tile.products[t], end, n - end);
                     }
                 }
-                for (int c = end; c < n; c++) {
-                    work[c] -= product[c];
+                for (int t = 0; t < count; t++) {
+                    float[] work = tile.work[t];
+                    float[] product = tile.products[t];
+                    for (int c = end; c < n; c++) {
+                        work[c] -= product[c];
+                    }
                 }
             }
+        }
+    }
+
+    /** Columns [start, end) of one row: quantize each, then W_block[j+1:] -= err * U[j, j+1:end]. */
+    private static void quantizeBlock(float[] work, float scale, float clipRange, float[] u, int n, int start, int end,
+                                      byte[] codes, float[] errors) {
+        for (int j = start; j < end; j++) {
+            float w = work[j];
+            float q = quantized(w, scale, clipRange);
+            // torch converts float to int8 with NaN becoming 0.
+            codes[j] = (byte) (int) q;
+            float error = (w - q * scale) / u[j * n + j];
+            errors[j - start] = error;
+            VectorKernels.subtractProduct(error, u, j * n + j + 1, work, j + 1, end - j - 1);
         }
     }
 
@@ -142,10 +170,11 @@ public final class Gptq {
 
     /**
      * The reference's column order: dead columns (H_jj = 0) get H_jj = 1, then every diagonal entry gets
-     * 0.01 * mean(diag H) in float32, and columns are sorted by decreasing diagonal. torch's argsort is not stable,
-     * but ties only decide the order among equal diagonals; the dead columns, whose Hessian rows are zero, are
-     * independent of every other column, so only exactly equal live diagonals could make the orders differ. Ties
-     * here keep index order.
+     * 0.01 * mean(diag H) added in float32 (the mean summed in float64 and rounded; torch's float32 pairwise sum
+     * can differ from it in the last bit), and columns are sorted by decreasing diagonal. torch's argsort is not
+     * stable, so the order among equal diagonals is unspecified. Dead columns all tie at 1 + damp, but in X^T X a
+     * zero diagonal means a zero row and column, which makes a dead column independent of all others and its order
+     * irrelevant; only exactly equal live diagonals could make the orders differ. Ties here keep index order.
      */
     private record ColumnOrder(int[] columns, boolean[] deadAt, double[] permuted) {
         static ColumnOrder of(String name, Hessian hessian) {

@@ -12,8 +12,4 @@ public record Hessian(String name, int dim, float[] values) {
                     + " values");
         }
     }
-
-    public float get(int row, int col) {
-        return values[row * dim + col];
-    }
 }

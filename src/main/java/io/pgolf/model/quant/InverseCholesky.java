@@ -8,8 +8,13 @@ import java.util.Arrays;
  * float64. The reference runs these steps through LAPACK in float32, whose rounding depends on the library's
  * blocking; float64 keeps the factor within float32 rounding of the exact one, the only target that does not
  * depend on the library. Matrices are n x n, row-major; only upper triangles are read and written.
+ *
+ * <p>Every step is a sequence of row updates y += a x. They run in panels of {@link #PANEL} rows so that the rows
+ * being read stay in cache while the rows they update stream past once per panel rather than once per row.
  */
 final class InverseCholesky {
+    private static final int PANEL = 32;
+
     private InverseCholesky() {
     }
 
@@ -29,52 +34,43 @@ final class InverseCholesky {
     }
 
     /**
-     * In place: the upper triangle of {@code a} becomes R with R^T R = a (right-looking: row k of R, then the
-     * trailing rows lose its outer product). The lower triangle is left as it was.
+     * In place: the upper triangle of {@code a} becomes R with R^T R = a. Row k of R is row k of the updated matrix
+     * divided by its pivot's root, and every later row i loses R_ki times it; each row receives these updates in
+     * increasing k, panel by panel. The lower triangle is left as it was.
      */
     static void factorUpper(double[] a, int n) {
-        for (int k = 0; k < n; k++) {
-            double pivot = a[k * n + k];
-            if (!(pivot > 0)) {
-                throw new ArithmeticException("matrix is not positive definite: pivot " + k + " is " + pivot);
+        for (int k0 = 0; k0 < n; k0 += PANEL) {
+            int k1 = Math.min(k0 + PANEL, n);
+            for (int k = k0; k < k1; k++) {
+                scaleRow(a, n, k);
+                for (int i = k + 1; i < k1; i++) {
+                    VectorKernels.fusedAxpy(-a[k * n + i], a, k * n + i, a, i * n + i, n - i);
+                }
             }
-            double r = Math.sqrt(pivot);
-            int rowK = k * n;
-            a[rowK + k] = r;
-            for (int j = k + 1; j < n; j++) {
-                a[rowK + j] /= r;
-            }
-            for (int i = k + 1; i < n; i++) {
-                double f = a[rowK + i];
-                int rowI = i * n;
-                for (int j = i; j < n; j++) {
-                    a[rowI + j] -= f * a[rowK + j];
+            for (int i = k1; i < n; i++) {
+                for (int k = k0; k < k1; k++) {
+                    VectorKernels.fusedAxpy(-a[k * n + i], a, k * n + i, a, i * n + i, n - i);
                 }
             }
         }
     }
 
+    private static void scaleRow(double[] a, int n, int k) {
+        double pivot = a[k * n + k];
+        if (!(pivot > 0)) {
+            throw new ArithmeticException("matrix is not positive definite: pivot " + k + " is " + pivot);
+        }
+        double r = Math.sqrt(pivot);
+        a[k * n + k] = r;
+        for (int j = k + 1; j < n; j++) {
+            a[k * n + j] /= r;
+        }
+    }
+
     /** The upper triangle of R^-1 R^-T = (R^T R)^-1 from R in the upper triangle of {@code r}. */
     static double[] inverseFromFactor(double[] r, int n) {
-        // X = R^-1 (upper) by back substitution, row i from the rows below it: X_i = -(1/R_ii) sum_k R_ik X_k.
-        double[] x = new double[n * n];
-        double[] acc = new double[n];
-        for (int i = n - 1; i >= 0; i--) {
-            Arrays.fill(acc, i, n, 0.0);
-            for (int k = i + 1; k < n; k++) {
-                double f = r[i * n + k];
-                int rowK = k * n;
-                for (int j = k; j < n; j++) {
-                    acc[j] += f * x[rowK + j];
-                }
-            }
-            double diagonal = r[i * n + i];
-            x[i * n + i] = 1.0 / diagonal;
-            for (int j = i + 1; j < n; j++) {
-                x[i * n + j] = -acc[j] / diagonal;
-            }
-        }
-        // (X X^T)_ij = sum_{k >= j} X_ik X_jk for j >= i; through X^T's rows so that the inner loop is contiguous.
+        double[] x = inverseOfUpper(r, n);
+        // (X X^T)_ij = sum_{k >= j} X_ik X_jk for j >= i, taken through X^T's rows so that updates are contiguous.
         double[] xt = new double[n * n];
         for (int i = 0; i < n; i++) {
             for (int j = i; j < n; j++) {
@@ -82,16 +78,44 @@ final class InverseCholesky {
             }
         }
         double[] inverse = new double[n * n];
-        for (int i = 0; i < n; i++) {
-            int rowI = i * n;
-            for (int k = i; k < n; k++) {
-                double f = x[rowI + k];
-                int rowK = k * n;
-                for (int j = i; j <= k; j++) {
-                    inverse[rowI + j] += f * xt[rowK + j];
+        for (int i0 = 0; i0 < n; i0 += PANEL) {
+            int i1 = Math.min(i0 + PANEL, n);
+            for (int k = i0; k < n; k++) {
+                for (int i = i0; i < Math.min(i1, k + 1); i++) {
+                    VectorKernels.fusedAxpy(x[i * n + k], xt, k * n + i, inverse, i * n + i, k - i + 1);
                 }
             }
         }
         return inverse;
+    }
+
+    /**
+     * X = R^-1 for upper-triangular R, by back substitution: X_i = (e_i - sum_{k > i} R_ik X_k) / R_ii, a panel of
+     * rows i at a time, first from the finished rows below the panel, then from the panel's own rows, last first.
+     */
+    static double[] inverseOfUpper(double[] r, int n) {
+        double[] x = new double[n * n];
+        double[] sums = new double[PANEL * n];
+        for (int i1 = n; i1 > 0; i1 -= PANEL) {
+            int i0 = Math.max(0, i1 - PANEL);
+            Arrays.fill(sums, 0.0);
+            for (int k = i1; k < n; k++) {
+                for (int i = i0; i < i1; i++) {
+                    VectorKernels.fusedAxpy(r[i * n + k], x, k * n + k, sums, (i - i0) * n + k, n - k);
+                }
+            }
+            for (int i = i1 - 1; i >= i0; i--) {
+                int sum = (i - i0) * n;
+                for (int k = i + 1; k < i1; k++) {
+                    VectorKernels.fusedAxpy(r[i * n + k], x, k * n + k, sums, sum + k, n - k);
+                }
+                double diagonal = r[i * n + i];
+                x[i * n + i] = 1.0 / diagonal;
+                for (int j = i + 1; j < n; j++) {
+                    x[i * n + j] = -sums[sum + j] / diagonal;
+                }
+            }
+        }
+        return x;
     }
 }

@@ -3,7 +3,6 @@ package io.pgolf.model.train;
 import io.pgolf.gpu.Backend;
 import io.pgolf.gpu.Tensor;
 import io.pgolf.model.Gpt;
-import io.pgolf.model.eval.TokenScorer;
 import io.pgolf.model.optim.ModelOptimizer;
 import io.pgolf.protocol.TrainBatch;
 
@@ -116,17 +115,6 @@ public final class TrainingEngine implements AutoCloseable {
         accumulated = 0;
         lossSum = 0;
         initialWeights = null;
-    }
-
-    /** Scores sequences with the current weights, no gradients (validation). */
-    public TokenScorer scorer() {
-        Backend backend = model.parameters().backend();
-        return (inputs, targets, batch, seqLen) -> {
-            try (Tensor ids = backend.tensors().uploadInts(inputs, inputs.length);
-                 Tensor next = backend.tensors().uploadInts(targets, targets.length)) {
-                return model.tokenLosses(ids, next, batch, seqLen);
-            }
-        };
     }
 
     @Override

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,10 +42,49 @@ class CpuTensorOpsGemmTest {
             "true, false, 1.0, 0.0",
             "true, true, -1.0, 0.0"})
     void matchesNaiveProduct(boolean transposeA, boolean transposeB, float alpha, float beta) {
-        int m = 37;
-        int k = 150;
-        int n = 131;
-        Random random = new Random(7 + (transposeA ? 1 : 0) + (transposeB ? 2 : 0));
+        checkAgainstNaive(37, 150, 131, transposeA, transposeB, alpha, beta);
+    }
+
+    /**
+     * Shapes around the kernel's 4-row blocks and 2-vector strips (1 to 2 strips of up to 16 lanes, partial
+     * blocks), and products large enough to be split into tiles of rows and columns.
+     */
+    @ParameterizedTest(name = "{0}x{1}x{2} transposeA={3} transposeB={4}")
+    @CsvSource({
+            "1, 1, 1, false, false", "3, 7, 5, true, false", "4, 16, 32, false, true", "5, 33, 33, true, true",
+            "7, 1, 17, false, false", "8, 64, 31, false, true", "9, 2, 65, true, false", "2, 2, 3, true, true",
+            "9, 1024, 1000, false, true", "6, 3000, 700, true, false", "300, 200, 190, true, true"})
+    void coversEdgesAndTiles(int m, int k, int n, boolean transposeA, boolean transposeB) {
+        checkAgainstNaive(m, k, n, transposeA, transposeB, 1.25f, 0.5f);
+    }
+
+    /** Each element is summed in the order of the shared index whatever the split, so 1 and 3 threads agree. */
+    @Test
+    void resultsDoNotDependOnThreadCount() {
+        int m = 70;
+        int k = 900;
+        int n = 333;
+        Random random = new Random(11);
+        float[] a = gaussian(random, m * k);
+        float[] b = gaussian(random, k * n);
+        float[] c = gaussian(random, m * n);
+        float[][] results = new float[2][];
+        int[] threadCounts = {1, 3};
+        for (int run = 0; run < 2; run++) {
+            try (CpuBackend own = new CpuBackend(threadCounts[run])) {
+                TensorOps ops = own.tensors();
+                Tensor tc = ops.upload(DType.F32, c, m, n);
+                ops.gemm(true, true, 0.75f, ops.upload(DType.F32, transposed(a, m, k), k, m),
+                        ops.upload(DType.F32, transposed(b, k, n), n, k), -1f, tc);
+                results[run] = ops.download(tc);
+            }
+        }
+        assertArrayEquals(results[0], results[1]);
+    }
+
+    private static void checkAgainstNaive(int m, int k, int n, boolean transposeA, boolean transposeB, float alpha,
+                                          float beta) {
+        Random random = new Random(7 + m + 31L * k + 977L * n + (transposeA ? 1 : 0) + (transposeB ? 2 : 0));
         float[] a = gaussian(random, m * k);
         float[] b = gaussian(random, k * n);
         float[] c = gaussian(random, m * n);

@@ -1,9 +1,12 @@
 package io.pgolf.deploy;
 
 import io.pgolf.config.Compressor;
+import io.pgolf.config.Profile;
 import io.pgolf.data.artifact.CodeBytes;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * What pgolf counts as the code of a submission, for the size rule: every pgolf class that {@code pgolf eval} reaches
@@ -13,8 +16,10 @@ import java.util.List;
  */
 final class SubmissionCode {
     static final List<String> ROOTS = List.of(EvalCommand.class.getName());
-    static final List<String> RESOURCES = List.of("reference.conf", "pgolf-actors.conf", "simplelogger.properties",
-            "io/pgolf/config/profiles/record.conf");
+    /** The defaults, the actor settings, the logger's settings and every shipped profile. */
+    static final List<String> RESOURCES = Stream.concat(
+            Stream.of("reference.conf", "pgolf-actors.conf", "simplelogger.properties"),
+            Arrays.stream(Profile.values()).map(p -> "io/pgolf/config/profiles/" + p.profileName() + ".conf")).toList();
 
     private SubmissionCode() {
     }

@@ -7,8 +7,9 @@ import picocli.CommandLine.Command;
 /** The {@code pgolf} command line: one subcommand per job of the pipeline. */
 @Command(name = "pgolf", mixinStandardHelpOptions = true, version = "pgolf 0.1.0",
         description = "OpenAI Parameter Golf end to end on the JVM.",
-        subcommands = {CommandLine.HelpCommand.class, PrepareCommand.class, TrainCommand.class, ConfigCommand.class, BenchCommand.class, DemoCommand.class, VerifyCommand.class,
-                AuditCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, PrepareCommand.class, TrainCommand.class, QuantizeCommand.class,
+                EvalCommand.class, AuditCommand.class, ConfigCommand.class, BenchCommand.class, DemoCommand.class,
+                VerifyCommand.class})
 public final class PgolfCli implements Runnable {
 
     @CommandLine.Spec

@@ -7,7 +7,6 @@ import io.pgolf.config.ResolvedConfig;
 import io.pgolf.data.bytes.ByteTables;
 import io.pgolf.data.loader.MicroBatchShape;
 import io.pgolf.data.loader.TrainBatchLoader;
-import io.pgolf.data.shard.Shards;
 import io.pgolf.data.tokenizer.SentencePieceModel;
 import io.pgolf.gpu.Backend;
 import io.pgolf.gpu.cpu.CpuBackend;
@@ -20,7 +19,6 @@ import io.pgolf.model.train.TrainingEngine;
 import io.pgolf.protocol.JournalEntry;
 import io.pgolf.protocol.JournalReader;
 import io.pgolf.protocol.MessageJournal;
-import io.pgolf.protocol.Tokens;
 import io.pgolf.protocol.TrainingFinished;
 import io.pgolf.protocol.ValidationReport;
 
@@ -77,9 +75,8 @@ final class TrainingRun {
 
         int accum = cfg.distributed().gradAccumSteps();
         int seqLen = cfg.eval().evalSeqLen();
-        int valBatchSeqs = Math.max(1, cfg.eval().valBatchTokens() / (cfg.distributed().worldSize() * accum) / seqLen);
-        PlainEvaluation validation = new PlainEvaluation(validationTokens(dataset, seqLen, r.valTokens()), seqLen,
-                valBatchSeqs, ByteTables.of(spm, cfg.data().vocabSize()));
+        PlainEvaluation validation = PlainValidation.of(dataset, cfg, ByteTables.of(spm, cfg.data().vocabSize()),
+                r.valTokens());
         MicroBatchShape shape = MicroBatchShape.of(cfg.train().trainBatchTokens(), cfg.distributed().worldSize(),
                 cfg.train().trainSeqLen());
         TrainBatchLoader loader = TrainBatchLoader.open(dataset, cfg.distributed().rank(), shape);
@@ -119,18 +116,6 @@ final class TrainingRun {
         List<ValidationReport> validations = entries.stream().map(JournalEntry::message)
                 .filter(ValidationReport.class::isInstance).map(ValidationReport.class::cast).toList();
         return new Outcome(finished, validations, journalFile, entries.size());
-    }
-
-    private static Tokens validationTokens(Path dataset, int seqLen, Optional<Long> limit) throws IOException {
-        Tokens all = Shards.validationTokens(dataset, seqLen);
-        if (limit.isEmpty()) {
-            return all;
-        }
-        long windows = Math.min((all.length() - 1) / seqLen, limit.get() / seqLen);
-        if (windows < 1) {
-            throw new IllegalArgumentException("--val-tokens " + limit.get() + " is less than one window of " + seqLen + " tokens");
-        }
-        return Tokens.of(all.toIntArray(), 0, Math.toIntExact(windows * seqLen + 1));
     }
 
     private static void writeAtomically(Path file, String text) {

@@ -42,6 +42,10 @@ final class WireRegistry {
             record(37, ValidationReport.class),
             record(38, TrainingFinished.class),
 
+            record(48, QuantizationDone.class),
+            record(49, ArtifactWritten.class),
+            record(50, ArtifactRefused.class),
+
             record(64, TokenSpan.class),
             record(65, ScoredWindow.class),
             record(66, ScoringMethod.class),

@@ -45,7 +45,14 @@ final class MessageSamples {
                 new TttFinished("", RunKind.NON_RECORD, Double.POSITIVE_INFINITY, -0.0, 0, Long.MAX_VALUE, 0, 0, 0.0),
                 new PrequantTttTrained(0, 1, new TokenSpan(0, 2049), 21, 42, 1e-3, 0, List.of(6.9, 6.1)),
                 new PrequantTttTrained(Long.MAX_VALUE, 0, new TokenSpan(Integer.MAX_VALUE, Integer.MAX_VALUE), 0, 0,
-                        0.0, 11, List.of()));
+                        0.0, 11, List.of()),
+                new QuantizationDone(67, 58, 35_944_536, 64, 12.5, 30.25),
+                new QuantizationDone(0, 0, 0, 0, 0.0, Double.MAX_VALUE),
+                new ArtifactWritten("runs/x/final_model.artifact", "brotli", 15_975_827, 16_719, 16_000_000, 36_000_000,
+                        0.5, 61.0, 0.01),
+                new ArtifactWritten("", "zstd", 0, 0, 1, 0, 0.0, 0.0, 0.0),
+                new ArtifactRefused("caf\u00e9.artifact", "lzma", 16_500_000, 200_000, 16_000_000,
+                        "model bytes 16,500,000 + code bytes 200,000 exceed the budget"));
     }
 
     private static ChunkScored firstReceipt() {

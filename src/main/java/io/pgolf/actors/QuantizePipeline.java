@@ -1,0 +1,113 @@
+package io.pgolf.actors;
+
+import io.pgolf.config.Compressor;
+import io.pgolf.data.artifact.ArchitectureKnobs;
+import io.pgolf.data.artifact.ArtifactBudget;
+import io.pgolf.data.loader.TrainBatchLoader;
+import io.pgolf.model.Gpt;
+import io.pgolf.model.quant.ModelQuantizer;
+import io.pgolf.protocol.ArtifactEvent;
+import io.pgolf.protocol.MessageJournal;
+import io.pgolf.protocol.QuantizationDone;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.ChildFailed;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * Turns trained weights into an artifact as actors: DataLoader -> Quantizer (Hessians, GPTQ) -> Compressor, with a
+ * monitor that logs and journals every {@link ArtifactEvent}. A guardian hands the Quantizer's model to the
+ * Compressor and ends the run with the failure of any actor.
+ */
+public final class QuantizePipeline {
+    private static final String QUANTIZER_DISPATCHER = "pgolf.dispatchers.trainer";
+
+    /**
+     * Everything the run needs; the pipeline takes ownership of the loader, the caller keeps the model.
+     *
+     * @param architecture what the artifact's header records to rebuild the model
+     * @param file         where the artifact goes
+     */
+    public record Settings(TrainBatchLoader loader, Gpt model, ModelQuantizer quantizer, int calibrationBatches,
+                           ArchitectureKnobs architecture, Compressor compressor, Path file, ArtifactBudget budget,
+                           MessageJournal journal, Consumer<String> log) {
+    }
+
+    /** GPTQ's summary and the artifact's fate: {@code ArtifactWritten} or {@code ArtifactRefused}. */
+    public record Outcome(QuantizationDone quantization, ArtifactEvent artifact) {
+    }
+
+    private QuantizePipeline() {
+    }
+
+    public static Outcome run(Settings settings) throws InterruptedException {
+        CompletableFuture<QuantizationDone> quantized = new CompletableFuture<>();
+        CompletableFuture<ArtifactEvent> finished = new CompletableFuture<>();
+        ActorSystem<QuantizerActor.Quantized> system = PipelineSystem.create(guardian(settings, quantized, finished),
+                "quantize", Map.of());
+        try {
+            ArtifactEvent artifact = finished.get();
+            return new Outcome(quantized.getNow(null), artifact);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause.getMessage(), cause);
+        } finally {
+            system.terminate();
+            try {
+                system.getWhenTerminated().toCompletableFuture().get(1, TimeUnit.MINUTES);
+            } catch (ExecutionException | TimeoutException e) {
+                settings.log().accept("actor system did not shut down cleanly: " + e);
+            }
+        }
+    }
+
+    private static Behavior<QuantizerActor.Quantized> guardian(Settings s, CompletableFuture<QuantizationDone> quantized,
+                                                               CompletableFuture<ArtifactEvent> finished) {
+        return Behaviors.setup(context -> {
+            ActorRef<DataLoaderActor.Command> loader = context.spawn(DataLoaderActor.create(s.loader()),
+                    "data-loader", DispatcherSelector.blocking());
+            ActorRef<ArtifactEvent> monitor = context.spawn(Journaling.wrap(ArtifactMonitor.create(s.log(), finished),
+                    s.journal(), "quantizer"), "monitor");
+            ActorRef<QuantizerActor.Command> quantizer = context.spawn(QuantizerActor.create(s.model(), s.quantizer(),
+                    s.calibrationBatches(), loader, context.getSelf()), "quantizer",
+                    DispatcherSelector.fromConfig(QUANTIZER_DISPATCHER));
+            ActorRef<CompressorActor.Compress> compressor = context.spawn(CompressorActor.create(), "compressor",
+                    DispatcherSelector.blocking());
+            context.watch(loader);
+            context.watch(quantizer);
+            context.watch(compressor);
+            context.watch(monitor);
+            return Behaviors.receive(QuantizerActor.Quantized.class)
+                    .onMessage(QuantizerActor.Quantized.class, done -> {
+                        quantized.complete(done.summary());
+                        monitor.tell(done.summary());
+                        compressor.tell(new CompressorActor.Compress(done.model(), s.architecture(), s.compressor(),
+                                s.file(), s.budget(), monitor));
+                        return Behaviors.same();
+                    })
+                    .onSignal(ChildFailed.class, failed -> {
+                        finished.completeExceptionally(new IllegalStateException(
+                                failed.getRef().path().name() + " failed: " + failed.cause().getMessage(), failed.cause()));
+                        return Behaviors.stopped();
+                    })
+                    .onSignal(Terminated.class, stopped -> {
+                        if (stopped.getRef().equals(monitor) && !finished.isDone()) {
+                            finished.completeExceptionally(new IllegalStateException("the artifact monitor stopped early"));
+                        }
+                        return finished.isDone() ? Behaviors.stopped() : Behaviors.same();
+                    })
+                    .build();
+        });
+    }
+}

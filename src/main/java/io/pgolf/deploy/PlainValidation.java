@@ -1,0 +1,42 @@
+package io.pgolf.deploy;
+
+import io.pgolf.config.PgolfConfig;
+import io.pgolf.data.bytes.ByteTables;
+import io.pgolf.data.shard.Shards;
+import io.pgolf.model.eval.PlainEvaluation;
+import io.pgolf.protocol.Tokens;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** The plain evaluation the commands run: the validation split in EVAL_SEQ_LEN windows, batched as the reference. */
+final class PlainValidation {
+    private PlainValidation() {
+    }
+
+    /**
+     * @param valTokens when present, only the first whole windows within this many tokens are scored (a bpb that is
+     *                  not the challenge's)
+     */
+    static PlainEvaluation of(Path dataset, PgolfConfig cfg, ByteTables tables, Optional<Long> valTokens)
+            throws IOException {
+        int seqLen = cfg.eval().evalSeqLen();
+        int batchSeqs = Math.max(1, cfg.eval().valBatchTokens()
+                / (cfg.distributed().worldSize() * cfg.distributed().gradAccumSteps()) / seqLen);
+        return new PlainEvaluation(tokens(dataset, seqLen, valTokens), seqLen, batchSeqs, tables);
+    }
+
+    private static Tokens tokens(Path dataset, int seqLen, Optional<Long> valTokens) throws IOException {
+        Tokens all = Shards.validationTokens(dataset, seqLen);
+        if (valTokens.isEmpty()) {
+            return all;
+        }
+        long windows = Math.min((all.length() - 1) / seqLen, valTokens.get() / seqLen);
+        if (windows < 1) {
+            throw new IllegalArgumentException("--val-tokens " + valTokens.get() + " is less than one window of " + seqLen
+                    + " tokens");
+        }
+        return Tokens.of(all.toIntArray(), 0, Math.toIntExact(windows * seqLen + 1));
+    }
+}

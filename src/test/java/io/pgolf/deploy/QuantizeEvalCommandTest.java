@@ -1,0 +1,174 @@
+package io.pgolf.deploy;
+
+import io.pgolf.config.ConfigInputs;
+import io.pgolf.config.PgolfConfig;
+import io.pgolf.config.ResolvedConfig;
+import io.pgolf.data.artifact.ArtifactReader;
+import io.pgolf.data.artifact.LoadedArtifact;
+import io.pgolf.data.bytes.ByteTables;
+import io.pgolf.data.tokenizer.SentencePieceModel;
+import io.pgolf.gpu.cpu.CpuBackend;
+import io.pgolf.model.Gpt;
+import io.pgolf.model.eval.GptScorer;
+import io.pgolf.model.eval.PlainEvaluation;
+import io.pgolf.model.quant.QuantizedTensor;
+import io.pgolf.protocol.ArtifactRefused;
+import io.pgolf.protocol.ArtifactWritten;
+import io.pgolf.protocol.JournalEntry;
+import io.pgolf.protocol.JournalReader;
+import io.pgolf.protocol.QuantizationDone;
+import io.pgolf.testing.RealisticWeights;
+import io.pgolf.testing.SharedFiles;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** pgolf quantize then pgolf eval on a small model and the shared sp1024 shards. */
+class QuantizeEvalCommandTest {
+    private static final List<String> KNOBS = List.of("VOCAB_SIZE=1024", "NUM_LAYERS=3", "MODEL_DIM=256",
+            "EMBEDDING_DIM=256", "NUM_HEADS=4", "NUM_KV_HEADS=2", "MLP_MULT=4", "ROPE_DIMS=16", "ROPE_TRAIN_SEQ_LEN=128",
+            "XSA_LAST_N=2", "NUM_LOOPS=1", "LOOP_START=1", "LOOP_END=1", "TRAIN_SEQ_LEN=128", "EVAL_SEQ_LEN=128",
+            "TRAIN_BATCH_TOKENS=8192", "VAL_BATCH_TOKENS=32768");
+    private static final int VAL_TOKENS = 4096;
+
+    @TempDir
+    static Path dir;
+    static Path data;
+    static Path weights;
+
+    @BeforeAll
+    static void weightsAndShards() throws IOException {
+        data = Files.createDirectories(dir.resolve("data"));
+        Path shards = SharedFiles.root().resolve("data/datasets/fineweb10B_sp1024");
+        SharedFiles.unxz(shards.resolve("fineweb_train_000000.bin.xz"), data);
+        SharedFiles.unxz(shards.resolve("fineweb_val_000000.bin.xz"), data);
+        weights = dir.resolve("run/final_model.safetensors");
+        Files.createDirectories(weights.getParent());
+        // The model's knobs reach the weights' metadata only; quantize and eval must read them from there.
+        ResolvedConfig trained = PgolfConfig.resolve(ConfigInputs.of(Optional.empty(), Map.of(), KNOBS));
+        RealisticWeights.write(weights, trained, 3, 0.02, 2);
+    }
+
+    private static String[] args(String command, String... more) {
+        List<String> all = new ArrayList<>(List.of(command, "--threads", "2", "--set", "VOCAB_SIZE=1024"));
+        for (String knob : List.of("TRAIN_SEQ_LEN=128", "EVAL_SEQ_LEN=128", "TRAIN_BATCH_TOKENS=8192",
+                "VAL_BATCH_TOKENS=32768", "GPTQ_CALIBRATION_BATCHES=2")) {
+            all.add("--set");
+            all.add(knob);
+        }
+        all.addAll(List.of(more));
+        return all.toArray(String[]::new);
+    }
+
+    private static CliResult quantize(Path artifact, String... more) {
+        List<String> rest = new ArrayList<>(List.of("--weights", weights.toString(), "--data", data.toString(),
+                "--out", artifact.toString()));
+        rest.addAll(List.of(more));
+        return CliResult.run(args("quantize", rest.toArray(String[]::new)));
+    }
+
+    private static CliResult eval(Path artifact, String... more) {
+        List<String> rest = new ArrayList<>(List.of("--artifact", artifact.toString(), "--data", data.toString(),
+                "--tokenizer", SharedFiles.tokenizer(1024).toString(), "--val-tokens", String.valueOf(VAL_TOKENS)));
+        rest.addAll(List.of(more));
+        return CliResult.run(args("eval", rest.toArray(String[]::new)));
+    }
+
+    /** The dequantized artifact scored directly, as eval should: the model of the header, the loop on. */
+    private static double expectedBpb(LoadedArtifact artifact) throws IOException {
+        ResolvedConfig cfg = PgolfConfig.resolve(ConfigInputs.of(Optional.empty(), Map.of(), KNOBS));
+        SentencePieceModel spm = SentencePieceModel.load(SharedFiles.tokenizer(1024));
+        PlainEvaluation evaluation = PlainValidation.of(data, cfg.config(), ByteTables.of(spm, 1024), Optional.of((long) VAL_TOKENS));
+        try (CpuBackend backend = new CpuBackend(2);
+             Gpt model = Gpt.zeros(backend, artifact.header().architecture().layout("test"))) {
+            artifact.model().loadInto(model.parameters());
+            model.setLooping(true);
+            return evaluation.run(new GptScorer(model)).bitsPerByte();
+        }
+    }
+
+    @Test
+    void quantizesTheWeightsAndEvaluatesTheArtifact() throws IOException {
+        Path artifact = dir.resolve("out/model.artifact");
+        CliResult q = quantize(artifact, "--set", "COMPRESSOR=lzma");
+        assertEquals(0, q.exit(), q.err() + q.out());
+        assertTrue(q.out().contains("Hessians (2 batches)") && q.out().contains("compressed: the artifact (lzma)"), q.out());
+        assertTrue(q.out().contains("loop on"), q.out());
+        LoadedArtifact loaded = ArtifactReader.read(artifact);
+        assertEquals("3", loaded.header().architecture().values().get("model.num-layers"));
+        // GPTQ takes the matrices of more than 65,536 weights: the tied embedding [1024, 256] and the MLP's
+        // [1024, 256] and [256, 1024]; attention's [256, 256] is exactly 65,536 and stays float16.
+        List<String> gptq = loaded.model().tensors().stream().filter(t -> t instanceof QuantizedTensor.Codes)
+                .map(QuantizedTensor::name).toList();
+        List<String> expected = new ArrayList<>(List.of("tok_emb.weight"));
+        for (int layer = 0; layer < 3; layer++) {
+            expected.add("blocks." + layer + ".mlp.fc.weight");
+            expected.add("blocks." + layer + ".mlp.proj.weight");
+        }
+        assertEquals(expected, gptq);
+        Matcher total = Pattern.compile("total\\s+([\\d,]+) bytes of 16,000,000").matcher(q.out());
+        assertTrue(total.find(), q.out());
+        assertTrue(Long.parseLong(total.group(1).replace(",", "")) > Files.size(artifact));
+        List<JournalEntry> journal = JournalReader.readAll(artifact.resolveSibling("quantize.journal")).entries();
+        assertEquals(List.of(QuantizationDone.class, ArtifactWritten.class),
+                journal.stream().map(entry -> entry.message().getClass()).toList());
+        ArtifactWritten written = (ArtifactWritten) journal.get(1).message();
+        assertEquals(Files.size(artifact), written.modelBytes());
+        assertEquals(7, ((QuantizationDone) journal.get(0).message()).gptqTensors());
+
+        CliResult e = eval(artifact);
+        assertEquals(0, e.exit(), e.err() + e.out());
+        assertTrue(e.out().contains(String.format(Locale.ROOT, "val_bpb %.6f", expectedBpb(loaded))), e.out());
+        assertTrue(e.out().contains("loop on"), e.out());
+    }
+
+    @Test
+    void refusesAnArtifactOverTheBudgetLeavingNoFile() throws IOException {
+        Path artifact = dir.resolve("tight/model.artifact");
+        CliResult q = quantize(artifact, "--set", "ARTIFACT_BUDGET_BYTES=100000", "--set", "COMPRESSOR=zstd");
+        assertEquals(1, q.exit(), q.out());
+        assertTrue(q.err().contains("artifact refused, nothing written") && q.err().contains("budget of 100,000 bytes"),
+                q.err());
+        assertFalse(Files.exists(artifact));
+
+        // A second run in the same folder writes the artifact and continues the folder's journal.
+        assertEquals(0, quantize(artifact, "--set", "COMPRESSOR=zstd").exit());
+        assertTrue(Files.exists(artifact));
+        assertEquals(List.of(QuantizationDone.class, ArtifactRefused.class, QuantizationDone.class, ArtifactWritten.class),
+                JournalReader.readAll(artifact.resolveSibling("quantize.journal")).entries().stream()
+                        .map(entry -> entry.message().getClass()).toList());
+    }
+
+    @Test
+    void evalRefusesACorruptArtifactOrAContradictingConfiguration() throws IOException {
+        Path artifact = dir.resolve("corrupt/model.artifact");
+        assertEquals(0, quantize(artifact, "--set", "COMPRESSOR=zstd").exit());
+        CliResult conflict = eval(artifact, "--set", "MLP_MULT=3");
+        assertEquals(1, conflict.exit(), conflict.err());
+        assertTrue(conflict.err().contains("contradicts the model's architecture: model.mlp-mult = 3.0 (--set), but "
+                + "artifact " + artifact + " has 4.0"), conflict.err());
+
+        byte[] bytes = Files.readAllBytes(artifact);
+        bytes[bytes.length - 1] ^= 1;
+        Files.write(artifact, bytes);
+        CliResult corrupt = eval(artifact);
+        assertEquals(1, corrupt.exit());
+        assertTrue(corrupt.err().contains(artifact + ": not a readable pgolf artifact: payload checksum mismatch"),
+                corrupt.err());
+    }
+}

@@ -7,15 +7,18 @@ import io.pgolf.data.artifact.ArchitectureKnobs;
 import io.pgolf.data.artifact.ArtifactReader;
 import io.pgolf.data.artifact.CodeBytes;
 import io.pgolf.data.artifact.LoadedArtifact;
-import io.pgolf.data.bytes.BitsPerByte;
 import io.pgolf.data.bytes.ByteTables;
 import io.pgolf.data.tokenizer.SentencePieceModel;
 import io.pgolf.gpu.Backend;
 import io.pgolf.gpu.cpu.CpuBackend;
 import io.pgolf.model.Gpt;
 import io.pgolf.model.GptLayout;
-import io.pgolf.model.eval.GptScorer;
-import io.pgolf.model.eval.PlainEvaluation;
+import io.pgolf.actors.RunPipeline;
+import io.pgolf.protocol.Evaluated;
+import io.pgolf.protocol.MessageJournal;
+import io.pgolf.protocol.RunKind;
+import io.pgolf.protocol.Tokens;
+import io.pgolf.protocol.TttFinished;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -23,19 +26,29 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 
 /**
  * {@code pgolf eval}: loads an artifact, rebuilds its model from the header's architecture with the dequantized
- * weights and the depth loop on (as the reference evaluates), and scores the validation tokens in plain
- * non-overlapping windows on the CPU.
+ * weights and the depth loop on (as the reference evaluates), and scores the validation tokens on the CPU as the
+ * stages of one run ({@link EvaluationStages}): plain windows, sliding windows, then score-first TTT, as configured.
+ * Every stage's messages go to one journal beside the artifact, which {@code pgolf audit} checks.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Score an artifact's model on the validation tokens in bits per byte (plain windows, CPU).")
+        description = "Score an artifact's model on the validation tokens in bits per byte (CPU): plain windows, then "
+                + "sliding windows if SLIDING_WINDOW_ENABLED, then score-first TTT if TTT_ENABLED; journal in "
+                + "eval.journal beside the artifact.")
 public final class EvalCommand implements Callable<Integer> {
+    /** The journal of an evaluation, beside its artifact; each evaluation replaces the previous one's. */
+    static final String JOURNAL = "eval.journal";
+
     @Spec
     CommandSpec spec;
 
@@ -84,19 +97,46 @@ public final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException(tokenizerFile + " has " + spm.vocabSize() + " pieces, but " + source
                     + " holds a model of vocabulary " + layout.vocabSize());
         }
-        PlainEvaluation validation = PlainValidation.of(data != null ? data : cfg.data().datasetDir(), cfg,
-                ByteTables.of(spm, layout.vocabSize()), Optional.ofNullable(valTokens));
+        Tokens tokens = PlainValidation.tokens(data != null ? data : cfg.data().datasetDir(),
+                cfg.eval().evalSeqLen(), Optional.ofNullable(valTokens));
+        ByteTables tables = ByteTables.of(spm, layout.vocabSize());
+        Path journalFile = artifactFile.resolveSibling(JOURNAL);
+        Path partialJournal = artifactFile.resolveSibling(JOURNAL + ".partial");
+        Files.deleteIfExists(partialJournal);
+        Consumer<String> log = line -> {
+            out.println(line);
+            out.flush();
+        };
         try (Backend backend = new CpuBackend(threads != null ? threads : Runtime.getRuntime().availableProcessors());
              Gpt model = Gpt.zeros(backend, layout)) {
             artifact.model().loadInto(model.parameters());
             model.setLooping(layout.config().numLoops() > 0);
-            long start = System.nanoTime();
-            BitsPerByte.Totals totals = validation.run(new GptScorer(model));
-            out.printf(Locale.ROOT, "pgolf eval: val_loss %.6f val_bpb %.6f (%,d tokens, %,d bytes, %d windows, "
-                            + "loop %s, %.1f s)%n", totals.meanLoss(), totals.bitsPerByte(), totals.tokens(),
-                    totals.bytes(), validation.windows(), model.looping() ? "on" : "off", (System.nanoTime() - start) / 1e9);
+            EvaluationStages stages;
+            try (MessageJournal journal = MessageJournal.create(partialJournal, MessageJournal.Options.DEFAULT)) {
+                stages = EvaluationStages.of(cfg, model, tokens, tables, journal, log);
+                RunPipeline.run(stages.all(), journal, Map.of(), log);
+            }
+            Files.move(partialJournal, journalFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            String loop = model.looping() ? "on" : "off";
+            printEvaluation(out, "plain", stages.plain().result(), loop);
+            stages.sliding().ifPresent(stage -> printEvaluation(out, "sliding", stage.result(), loop));
+            stages.ttt().ifPresent(stage -> {
+                TttFinished ttt = stage.result();
+                out.printf(Locale.ROOT, "pgolf eval: ttt     val_loss %.6f val_bpb %.6f (%,d tokens, %,d bytes, %d chunks"
+                                + " scored, %d trained, %s run, %.1f s)%n", ttt.valLoss(), ttt.valBpb(), ttt.tokens(),
+                        ttt.bytes(), ttt.chunksScored(), ttt.chunksTrained(),
+                        ttt.runKind() == RunKind.RECORD ? "record" : "non-record", ttt.seconds());
+            });
+            out.printf("pgolf eval: journal %s%s%n", journalFile,
+                    stages.ttt().isPresent() ? " (check it with pgolf audit " + journalFile + ")" : "");
         }
         out.flush();
         return 0;
+    }
+
+    private static void printEvaluation(PrintWriter out, String name, Evaluated e, String loop) {
+        out.printf(Locale.ROOT, "pgolf eval: %-7s val_loss %.6f val_bpb %.6f (%,d tokens, %,d bytes, %,d windows of %d, "
+                        + "stride %d, loop %s, %.1f s)%n", name, e.valLoss(), e.valBpb(), e.tokens(), e.bytes(),
+                e.windows(), e.seqLen(), e.stride(), loop, e.seconds());
     }
 }

@@ -21,13 +21,22 @@ final class PlainValidation {
      */
     static PlainEvaluation of(Path dataset, PgolfConfig cfg, ByteTables tables, Optional<Long> valTokens)
             throws IOException {
+        return of(tokens(dataset, cfg.eval().evalSeqLen(), valTokens), cfg, tables);
+    }
+
+    /** @param tokens validation tokens as {@link #tokens} reads them */
+    static PlainEvaluation of(Tokens tokens, PgolfConfig cfg, ByteTables tables) {
         int seqLen = cfg.eval().evalSeqLen();
         int batchSeqs = Math.max(1, cfg.eval().valBatchTokens()
                 / (cfg.distributed().worldSize() * cfg.distributed().gradAccumSteps()) / seqLen);
-        return new PlainEvaluation(tokens(dataset, seqLen, valTokens), seqLen, batchSeqs, tables);
+        return new PlainEvaluation(tokens, seqLen, batchSeqs, tables);
     }
 
-    private static Tokens tokens(Path dataset, int seqLen, Optional<Long> valTokens) throws IOException {
+    /**
+     * The validation tokens, a multiple of seqLen plus one: all of them, or the first whole windows within
+     * {@code valTokens}.
+     */
+    static Tokens tokens(Path dataset, int seqLen, Optional<Long> valTokens) throws IOException {
         Tokens all = Shards.validationTokens(dataset, seqLen);
         if (valTokens.isEmpty()) {
             return all;

@@ -57,7 +57,11 @@ final class WireRegistry {
             record(72, ChunkTrained.class),
             record(73, Rejected.class),
             record(74, TttFinished.class),
-            record(75, PrequantTttTrained.class));
+            record(75, PrequantTttTrained.class),
+
+            record(80, StageFinished.class),
+            new WireType(81, EvaluationMethod.class, () -> new DefaultSerializers.EnumSerializer(EvaluationMethod.class)),
+            record(82, Evaluated.class));
 
     static {
         Set<Integer> ids = new HashSet<>();

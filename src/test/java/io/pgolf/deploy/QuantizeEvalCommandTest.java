@@ -11,12 +11,20 @@ import io.pgolf.gpu.cpu.CpuBackend;
 import io.pgolf.model.Gpt;
 import io.pgolf.model.eval.GptScorer;
 import io.pgolf.model.eval.PlainEvaluation;
+import io.pgolf.model.eval.ScoreFirstTtt;
+import io.pgolf.model.eval.SlidingEvaluation;
 import io.pgolf.model.quant.QuantizedTensor;
 import io.pgolf.protocol.ArtifactRefused;
 import io.pgolf.protocol.ArtifactWritten;
 import io.pgolf.protocol.JournalEntry;
 import io.pgolf.protocol.JournalReader;
+import io.pgolf.protocol.Evaluated;
+import io.pgolf.protocol.EvaluationMethod;
+import io.pgolf.protocol.PipelineMessage;
 import io.pgolf.protocol.QuantizationDone;
+import io.pgolf.protocol.StageFinished;
+import io.pgolf.protocol.Tokens;
+import io.pgolf.protocol.TttFinished;
 import io.pgolf.testing.RealisticWeights;
 import io.pgolf.testing.SharedFiles;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,6 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,10 +41,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
+import java.util.function.ToDoubleFunction;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** pgolf quantize then pgolf eval on a small model and the shared sp1024 shards. */
@@ -92,14 +104,28 @@ class QuantizeEvalCommandTest {
     /** The dequantized artifact scored directly, as eval should: the model of the header, the loop on. */
     private static double expectedBpb(LoadedArtifact artifact) throws IOException {
         ResolvedConfig cfg = PgolfConfig.resolve(ConfigInputs.of(Optional.empty(), Map.of(), KNOBS));
-        SentencePieceModel spm = SentencePieceModel.load(SharedFiles.tokenizer(1024));
-        PlainEvaluation evaluation = PlainValidation.of(data, cfg.config(), ByteTables.of(spm, 1024), Optional.of((long) VAL_TOKENS));
+        PlainEvaluation evaluation = PlainValidation.of(data, cfg.config(), tables(), Optional.of((long) VAL_TOKENS));
+        return scoreDequantized(artifact, model -> evaluation.run(new GptScorer(model)).bitsPerByte());
+    }
+
+    private static double scoreDequantized(LoadedArtifact artifact, ToDoubleFunction<Gpt> score) {
         try (CpuBackend backend = new CpuBackend(2);
              Gpt model = Gpt.zeros(backend, artifact.header().architecture().layout("test"))) {
             artifact.model().loadInto(model.parameters());
             model.setLooping(true);
-            return evaluation.run(new GptScorer(model)).bitsPerByte();
+            return score.applyAsDouble(model);
         }
+    }
+
+    private static ByteTables tables() throws IOException {
+        return ByteTables.of(SentencePieceModel.load(SharedFiles.tokenizer(1024)), 1024);
+    }
+
+    /** The line eval printed for a stage. */
+    private static String stageLine(String out, String stage) {
+        String prefix = String.format(Locale.ROOT, "pgolf eval: %-7s val_loss", stage);
+        return out.lines().filter(line -> line.startsWith(prefix)).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + stage + " line in\n" + out));
     }
 
     @Test
@@ -131,10 +157,61 @@ class QuantizeEvalCommandTest {
         assertEquals(Files.size(artifact), written.modelBytes());
         assertEquals(7, ((QuantizationDone) journal.get(0).message()).gptqTensors());
 
-        CliResult e = eval(artifact);
+        CliResult e = eval(artifact, "--set", "SLIDING_WINDOW_ENABLED=0");
         assertEquals(0, e.exit(), e.err() + e.out());
-        assertTrue(e.out().contains(String.format(Locale.ROOT, "val_bpb %.6f", expectedBpb(loaded))), e.out());
+        assertTrue(stageLine(e.out(), "plain").contains(String.format(Locale.ROOT, "val_bpb %.6f", expectedBpb(loaded))),
+                e.out());
         assertTrue(e.out().contains("loop on"), e.out());
+        assertFalse(e.out().contains("pgolf eval: sliding") || e.out().contains("pgolf eval: ttt"), e.out());
+        assertEquals(List.of(Evaluated.class, StageFinished.class), JournalReader.readAll(
+                artifact.resolveSibling("eval.journal")).entries().stream().map(entry -> entry.message().getClass()).toList());
+    }
+
+    /**
+     * Sliding windows and score-first TTT after the plain evaluation: each equals its engine run on the dequantized
+     * artifact, and the one journal of the three stages passes the audit.
+     */
+    @Test
+    void evalRunsSlidingAndTttStagesIntoOneAuditableJournal() throws Exception {
+        Path artifact = dir.resolve("ttt/model.artifact");
+        assertEquals(0, quantize(artifact, "--set", "COMPRESSOR=zstd").exit());
+        List<String> ttt = List.of("--set", "EVAL_STRIDE=64", "--set", "TTT_ENABLED=1", "--set", "TTT_CHUNK_TOKENS=1024",
+                "--set", "TTT_EPOCHS=1", "--set", "TTT_BATCH_SEQS=4");
+        CliResult e = eval(artifact, ttt.toArray(String[]::new));
+        assertEquals(0, e.exit(), e.err() + e.out());
+
+        LoadedArtifact loaded = ArtifactReader.read(artifact);
+        ResolvedConfig cfg = PgolfConfig.resolve(ConfigInputs.of(Optional.empty(), Map.of(),
+                Stream.concat(KNOBS.stream(), ttt.stream().filter(knob -> !knob.equals("--set"))).toList()));
+        Tokens tokens = PlainValidation.tokens(data, 128, Optional.of((long) VAL_TOKENS));
+        SlidingEvaluation sliding = new SlidingEvaluation(tokens, 128, 64, 32, tables());
+        double slidingBpb = scoreDequantized(loaded, model -> sliding.run(new GptScorer(model)).bitsPerByte());
+        double tttBpb = scoreDequantized(loaded, model -> {
+            try (ScoreFirstTtt engine = new ScoreFirstTtt(model, tokens, 128, 64, cfg.config().ttt(), tables())) {
+                return engine.run().bitsPerByte();
+            } catch (IOException ex) {
+                throw new UncheckedIOException(ex);
+            }
+        });
+        assertTrue(stageLine(e.out(), "plain").contains(String.format(Locale.ROOT, "val_bpb %.6f", expectedBpb(loaded))),
+                e.out());
+        assertTrue(stageLine(e.out(), "sliding").contains(String.format(Locale.ROOT, "val_bpb %.6f", slidingBpb)),
+                e.out());
+        assertTrue(stageLine(e.out(), "ttt").contains(String.format(Locale.ROOT, "val_bpb %.6f", tttBpb)), e.out());
+        assertTrue(stageLine(e.out(), "ttt").contains("4 chunks scored, 3 trained, record run"), e.out());
+
+        Path journal = artifact.resolveSibling("eval.journal");
+        assertFalse(Files.exists(artifact.resolveSibling("eval.journal.partial")));
+        List<PipelineMessage> messages = JournalReader.readAll(journal).entries().stream().map(JournalEntry::message)
+                .toList();
+        assertEquals(List.of(EvaluationMethod.PLAIN, EvaluationMethod.SLIDING), messages.stream()
+                .filter(Evaluated.class::isInstance).map(m -> ((Evaluated) m).method()).toList());
+        assertEquals(List.of("eval-plain", "eval-sliding", "eval-ttt"), messages.stream()
+                .filter(StageFinished.class::isInstance).map(m -> ((StageFinished) m).stage()).toList());
+        assertInstanceOf(TttFinished.class, messages.get(messages.size() - 2));
+        CliResult audit = CliResult.run("audit", journal.toString());
+        assertEquals(0, audit.exit(), audit.out());
+        assertTrue(audit.out().contains("verdict: PASS"), audit.out());
     }
 
     @Test

@@ -52,7 +52,11 @@ final class MessageSamples {
                         0.5, 61.0, 0.01),
                 new ArtifactWritten("", "zstd", 0, 0, 1, 0, 0.0, 0.0, 0.0),
                 new ArtifactRefused("caf\u00e9.artifact", "lzma", 16_500_000, 200_000, 16_000_000,
-                        "model bytes 16,500,000 + code bytes 200,000 exceed the budget"));
+                        "model bytes 16,500,000 + code bytes 200,000 exceed the budget"),
+                new Evaluated(EvaluationMethod.PLAIN, 2048, 2048, 30, 2.85, 1.10, 61_440, 150_000, 8.0),
+                new Evaluated(EvaluationMethod.SLIDING, 128, 64, Long.MAX_VALUE, Double.NaN, -0.0, 0, Long.MAX_VALUE, 0.0),
+                new StageFinished("quantize", 12.5),
+                new StageFinished("caf\u00e9", Double.MAX_VALUE));
     }
 
     private static ChunkScored firstReceipt() {

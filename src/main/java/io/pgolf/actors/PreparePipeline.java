@@ -40,17 +40,35 @@ public final class PreparePipeline {
     }
 
     private static final Duration BATCH_TIMEOUT = Duration.ofMinutes(10);
+    private static final String TOKENIZER_THREADS = TokenizerActor.DISPATCHER + ".thread-pool-executor.fixed-pool-size";
 
     private PreparePipeline() {
     }
 
     /**
-     * Runs to completion on the calling thread's behalf; {@code progress} is called after each batch with the
-     * fraction of the file read and the text bytes tokenized so far.
+     * Runs to completion on the calling thread's behalf, in an actor system of its own; {@code progress} is called
+     * after each batch with the fraction of the file read and the text bytes tokenized so far.
      */
     public static Totals run(Settings settings, ObjLongConsumer<Double> progress) {
-        ActorSystem<Void> system = PipelineSystem.create(Behaviors.empty(), "prepare",
-                Map.of("pgolf.dispatchers.tokenizer.thread-pool-executor.fixed-pool-size", settings.workers()));
+        ActorSystem<Void> system = PipelineSystem.create(Behaviors.empty(), "prepare", systemSettings(settings.workers()));
+        try {
+            return run(system, settings, progress);
+        } finally {
+            system.terminate();
+            system.getWhenTerminated().toCompletableFuture().join();
+        }
+    }
+
+    /** The settings an actor system needs for {@link #run(ActorSystem, Settings, ObjLongConsumer)}: a tokenizer thread per worker. */
+    public static Map<String, Object> systemSettings(int workers) {
+        return Map.of(TOKENIZER_THREADS, workers);
+    }
+
+    /**
+     * Like {@link #run(Settings, ObjLongConsumer)}, in an actor system created with {@link #systemSettings}, from a
+     * thread outside the default dispatcher (a task stage's). The workers stay, idle, until the system terminates.
+     */
+    public static Totals run(ActorSystem<?> system, Settings settings, ObjLongConsumer<Double> progress) {
         try (JsonlDocuments documents = JsonlDocuments.open(settings.docs())) {
             ActorRef<TokenizerActor.Tokenize> tokenizer =
                     system.systemActorOf(TokenizerActor.pool(settings.workers(), settings.encoder()), "tokenizer",
@@ -76,9 +94,6 @@ public final class PreparePipeline {
             return new Totals(settings.export().documents(), textBytes[0]);
         } catch (CompletionException e) {
             throw unwrap(e);
-        } finally {
-            system.terminate();
-            system.getWhenTerminated().toCompletableFuture().join();
         }
     }
 

@@ -52,13 +52,11 @@ public final class QuantizePipeline {
     }
 
     public static Outcome run(Settings settings) throws InterruptedException {
-        CompletableFuture<QuantizationDone> quantized = new CompletableFuture<>();
-        CompletableFuture<ArtifactEvent> finished = new CompletableFuture<>();
-        ActorSystem<QuantizerActor.Quantized> system = PipelineSystem.create(guardian(settings, quantized, finished),
+        CompletableFuture<Outcome> finished = new CompletableFuture<>();
+        ActorSystem<QuantizerActor.Quantized> system = PipelineSystem.create(supervisor(settings, finished),
                 "quantize", Map.of());
         try {
-            ArtifactEvent artifact = finished.get();
-            return new Outcome(quantized.getNow(null), artifact);
+            return finished.get();
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause.getMessage(), cause);
@@ -72,12 +70,18 @@ public final class QuantizePipeline {
         }
     }
 
-    private static Behavior<QuantizerActor.Quantized> guardian(Settings s, CompletableFuture<QuantizationDone> quantized,
-                                                               CompletableFuture<ArtifactEvent> finished) {
+    /**
+     * The quantization as a stage of a run: DataLoader, Quantizer, Compressor and the monitor; the supervisor hands the
+     * Quantizer's model to the Compressor, completes {@code finished} once the monitor has the artifact's fate (or
+     * with the failure of any of them) and stops.
+     */
+    public static Behavior<QuantizerActor.Quantized> supervisor(Settings s, CompletableFuture<Outcome> finished) {
         return Behaviors.setup(context -> {
+            CompletableFuture<QuantizationDone> quantized = new CompletableFuture<>();
+            CompletableFuture<ArtifactEvent> artifact = new CompletableFuture<>();
             ActorRef<DataLoaderActor.Command> loader = context.spawn(DataLoaderActor.create(s.loader()),
                     "data-loader", DispatcherSelector.blocking());
-            ActorRef<ArtifactEvent> monitor = context.spawn(Journaling.wrap(ArtifactMonitor.create(s.log(), finished),
+            ActorRef<ArtifactEvent> monitor = context.spawn(Journaling.wrap(ArtifactMonitor.create(s.log(), artifact),
                     s.journal(), "quantizer"), "monitor");
             ActorRef<QuantizerActor.Command> quantizer = context.spawn(QuantizerActor.create(s.model(), s.quantizer(),
                     s.calibrationBatches(), loader, context.getSelf()), "quantizer",
@@ -101,11 +105,17 @@ public final class QuantizePipeline {
                                 failed.getRef().path().name() + " failed: " + failed.cause().getMessage(), failed.cause()));
                         return Behaviors.stopped();
                     })
+                    // The monitor stops once it has the artifact's fate.
                     .onSignal(Terminated.class, stopped -> {
-                        if (stopped.getRef().equals(monitor) && !finished.isDone()) {
+                        if (!stopped.getRef().equals(monitor)) {
+                            return Behaviors.same();
+                        }
+                        if (artifact.isDone()) {
+                            finished.complete(new Outcome(quantized.getNow(null), artifact.join()));
+                        } else {
                             finished.completeExceptionally(new IllegalStateException("the artifact monitor stopped early"));
                         }
-                        return finished.isDone() ? Behaviors.stopped() : Behaviors.same();
+                        return Behaviors.stopped();
                     })
                     .build();
         });

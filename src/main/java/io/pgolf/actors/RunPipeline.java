@@ -17,13 +17,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
-import java.util.function.Function;
 
 /**
  * Runs a job's stages one after the other under one guardian actor. Each stage is a child of the guardian, named
@@ -33,21 +31,19 @@ import java.util.function.Function;
  */
 public final class RunPipeline {
     /**
-     * A stage. Its supervisor is made only when the stage starts, so it may use what earlier stages produced.
-     *
-     * @param supervisor given the outcome to complete, the behavior of the stage's supervisor
+     * A stage. Its supervisor is made only when the stage starts, on the stage's own thread, so it may use what
+     * earlier stages produced and may block while it loads what it needs; a factory that throws fails the stage.
      */
-    public record Stage<T>(String name, Function<CompletableFuture<T>, Behavior<?>> supervisor,
-                           CompletableFuture<T> outcome) {
-        public static <T> Stage<T> of(String name, Function<CompletableFuture<T>, Behavior<?>> supervisor) {
+    public record Stage<T>(String name, Supervisor<T> supervisor, CompletableFuture<T> outcome) {
+        public static <T> Stage<T> of(String name, Supervisor<T> supervisor) {
             return new Stage<>(name, supervisor, new CompletableFuture<>());
         }
 
         /** A stage that is one blocking call: its supervisor makes the call when it starts, then stops. */
-        public static <T> Stage<T> task(String name, Callable<T> task) {
+        public static <T> Stage<T> task(String name, Task<T> task) {
             return of(name, outcome -> Behaviors.setup(context -> {
                 try {
-                    outcome.complete(task.call());
+                    outcome.complete(task.run(context.getSystem()));
                 } catch (Exception e) {
                     outcome.completeExceptionally(e);
                 }
@@ -62,6 +58,20 @@ public final class RunPipeline {
             }
             return outcome.join();
         }
+    }
+
+    /** Makes a stage's supervisor. */
+    @FunctionalInterface
+    public interface Supervisor<T> {
+        /** @param outcome what the supervisor completes, normally or exceptionally, before it stops */
+        Behavior<?> start(CompletableFuture<T> outcome) throws Exception;
+    }
+
+    /** The body of a task stage. */
+    @FunctionalInterface
+    public interface Task<T> {
+        /** @param system the run's actor system, for a task that runs actors of its own */
+        T run(ActorSystem<?> system) throws Exception;
     }
 
     private RunPipeline() {
@@ -127,12 +137,21 @@ public final class RunPipeline {
             }
             Stage<?> stage = stages.get(done.size());
             startNanos = System.nanoTime();
-            getContext().watch(getContext().spawn(supervisorOf(stage), stage.name(), DispatcherSelector.blocking()));
+            getContext().watch(getContext().spawn(started(stage), stage.name(), DispatcherSelector.blocking()));
             return this;
         }
 
-        private static <T> Behavior<?> supervisorOf(Stage<T> stage) {
-            return stage.supervisor().apply(stage.outcome());
+        /** The stage's supervisor, made once the stage's actor runs; the cast only names the type it already has. */
+        @SuppressWarnings("unchecked")
+        private static <T, U> Behavior<U> started(Stage<T> stage) {
+            return Behaviors.setup(context -> {
+                try {
+                    return (Behavior<U>) stage.supervisor().start(stage.outcome());
+                } catch (Exception e) {
+                    stage.outcome().completeExceptionally(e);
+                    return Behaviors.stopped();
+                }
+            });
         }
 
         private Behavior<Void> onStageStopped(Terminated stopped) {

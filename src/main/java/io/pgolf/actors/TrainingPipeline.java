@@ -23,8 +23,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * Runs one rank's training as actors: DataLoader -> Trainer -> monitor, supervised by a guardian that ends the run
- * with the Trainer's failure if it fails. Every TrainerEvent the monitor receives is journaled.
+ * Runs one rank's training as actors: DataLoader -> Trainer -> monitor, under a supervisor that ends the run with
+ * the Trainer's failure if it fails. Every TrainerEvent the monitor receives is journaled.
  */
 public final class TrainingPipeline {
     private static final String TRAINER_DISPATCHER = "pgolf.dispatchers.trainer";
@@ -45,7 +45,7 @@ public final class TrainingPipeline {
     /** Trains to the end and returns the Trainer's last event; a failure of any actor fails the run. */
     public static TrainingFinished run(Settings settings) throws InterruptedException {
         CompletableFuture<TrainingFinished> finished = new CompletableFuture<>();
-        ActorSystem<Void> system = PipelineSystem.create(guardian(settings, finished), "train", Map.of());
+        ActorSystem<Void> system = PipelineSystem.create(supervisor(settings, finished), "train", Map.of());
         try {
             return finished.get();
         } catch (ExecutionException e) {
@@ -61,7 +61,12 @@ public final class TrainingPipeline {
         }
     }
 
-    private static Behavior<Void> guardian(Settings s, CompletableFuture<TrainingFinished> finished) {
+    /**
+     * The training as a stage of a run: DataLoader, Trainer and a monitor that journals the Trainer's events; the
+     * supervisor completes {@code finished} with the Trainer's last event, or with the failure of any of them, and
+     * stops.
+     */
+    public static Behavior<Void> supervisor(Settings s, CompletableFuture<TrainingFinished> finished) {
         return Behaviors.setup(context -> {
             ActorRef<DataLoaderActor.Command> loader = context.spawn(DataLoaderActor.create(s.loader()),
                     "data-loader-" + s.trainer().rank(), DispatcherSelector.blocking());

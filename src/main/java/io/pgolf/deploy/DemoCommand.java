@@ -79,11 +79,12 @@ public final class DemoCommand implements Callable<Integer> {
         Tokens val = Shards.validationTokens(data, resolved.config().eval().evalSeqLen());
         BitsPerByte.Totals unigram = UnigramBaseline.fit(Shards.list(data, "train"), model.vocabSize()).score(val, tables);
 
-        TrainingRun.Outcome trained = TrainingRun.run(new TrainingRun.Request(resolved, Optional.empty(), data, tokenizer,
-                run, cores, Optional.ofNullable(valTokens)), console);
-        ValidationReport live = trained.validations().get(trained.validations().size() - 2);
-        ValidationReport ema = trained.validations().getLast();
-        TrainingFinished finished = trained.finished();
+        PipelineRun.Outcome trained = PipelineRun.run(new PipelineRun.Request(resolved, Optional.empty(), data, tokenizer,
+                run, cores, Optional.ofNullable(valTokens), PipelineRun.LastStage.TRAIN), console);
+        List<ValidationReport> validations = trained.results().validations();
+        ValidationReport live = validations.get(validations.size() - 2);
+        ValidationReport ema = validations.getLast();
+        TrainingFinished finished = trained.results().training();
 
         console.printf(Locale.ROOT, "%n%-18s %s%n", "stage", "result");
         console.printf(Locale.ROOT, "%-18s %,d docs, %.2f MB text -> %,d val + %,d train tokens in %d shards (%.1f s, %.2f MB/s)%n",
@@ -96,7 +97,7 @@ public final class DemoCommand implements Callable<Integer> {
                 finished.steps(), finished.tokensSeen(), finished.trainSeconds(), finished.tokensSeen() / finished.trainSeconds());
         console.printf(Locale.ROOT, "%-18s val_loss %.4f  val_bpb %.4f%n", "trained", live.valLoss(), live.valBpb());
         console.printf(Locale.ROOT, "%-18s val_loss %.4f  val_bpb %.4f%n", "trained, post-EMA", ema.valLoss(), ema.valBpb());
-        console.printf(Locale.ROOT, "%-18s %s: %,d trainer events%n", "journal", trained.journal(), trained.journalEntries());
+        console.printf(Locale.ROOT, "%-18s %s: %,d messages%n", "journal", trained.journal(), trained.journalEntries());
         console.println("Quantization, sliding-window evaluation and test-time training join this pipeline in the next issues.");
         console.flush();
         return 0;

@@ -1,23 +1,16 @@
 package io.pgolf.deploy;
 
+import io.pgolf.actors.RunPipeline;
 import io.pgolf.config.ConfigOptions;
 import io.pgolf.config.PgolfConfig;
 import io.pgolf.config.ResolvedConfig;
-import io.pgolf.data.artifact.ArchitectureKnobs;
-import io.pgolf.data.artifact.ArtifactReader;
 import io.pgolf.data.artifact.CodeBytes;
 import io.pgolf.data.artifact.LoadedArtifact;
-import io.pgolf.data.bytes.ByteTables;
-import io.pgolf.data.tokenizer.SentencePieceModel;
 import io.pgolf.gpu.Backend;
 import io.pgolf.gpu.cpu.CpuBackend;
-import io.pgolf.model.Gpt;
-import io.pgolf.model.GptLayout;
-import io.pgolf.actors.RunPipeline;
 import io.pgolf.protocol.Evaluated;
 import io.pgolf.protocol.MessageJournal;
 import io.pgolf.protocol.RunKind;
-import io.pgolf.protocol.Tokens;
 import io.pgolf.protocol.TttFinished;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -79,59 +72,46 @@ public final class EvalCommand implements Callable<Integer> {
         ResolvedConfig resolved = config.resolve(System.getenv());
         PgolfConfig cfg = resolved.config();
         PrintWriter out = spec.commandLine().getOut();
-        LoadedArtifact artifact = ArtifactReader.read(artifactFile);
-        String source = "artifact " + artifactFile;
-        ArchitectureKnobs architecture = artifact.header().architecture();
-        architecture.requireAgreement(resolved, source);
-        GptLayout layout = architecture.layout(source);
-        CodeBytes code = SubmissionCode.measure(artifact.header().compressor());
-        out.printf(Locale.ROOT, "pgolf eval: %s: %,d model bytes (%s) + %,d code bytes = %,d (budget %,d); "
-                        + "decompressed in %.2f s%n", artifactFile, artifact.modelBytes(),
-                artifact.header().compressor().name().toLowerCase(Locale.ROOT), code.compressedBytes(),
-                artifact.modelBytes() + code.compressedBytes(), cfg.quant().artifactBudgetBytes(),
-                artifact.decompressSeconds());
-
-        Path tokenizerFile = tokenizer != null ? tokenizer : cfg.data().tokenizerFile();
-        SentencePieceModel spm = SentencePieceModel.load(tokenizerFile);
-        if (spm.vocabSize() != layout.vocabSize()) {
-            throw new IllegalArgumentException(tokenizerFile + " has " + spm.vocabSize() + " pieces, but " + source
-                    + " holds a model of vocabulary " + layout.vocabSize());
-        }
-        Tokens tokens = PlainValidation.tokens(data != null ? data : cfg.data().datasetDir(),
-                cfg.eval().evalSeqLen(), Optional.ofNullable(valTokens));
-        ByteTables tables = ByteTables.of(spm, layout.vocabSize());
-        Path journalFile = artifactFile.resolveSibling(JOURNAL);
-        Path partialJournal = artifactFile.resolveSibling(JOURNAL + ".partial");
-        Files.deleteIfExists(partialJournal);
         Consumer<String> log = line -> {
             out.println(line);
             out.flush();
         };
-        try (Backend backend = new CpuBackend(threads != null ? threads : Runtime.getRuntime().availableProcessors());
-             Gpt model = Gpt.zeros(backend, layout)) {
-            artifact.model().loadInto(model.parameters());
-            model.setLooping(layout.config().numLoops() > 0);
-            EvaluationStages stages;
-            try (MessageJournal journal = MessageJournal.create(partialJournal, MessageJournal.Options.DEFAULT)) {
-                stages = EvaluationStages.of(cfg, model, tokens, tables, journal, log);
+        Path journalFile = artifactFile.resolveSibling(JOURNAL);
+        Path partialJournal = artifactFile.resolveSibling(JOURNAL + ".partial");
+        Files.deleteIfExists(partialJournal);
+        try (Backend backend = new CpuBackend(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+            try (MessageJournal journal = MessageJournal.create(partialJournal, MessageJournal.Options.DEFAULT);
+                 EvaluationStages stages = EvaluationStages.of(resolved, artifactFile, backend,
+                         data != null ? data : cfg.data().datasetDir(), Optional.ofNullable(valTokens),
+                         tokenizer != null ? tokenizer : cfg.data().tokenizerFile(), journal, log)) {
                 RunPipeline.run(stages.all(), journal, Map.of(), log);
+                print(out, stages, cfg.quant().artifactBudgetBytes());
             }
-            Files.move(partialJournal, journalFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            String loop = model.looping() ? "on" : "off";
-            printEvaluation(out, "plain", stages.plain().result(), loop);
-            stages.sliding().ifPresent(stage -> printEvaluation(out, "sliding", stage.result(), loop));
-            stages.ttt().ifPresent(stage -> {
-                TttFinished ttt = stage.result();
-                out.printf(Locale.ROOT, "pgolf eval: ttt     val_loss %.6f val_bpb %.6f (%,d tokens, %,d bytes, %d chunks"
-                                + " scored, %d trained, %s run, %.1f s)%n", ttt.valLoss(), ttt.valBpb(), ttt.tokens(),
-                        ttt.bytes(), ttt.chunksScored(), ttt.chunksTrained(),
-                        ttt.runKind() == RunKind.RECORD ? "record" : "non-record", ttt.seconds());
-            });
-            out.printf("pgolf eval: journal %s%s%n", journalFile,
-                    stages.ttt().isPresent() ? " (check it with pgolf audit " + journalFile + ")" : "");
         }
+        Files.move(partialJournal, journalFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        out.printf("pgolf eval: journal %s%s%n", journalFile,
+                cfg.ttt().tttEnabled() ? " (check it with pgolf audit " + journalFile + ")" : "");
         out.flush();
         return 0;
+    }
+
+    private static void print(PrintWriter out, EvaluationStages stages, long budgetBytes) {
+        LoadedArtifact artifact = stages.load().result().artifact();
+        CodeBytes code = SubmissionCode.measure(artifact.header().compressor());
+        out.printf(Locale.ROOT, "pgolf eval: %s: %,d model bytes (%s) + %,d code bytes = %,d (budget %,d); "
+                        + "decompressed in %.2f s%n", artifact.file(), artifact.modelBytes(),
+                artifact.header().compressor().name().toLowerCase(Locale.ROOT), code.compressedBytes(),
+                artifact.modelBytes() + code.compressedBytes(), budgetBytes, artifact.decompressSeconds());
+        String loop = stages.load().result().model().looping() ? "on" : "off";
+        printEvaluation(out, "plain", stages.plain().result(), loop);
+        stages.sliding().ifPresent(stage -> printEvaluation(out, "sliding", stage.result(), loop));
+        stages.ttt().ifPresent(stage -> {
+            TttFinished ttt = stage.result();
+            out.printf(Locale.ROOT, "pgolf eval: ttt     val_loss %.6f val_bpb %.6f (%,d tokens, %,d bytes, %d chunks"
+                            + " scored, %d trained, %s run, %.1f s)%n", ttt.valLoss(), ttt.valBpb(), ttt.tokens(),
+                    ttt.bytes(), ttt.chunksScored(), ttt.chunksTrained(),
+                    ttt.runKind() == RunKind.RECORD ? "record" : "non-record", ttt.seconds());
+        });
     }
 
     private static void printEvaluation(PrintWriter out, String name, Evaluated e, String loop) {

@@ -5,59 +5,113 @@ import io.pgolf.actors.RunPipeline.Stage;
 import io.pgolf.actors.TttDriver;
 import io.pgolf.actors.TttPipeline;
 import io.pgolf.config.PgolfConfig;
+import io.pgolf.config.ResolvedConfig;
+import io.pgolf.data.artifact.ArchitectureKnobs;
+import io.pgolf.data.artifact.ArtifactReader;
+import io.pgolf.data.artifact.LoadedArtifact;
 import io.pgolf.data.bytes.ByteTables;
+import io.pgolf.data.tokenizer.SentencePieceModel;
+import io.pgolf.gpu.Backend;
 import io.pgolf.model.Gpt;
+import io.pgolf.model.GptLayout;
 import io.pgolf.model.eval.SlidingEvaluation;
 import io.pgolf.protocol.Evaluated;
 import io.pgolf.protocol.MessageJournal;
 import io.pgolf.protocol.Tokens;
 import io.pgolf.protocol.TttFinished;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * The evaluations of a model rebuilt from an artifact, as stages of a run, in the reference's order: plain windows,
- * sliding windows (SLIDING_WINDOW_ENABLED, EVAL_STRIDE), then score-first TTT (TTT_ENABLED, with pre-quant TTT first
- * when PREQUANT_TTT_ENABLED), last because it changes the weights.
+ * The evaluation of an artifact as stages of a run: read it back and rebuild its model with the dequantized weights
+ * and the depth loop on (the reference's roundtrip), then score it in the reference's order: plain windows, sliding
+ * windows (SLIDING_WINDOW_ENABLED, EVAL_STRIDE), then score-first TTT (TTT_ENABLED, with pre-quant TTT first when
+ * PREQUANT_TTT_ENABLED), last because it changes the weights. Closing it closes the rebuilt model.
  */
-record EvaluationStages(Stage<Evaluated> plain, Optional<Stage<Evaluated>> sliding, Optional<Stage<TttFinished>> ttt) {
+record EvaluationStages(Stage<Loaded> load, Stage<Evaluated> plain, Optional<Stage<Evaluated>> sliding,
+                        Optional<Stage<TttFinished>> ttt) implements AutoCloseable {
+    static final String LOAD = "load-artifact";
     static final String PLAIN = "eval-plain";
     static final String SLIDING = "eval-sliding";
     static final String TTT = "eval-ttt";
 
+    /** The artifact read back, its model with the dequantized weights, and what scoring it needs. */
+    record Loaded(LoadedArtifact artifact, Gpt model, Tokens tokens, ByteTables tables) {
+    }
+
     /**
-     * @param model  the model the stages score; its weights must be in place when the first stage starts
-     * @param tokens the validation tokens ({@link PlainValidation#tokens})
+     * @param resolved  the configuration: evaluation knobs, and a model architecture the artifact must agree with
+     * @param dataset   the folder of validation shards
+     * @param valTokens score the first whole windows within this many tokens only, or all tokens when empty
      */
-    static EvaluationStages of(PgolfConfig cfg, Gpt model, Tokens tokens, ByteTables tables, MessageJournal journal,
+    static EvaluationStages of(ResolvedConfig resolved, Path artifactFile, Backend backend, Path dataset,
+                               Optional<Long> valTokens, Path tokenizerFile, MessageJournal journal,
                                Consumer<String> log) {
+        PgolfConfig cfg = resolved.config();
         int seqLen = cfg.eval().evalSeqLen();
-        EvaluatorActor.Job plainJob = EvaluatorActor.Job.plain(PlainValidation.of(tokens, cfg, tables), seqLen);
-        Stage<Evaluated> plain = Stage.of(PLAIN, done -> EvaluatorActor.supervisor(plainJob, model, journal, done));
+        Stage<Loaded> load = Stage.task(LOAD, system -> {
+            LoadedArtifact artifact = ArtifactReader.read(artifactFile);
+            String source = "artifact " + artifactFile;
+            ArchitectureKnobs architecture = artifact.header().architecture();
+            architecture.requireAgreement(resolved, source);
+            GptLayout layout = architecture.layout(source);
+            SentencePieceModel spm = SentencePieceModel.load(tokenizerFile);
+            if (spm.vocabSize() != layout.vocabSize()) {
+                throw new IllegalArgumentException(tokenizerFile + " has " + spm.vocabSize() + " pieces, but "
+                        + source + " holds a model of vocabulary " + layout.vocabSize());
+            }
+            Tokens tokens = PlainValidation.tokens(dataset, seqLen, valTokens);
+            Gpt model = Gpt.zeros(backend, layout);
+            try {
+                artifact.model().loadInto(model.parameters());
+            } catch (RuntimeException e) {
+                model.close();
+                throw e;
+            }
+            model.setLooping(layout.config().numLoops() > 0);
+            return new Loaded(artifact, model, tokens, ByteTables.of(spm, layout.vocabSize()));
+        });
+        Stage<Evaluated> plain = Stage.of(PLAIN, done -> {
+            Loaded loaded = load.result();
+            return EvaluatorActor.supervisor(EvaluatorActor.Job.plain(PlainValidation.of(loaded.tokens(), cfg,
+                    loaded.tables()), seqLen), loaded.model(), journal, done);
+        });
         Optional<Stage<Evaluated>> sliding = Optional.empty();
         if (cfg.eval().slidingWindowEnabled()) {
-            EvaluatorActor.Job slidingJob = EvaluatorActor.Job.sliding(new SlidingEvaluation(tokens, seqLen,
-                    cfg.eval().evalStride(), cfg.eval().slidingBatchSeqs(), tables));
-            sliding = Optional.of(Stage.of(SLIDING, done -> EvaluatorActor.supervisor(slidingJob, model, journal,
-                    done)));
+            sliding = Optional.of(Stage.of(SLIDING, done -> {
+                Loaded loaded = load.result();
+                return EvaluatorActor.supervisor(EvaluatorActor.Job.sliding(new SlidingEvaluation(loaded.tokens(),
+                        seqLen, cfg.eval().evalStride(), cfg.eval().slidingBatchSeqs(), loaded.tables())),
+                        loaded.model(), journal, done);
+            }));
         }
         Optional<Stage<TttFinished>> ttt = Optional.empty();
         if (cfg.ttt().tttEnabled()) {
-            TttDriver.Settings settings = new TttDriver.Settings(model, tokens, tables, seqLen, cfg.eval().evalStride(),
-                    cfg.ttt(), cfg.prequantTtt().prequantTttEnabled() ? Optional.of(cfg.prequantTtt())
-                    : Optional.empty(), journal, log);
-            ttt = Optional.of(Stage.of(TTT, done -> TttPipeline.supervisor(settings, done)));
+            ttt = Optional.of(Stage.of(TTT, done -> {
+                Loaded loaded = load.result();
+                return TttPipeline.supervisor(new TttDriver.Settings(loaded.model(), loaded.tokens(), loaded.tables(),
+                        seqLen, cfg.eval().evalStride(), cfg.ttt(), cfg.prequantTtt().prequantTttEnabled()
+                        ? Optional.of(cfg.prequantTtt()) : Optional.empty(), journal, log), done);
+            }));
         }
-        return new EvaluationStages(plain, sliding, ttt);
+        return new EvaluationStages(load, plain, sliding, ttt);
     }
 
     List<Stage<?>> all() {
-        List<Stage<?>> stages = new ArrayList<>(List.of(plain));
+        List<Stage<?>> stages = new ArrayList<>(List.of(load, plain));
         sliding.ifPresent(stages::add);
         ttt.ifPresent(stages::add);
         return stages;
+    }
+
+    @Override
+    public void close() {
+        if (load.outcome().isDone() && !load.outcome().isCompletedExceptionally()) {
+            load.result().model().close();
+        }
     }
 }

@@ -7,6 +7,7 @@ import io.pgolf.config.ResolvedConfig;
 import io.pgolf.data.corpus.ShardPublisher;
 import io.pgolf.data.corpus.ShardedExport;
 import io.pgolf.data.tokenizer.SentencePieceModel;
+import org.apache.pekko.actor.typed.ActorSystem;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -20,6 +21,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.BiFunction;
+import java.util.function.ObjLongConsumer;
 
 /** {@code pgolf prepare}: a JSONL corpus and a SentencePiece model to shards in the challenge's format. */
 @Command(name = "prepare", mixinStandardHelpOptions = true,
@@ -73,12 +76,29 @@ public final class PrepareCommand implements Callable<Integer> {
     }
 
     /**
-     * Runs prepare; on any failure nothing is left in {@code out} (and earlier shards there stay as they were).
+     * Runs prepare in an actor system of its own; on any failure nothing is left in {@code out} (and earlier shards
+     * there stay as they were).
      *
      * @param vocabOf the data configuration whose VOCAB_SIZE the tokenizer must match, when the user chose one
      */
     public static Prepared prepare(Path docs, Path tokenizerFile, Optional<DataConfig> vocabOf, Path out,
                                    long valDocs, int shardTokens, int workers) {
+        return prepare(docs, tokenizerFile, vocabOf, out, valDocs, shardTokens, workers, PreparePipeline::run);
+    }
+
+    /**
+     * Like {@link #prepare(Path, Path, Optional, Path, long, int, int)}, with the Tokenizer actors in {@code system}
+     * (created with {@link PreparePipeline#systemSettings}), from a thread outside its default dispatcher.
+     */
+    static Prepared prepare(ActorSystem<?> system, Path docs, Path tokenizerFile, Optional<DataConfig> vocabOf, Path out,
+                            long valDocs, int shardTokens, int workers) {
+        return prepare(docs, tokenizerFile, vocabOf, out, valDocs, shardTokens, workers,
+                (settings, progress) -> PreparePipeline.run(system, settings, progress));
+    }
+
+    private static Prepared prepare(Path docs, Path tokenizerFile, Optional<DataConfig> vocabOf, Path out,
+                                    long valDocs, int shardTokens, int workers,
+                                    BiFunction<PreparePipeline.Settings, ObjLongConsumer<Double>, PreparePipeline.Totals> pipeline) {
         if (valDocs < 0) {
             throw new IllegalArgumentException("--val-docs must be >= 0, got " + valDocs);
         }
@@ -90,7 +110,7 @@ public final class PrepareCommand implements Callable<Integer> {
         ProgressMeter meter = new ProgressMeter("prepare", "MB", System.err, 2_000_000_000L);
         try (ShardPublisher publisher = new ShardPublisher(out)) {
             ShardedExport export = new ShardedExport(publisher.stagingDir(), valDocs, shardTokens, model.bosId(), model.vocabSize());
-            PreparePipeline.Totals totals = PreparePipeline.run(
+            PreparePipeline.Totals totals = pipeline.apply(
                     new PreparePipeline.Settings(docs, model::encode, export, workers, 1 << 20),
                     (fraction, bytes) -> meter.update(fraction, bytes / 1e6));
             if (totals.documents() < valDocs) {

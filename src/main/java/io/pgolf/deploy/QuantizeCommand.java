@@ -4,17 +4,9 @@ import io.pgolf.actors.QuantizePipeline;
 import io.pgolf.config.ConfigOptions;
 import io.pgolf.config.PgolfConfig;
 import io.pgolf.config.ResolvedConfig;
-import io.pgolf.data.SafeTensors;
-import io.pgolf.data.artifact.ArchitectureKnobs;
-import io.pgolf.data.artifact.ArtifactBudget;
 import io.pgolf.data.artifact.CodeBytes;
-import io.pgolf.data.loader.MicroBatchShape;
-import io.pgolf.data.loader.TrainBatchLoader;
 import io.pgolf.gpu.Backend;
 import io.pgolf.gpu.cpu.CpuBackend;
-import io.pgolf.model.Gpt;
-import io.pgolf.model.GptLayout;
-import io.pgolf.model.quant.ModelQuantizer;
 import io.pgolf.protocol.ArtifactRefused;
 import io.pgolf.protocol.ArtifactWritten;
 import io.pgolf.protocol.MessageJournal;
@@ -41,9 +33,6 @@ import java.util.function.Consumer;
 @Command(name = "quantize", mixinStandardHelpOptions = true,
         description = "GPTQ trained weights and write the compressed artifact, if it fits the size budget (CPU).")
 public final class QuantizeCommand implements Callable<Integer> {
-    /** The metadata key under which pgolf train records its configuration in the weights file. */
-    static final String CONFIG_METADATA = "pgolf.config";
-
     @Spec
     CommandSpec spec;
 
@@ -77,64 +66,32 @@ public final class QuantizeCommand implements Callable<Integer> {
         Files.createDirectories(artifactFile.getParent());
         int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
 
-        try (Backend backend = new CpuBackend(workers)) {
-            Gpt model;
-            ArchitectureKnobs architecture;
-            try (SafeTensors weights = SafeTensors.open(weightsFile)) {
-                architecture = architectureOf(weights, resolved, log);
-                GptLayout layout = architecture.layout("weights " + weightsFile);
-                model = Gpt.zeros(backend, layout);
-                model.parameters().loadFrom(weights, "");
-            }
-            try (model) {
-                // The reference calibrates the model as training left it: with the depth loop on.
-                model.setLooping(model.layout().config().numLoops() > 0);
-                MicroBatchShape shape = MicroBatchShape.of(cfg.train().trainBatchTokens(), cfg.distributed().worldSize(),
-                        cfg.train().trainSeqLen());
-                TrainBatchLoader loader = TrainBatchLoader.open(data != null ? data : cfg.data().datasetDir(),
-                        cfg.distributed().rank(), shape);
-                CodeBytes code = SubmissionCode.measure(cfg.quant().compressor());
-                ArtifactBudget budget = new ArtifactBudget(cfg.quant().artifactBudgetBytes(), code.compressedBytes());
-                log.accept(String.format(Locale.ROOT, "pgolf quantize: %s, %,d parameters; calibrating on %d batches "
-                                + "of %d x %d tokens, loop %s", weightsFile, model.parameters().elementCount(),
-                        cfg.quant().gptqCalibrationBatches(), shape.rows(), shape.seqLen(), model.looping() ? "on" : "off"));
-                QuantizePipeline.Outcome outcome;
-                // Each run's events follow the previous runs' in the folder's journal.
-                Path journalFile = artifactFile.resolveSibling("quantize.journal");
-                try (MessageJournal journal = Files.exists(journalFile)
-                        ? MessageJournal.openForAppend(journalFile, MessageJournal.Options.DEFAULT)
-                        : MessageJournal.create(journalFile, MessageJournal.Options.DEFAULT)) {
-                    outcome = QuantizePipeline.run(new QuantizePipeline.Settings(loader, model,
-                            new ModelQuantizer(cfg.quant(), workers), cfg.quant().gptqCalibrationBatches(), architecture,
-                            cfg.quant().compressor(), artifactFile, budget, journal, log));
-                }
-                return switch (outcome.artifact()) {
-                    case ArtifactWritten written -> {
-                        printStages(console, model.parameters().elementCount(), outcome.quantization(), written, code);
-                        yield 0;
-                    }
-                    case ArtifactRefused refused -> {
-                        spec.commandLine().getErr().println("pgolf quantize: " + refused.reason());
-                        yield 1;
-                    }
-                    default -> throw new IllegalStateException("unexpected outcome " + outcome.artifact());
-                };
-            }
+        // Each run's events follow the previous runs' in the folder's journal.
+        Path journalFile = artifactFile.resolveSibling("quantize.journal");
+        QuantizePipeline.Outcome outcome;
+        long parameters;
+        CodeBytes code;
+        try (Backend backend = new CpuBackend(workers);
+             Quantization quantization = Quantization.load(weightsFile, resolved, backend,
+                     data != null ? data : cfg.data().datasetDir(), artifactFile, workers, log);
+             MessageJournal journal = Files.exists(journalFile)
+                     ? MessageJournal.openForAppend(journalFile, MessageJournal.Options.DEFAULT)
+                     : MessageJournal.create(journalFile, MessageJournal.Options.DEFAULT)) {
+            parameters = quantization.model().parameters().elementCount();
+            code = quantization.code();
+            outcome = QuantizePipeline.run(quantization.settings(journal));
         }
-    }
-
-    /** The weights' recorded architecture; without one (weights not written by pgolf train), this configuration's. */
-    private static ArchitectureKnobs architectureOf(SafeTensors weights, ResolvedConfig resolved, Consumer<String> log) {
-        String listing = weights.metadata().get(CONFIG_METADATA);
-        if (listing == null) {
-            log.accept("pgolf quantize: " + weights.file() + " has no " + CONFIG_METADATA
-                    + " metadata; the model's architecture comes from this command's configuration");
-            return ArchitectureKnobs.of(resolved);
-        }
-        String source = "weights " + weights.file();
-        ArchitectureKnobs architecture = ArchitectureKnobs.fromListing(listing, source);
-        architecture.requireAgreement(resolved, source);
-        return architecture;
+        return switch (outcome.artifact()) {
+            case ArtifactWritten written -> {
+                printStages(console, parameters, outcome.quantization(), written, code);
+                yield 0;
+            }
+            case ArtifactRefused refused -> {
+                spec.commandLine().getErr().println("pgolf quantize: " + refused.reason());
+                yield 1;
+            }
+            default -> throw new IllegalStateException("unexpected outcome " + outcome.artifact());
+        };
     }
 
     private static void printStages(PrintWriter out, long parameters, QuantizationDone q, ArtifactWritten w, CodeBytes code) {

@@ -17,11 +17,13 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /**
- * {@code pgolf train}: Tokenizer (when given documents) -> DataLoader -> Trainer on the CPU backend, writing the
- * trained (EMA) weights under the reference's names into a run folder with the log, the journal and the config.
+ * {@code pgolf train}: the whole pipeline on the CPU backend as one run ({@link PipelineRun}): Tokenizer (when given
+ * documents) -> DataLoader -> Trainer -> Quantizer -> Compressor -> the artifact's evaluations (plain, sliding, TTT
+ * as configured), into a run folder with the artifact, submission.json, the log and one journal of every stage.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Train the model of the configuration on shards (or on documents, tokenized first) on the CPU.")
+        description = "Run the pipeline on the CPU: tokenize (with --docs), train, quantize and compress into the "
+                + "artifact, evaluate it (plain, sliding, TTT as configured); writes RUN/submission.json.")
 public final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -48,9 +50,15 @@ public final class TrainCommand implements Callable<Integer> {
     Integer threads;
 
     @Option(names = "--val-tokens", paramLabel = "N",
-            description = "validate on the first N validation tokens only (whole windows; default: all). A run that "
-                    + "sets it reports a bpb that is not the challenge's.")
+            description = "validate and evaluate on the first N validation tokens only (whole windows; default: all). "
+                    + "A run that sets it reports a bpb that is not the challenge's.")
     Long valTokens;
+
+    @Option(names = "--no-quantize", description = "stop after training: no artifact, no evaluation of it")
+    boolean noQuantize;
+
+    @Option(names = "--no-eval", description = "stop after writing the artifact")
+    boolean noEval;
 
     @Override
     public Integer call() throws Exception {
@@ -61,12 +69,16 @@ public final class TrainCommand implements Callable<Integer> {
         PgolfConfig cfg = resolved.config();
         Path run = out != null ? out : Path.of("runs", "train-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         PrintWriter console = spec.commandLine().getOut();
-        TrainingRun.Outcome outcome = TrainingRun.run(new TrainingRun.Request(resolved, Optional.ofNullable(docs),
+        PipelineRun.LastStage last = noQuantize ? PipelineRun.LastStage.TRAIN
+                : noEval ? PipelineRun.LastStage.QUANTIZE : PipelineRun.LastStage.EVALUATE;
+        PipelineRun.Outcome outcome = PipelineRun.run(new PipelineRun.Request(resolved, Optional.ofNullable(docs),
                 data != null ? data : cfg.data().datasetDir(), tokenizer != null ? tokenizer : cfg.data().tokenizerFile(),
                 run, threads != null ? threads : Runtime.getRuntime().availableProcessors(),
-                Optional.ofNullable(valTokens)), console);
-        console.printf("pgolf train: weights %s; journal %s holds %,d trainer events%n",
-                outcome.finished().weightsFile(), outcome.journal(), outcome.journalEntries());
+                Optional.ofNullable(valTokens), last), console);
+        console.println();
+        outcome.report().print(console);
+        console.printf("pgolf train: run folder %s: %s, journal %s (%,d messages)%n", run, PipelineRun.REPORT,
+                outcome.journal().getFileName(), outcome.journalEntries());
         console.flush();
         return 0;
     }

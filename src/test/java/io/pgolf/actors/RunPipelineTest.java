@@ -9,6 +9,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.FileNotFoundException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +33,7 @@ class RunPipelineTest {
     @Test
     void stagesRunInOrderEachSeeingTheOutcomesBeforeIt() throws Exception {
         List<String> started = new ArrayList<>();
-        Stage<Integer> first = Stage.task("first", () -> {
+        Stage<Integer> first = Stage.task("first", system -> {
             started.add("first");
             return 20;
         });
@@ -58,11 +59,11 @@ class RunPipelineTest {
 
     @Test
     void aFailingStageFailsTheRunByNameAndNoLaterStageStarts() throws Exception {
-        Stage<String> ok = Stage.task("prepare", () -> "done");
-        Stage<String> broken = Stage.task("quantize", () -> {
+        Stage<String> ok = Stage.task("prepare", system -> "done");
+        Stage<String> broken = Stage.task("quantize", system -> {
             throw new IllegalStateException("out of budget");
         });
-        Stage<String> never = Stage.task("eval", () -> {
+        Stage<String> never = Stage.task("eval", system -> {
             throw new AssertionError("a stage after a failed one started");
         });
         Path journalFile = dir.resolve("failed.journal");
@@ -78,7 +79,7 @@ class RunPipelineTest {
     }
 
     @Test
-    void aStageThatEndsWithoutAnOutcomeOrWithAFailedOneFailsTheRun() {
+    void aStageWithoutAnOutcomeWithAFailedOneOrWithoutASupervisorFailsTheRun() {
         Stage<String> silent = Stage.of("silent", outcome -> Behaviors.stopped());
         StageFailedException e = assertThrows(StageFailedException.class,
                 () -> run(List.of(silent), dir.resolve("silent.journal"), new ArrayList<>()));
@@ -91,5 +92,12 @@ class RunPipelineTest {
         e = assertThrows(StageFailedException.class,
                 () -> run(List.of(refused), dir.resolve("refused.journal"), new ArrayList<>()));
         assertEquals("stage compress failed: artifact refused", e.getMessage());
+
+        Stage<String> unmade = Stage.of("load", outcome -> {
+            throw new FileNotFoundException("model.artifact");
+        });
+        e = assertThrows(StageFailedException.class,
+                () -> run(List.of(unmade), dir.resolve("unmade.journal"), new ArrayList<>()));
+        assertEquals("stage load failed: model.artifact", e.getMessage());
     }
 }

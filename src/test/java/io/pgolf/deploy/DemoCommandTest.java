@@ -29,8 +29,9 @@ class DemoCommandTest {
         double trained = loss(r.out(), "trained           ");
         assertTrue(trained < Math.log(1024), "three steps must move the model off uniform: " + trained);
         loss(r.out(), "trained, post-EMA ");
-        // 2 warm-up steps, 2 more with the loop on, 3 steps, the last validated with live and EMA weights, the end.
-        assertEquals(4 + 3 + 2 + 1, JournalReader.readAll(run.resolve("train.journal")).entries().size());
+        // 2 warm-up steps, 2 more with the loop on, 3 steps, the last validated with live and EMA weights, the end,
+        // the stage's end.
+        assertEquals(4 + 3 + 2 + 1 + 1, JournalReader.readAll(run.resolve("run.journal")).entries().size());
         assertTrue(Files.size(run.resolve("final_model.safetensors")) > 0);
         assertEquals(0, CliResult.run("verify", run.resolve("data").toString()).exit());
     }

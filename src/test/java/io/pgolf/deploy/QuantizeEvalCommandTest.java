@@ -163,7 +163,7 @@ class QuantizeEvalCommandTest {
                 e.out());
         assertTrue(e.out().contains("loop on"), e.out());
         assertFalse(e.out().contains("pgolf eval: sliding") || e.out().contains("pgolf eval: ttt"), e.out());
-        assertEquals(List.of(Evaluated.class, StageFinished.class), JournalReader.readAll(
+        assertEquals(List.of(StageFinished.class, Evaluated.class, StageFinished.class), JournalReader.readAll(
                 artifact.resolveSibling("eval.journal")).entries().stream().map(entry -> entry.message().getClass()).toList());
     }
 
@@ -206,7 +206,7 @@ class QuantizeEvalCommandTest {
                 .toList();
         assertEquals(List.of(EvaluationMethod.PLAIN, EvaluationMethod.SLIDING), messages.stream()
                 .filter(Evaluated.class::isInstance).map(m -> ((Evaluated) m).method()).toList());
-        assertEquals(List.of("eval-plain", "eval-sliding", "eval-ttt"), messages.stream()
+        assertEquals(List.of("load-artifact", "eval-plain", "eval-sliding", "eval-ttt"), messages.stream()
                 .filter(StageFinished.class::isInstance).map(m -> ((StageFinished) m).stage()).toList());
         assertInstanceOf(TttFinished.class, messages.get(messages.size() - 2));
         CliResult audit = CliResult.run("audit", journal.toString());

@@ -1,7 +1,6 @@
 package io.pgolf.deploy;
 
 import io.pgolf.config.ConfigInputs;
-import io.pgolf.config.DataConfig;
 import io.pgolf.config.PgolfConfig;
 import io.pgolf.config.Profile;
 import io.pgolf.config.ResolvedConfig;
@@ -11,8 +10,11 @@ import io.pgolf.data.bytes.UnigramBaseline;
 import io.pgolf.data.shard.Shards;
 import io.pgolf.data.tokenizer.SentencePieceModel;
 import io.pgolf.protocol.Tokens;
-import io.pgolf.protocol.TrainingFinished;
-import io.pgolf.protocol.ValidationReport;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -25,18 +27,18 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
- * {@code pgolf demo}: the pipeline as far as it exists, on the corpus and tokenizer shipped inside pgolf, so that a
- * fresh machine needs nothing else. Writes everything under one run folder and ends with a table of results.
+ * {@code pgolf demo}: the whole pipeline ({@link PipelineRun}) on the corpus and tokenizer shipped inside pgolf, with
+ * the {@code demo} profile, so that a fresh machine needs nothing else: tokenize, train, quantize and compress,
+ * evaluate the artifact in plain and sliding windows and with score-first TTT. Writes everything under one run folder
+ * and ends with the table of every stage and the unigram baseline the trained model must beat.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Run the pipeline on the embedded demo corpus (1,250 documents, vocab 1024) and print its results.")
+        description = "Run the whole pipeline on the embedded demo corpus (1,250 documents, vocab 1024) and print "
+                + "every stage's results.")
 public final class DemoCommand implements Callable<Integer> {
     private static final String RESOURCES = "/io/pgolf/demo/";
 
@@ -50,7 +52,7 @@ public final class DemoCommand implements Callable<Integer> {
     Integer steps;
 
     @Option(names = "--val-tokens", paramLabel = "N",
-            description = "validate the trained model on the first N validation tokens only (default: all)")
+            description = "validate and evaluate on the first N validation tokens only (default: all)")
     Long valTokens;
 
     @Option(names = "--workers", description = "tokenizer workers and CPU backend threads (default: the number of cores)")
@@ -62,7 +64,6 @@ public final class DemoCommand implements Callable<Integer> {
         Path input = Files.createDirectories(run.resolve("input"));
         Path corpus = extract("corpus.jsonl.xz", input);
         Path tokenizer = extract("fineweb_1024_bpe.model", input);
-        Path data = run.resolve("data");
         PrintWriter console = spec.commandLine().getOut();
         console.printf("pgolf demo: run folder %s%n", run);
         console.flush();
@@ -70,35 +71,23 @@ public final class DemoCommand implements Callable<Integer> {
         // The demo is the embedded default: its profile alone, whatever the environment holds.
         ResolvedConfig resolved = PgolfConfig.resolve(new ConfigInputs(Optional.of(Profile.DEMO), Optional.empty(),
                 Map.of(), steps != null ? List.of("ITERATIONS=" + steps) : List.of()));
-        DataConfig dataConfig = resolved.config().data();
 
-        PrepareCommand.Prepared prepared = PrepareCommand.prepare(corpus, tokenizer, Optional.of(dataConfig), data,
-                dataConfig.numValDocs(), dataConfig.shardTokens(), cores);
+        Path data = run.resolve("data");
+        PipelineRun.Outcome outcome = PipelineRun.run(new PipelineRun.Request(resolved, Optional.of(corpus), data,
+                tokenizer, run, cores, Optional.ofNullable(valTokens), PipelineRun.LastStage.EVALUATE), console);
+
         SentencePieceModel model = SentencePieceModel.load(tokenizer);
-        ByteTables tables = ByteTables.of(model, model.vocabSize());
-        Tokens val = Shards.validationTokens(data, resolved.config().eval().evalSeqLen());
-        BitsPerByte.Totals unigram = UnigramBaseline.fit(Shards.list(data, "train"), model.vocabSize()).score(val, tables);
-
-        PipelineRun.Outcome trained = PipelineRun.run(new PipelineRun.Request(resolved, Optional.empty(), data, tokenizer,
-                run, cores, Optional.ofNullable(valTokens), PipelineRun.LastStage.TRAIN), console);
-        List<ValidationReport> validations = trained.results().validations();
-        ValidationReport live = validations.get(validations.size() - 2);
-        ValidationReport ema = validations.getLast();
-        TrainingFinished finished = trained.results().training();
-
-        console.printf(Locale.ROOT, "%n%-18s %s%n", "stage", "result");
-        console.printf(Locale.ROOT, "%-18s %,d docs, %.2f MB text -> %,d val + %,d train tokens in %d shards (%.1f s, %.2f MB/s)%n",
-                "prepare", prepared.documents(), prepared.textBytes() / 1e6, prepared.valTokens(), prepared.trainTokens(),
-                prepared.shards(), prepared.seconds(), prepared.textBytes() / 1e6 / prepared.seconds());
-        console.printf(Locale.ROOT, "%-18s %,d scored val tokens, %,d bytes (%.3f bytes/token)%n",
-                "byte accounting", unigram.tokens(), unigram.bytes(), (double) unigram.bytes() / unigram.tokens());
-        console.printf(Locale.ROOT, "%-18s val_loss %.4f  val_bpb %.4f%n", "unigram baseline", unigram.meanLoss(), unigram.bitsPerByte());
-        console.printf(Locale.ROOT, "%-18s %d steps, %,d tokens in %.1f s (%,.0f tokens/s)%n", "training",
-                finished.steps(), finished.tokensSeen(), finished.trainSeconds(), finished.tokensSeen() / finished.trainSeconds());
-        console.printf(Locale.ROOT, "%-18s val_loss %.4f  val_bpb %.4f%n", "trained", live.valLoss(), live.valBpb());
-        console.printf(Locale.ROOT, "%-18s val_loss %.4f  val_bpb %.4f%n", "trained, post-EMA", ema.valLoss(), ema.valBpb());
-        console.printf(Locale.ROOT, "%-18s %s: %,d messages%n", "journal", trained.journal(), trained.journalEntries());
-        console.println("Quantization, sliding-window evaluation and test-time training join this pipeline in the next issues.");
+        Tokens scored = PlainValidation.tokens(data, resolved.config().eval().evalSeqLen(), Optional.ofNullable(valTokens));
+        BitsPerByte.Totals unigram = UnigramBaseline.fit(Shards.list(data, "train"), model.vocabSize())
+                .score(scored, ByteTables.of(model, model.vocabSize()));
+        console.println();
+        outcome.report().print(console);
+        RunReport.printRow(console, RunReport.Row.score("unigram baseline", "unigram", String.format(Locale.ROOT,
+                "the training tokens' frequencies, over the same %,d validation tokens (%,d bytes): the floor a "
+                        + "trained model must beat", unigram.tokens(), unigram.bytes()), unigram.meanLoss(),
+                unigram.bitsPerByte(), OptionalDouble.empty()));
+        console.printf("pgolf demo: %s, %s (%,d messages; pgolf audit checks it), the artifact and the log are in %s%n",
+                PipelineRun.REPORT, outcome.journal().getFileName(), outcome.journalEntries(), run);
         console.flush();
         return 0;
     }

@@ -44,6 +44,7 @@ import java.util.OptionalLong;
 record RunReport(String name, RunKind runKind, boolean fullValidation, List<Row> rows,
                  Optional<ArtifactWritten> artifact, TrainingFinished training, List<StageFinished> stages,
                  String hardware, Map<String, Object> config) {
+    private static final String ROW = "%-16s %9s %9s %12s %9s  %s%n";
 
     /**
      * A line of the table.
@@ -104,7 +105,7 @@ record RunReport(String name, RunKind runKind, boolean fullValidation, List<Row>
         r.plain().ifPresent(e -> rows.add(evaluation(EvaluationStages.PLAIN, "quantized", e, r)));
         r.sliding().ifPresent(e -> rows.add(evaluation(EvaluationStages.SLIDING, "sliding", e, r)));
         r.ttt().ifPresent(f -> rows.add(Row.score(EvaluationStages.TTT, "ttt", String.format(Locale.ROOT,
-                "score-first TTT, %d chunks scored, %d trained, %s run", f.chunksScored(), f.chunksTrained(),
+                "score-first TTT, chunks scored %d, trained %d, %s run", f.chunksScored(), f.chunksTrained(),
                 describe(f.runKind())), f.valLoss(), f.valBpb(), seconds(r, EvaluationStages.TTT))));
         Map<String, Object> config = new LinkedHashMap<>();
         for (Setting setting : resolved.settings()) {
@@ -184,20 +185,22 @@ record RunReport(String name, RunKind runKind, boolean fullValidation, List<Row>
 
     /** The table: every stage's val_loss, val_bpb, bytes and seconds, and what it did. */
     void print(PrintWriter out) {
-        String format = "%-16s %9s %9s %12s %9s  %s%n";
-        out.printf(Locale.ROOT, format, "stage", "val_loss", "val_bpb", "bytes", "seconds", "");
-        for (Row row : rows) {
-            out.printf(Locale.ROOT, format, row.label(), number(row.valLoss(), "%.4f"), number(row.valBpb(), "%.4f"),
-                    row.bytes().isPresent() ? String.format(Locale.ROOT, "%,d", row.bytes().getAsLong()) : "",
-                    number(row.seconds(), "%.1f"), row.detail());
-        }
+        out.printf(Locale.ROOT, ROW, "stage", "val_loss", "val_bpb", "bytes", "seconds", "");
+        rows.forEach(row -> printRow(out, row));
         Row score = score();
-        out.printf(Locale.ROOT, format, "run", number(score.valLoss(), "%.4f"), number(score.valBpb(), "%.4f"),
-                artifact.map(w -> String.format(Locale.ROOT, "%,d", w.totalBytes())).orElse(""),
-                String.format(Locale.ROOT, "%.1f", totalSeconds()), String.format(Locale.ROOT, "%s run, score of %s%s",
-                        describe(runKind), score.label().strip(), fullValidation ? "" : ", on a prefix of the "
-                                + "validation tokens (not the challenge's bpb)"));
+        printRow(out, new Row("run", "", String.format(Locale.ROOT, "%s run, score of %s%s", describe(runKind),
+                score.label().strip(), fullValidation ? "" : ", on a prefix of the validation tokens (not the "
+                        + "challenge's bpb)"), score.valLoss(), score.valBpb(),
+                artifact.map(w -> OptionalLong.of(w.totalBytes())).orElse(OptionalLong.empty()),
+                OptionalDouble.of(totalSeconds())));
         out.flush();
+    }
+
+    /** One line in the table's columns. */
+    static void printRow(PrintWriter out, Row row) {
+        out.printf(Locale.ROOT, ROW, row.label(), number(row.valLoss(), "%.4f"), number(row.valBpb(), "%.4f"),
+                row.bytes().isPresent() ? String.format(Locale.ROOT, "%,d", row.bytes().getAsLong()) : "",
+                number(row.seconds(), "%.1f"), row.detail());
     }
 
     private static String number(OptionalDouble value, String format) {

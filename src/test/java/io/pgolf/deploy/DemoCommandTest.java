@@ -1,12 +1,17 @@
 package io.pgolf.deploy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgolf.protocol.JournalEntry;
 import io.pgolf.protocol.JournalReader;
+import io.pgolf.protocol.StageFinished;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -17,28 +22,40 @@ class DemoCommandTest {
     @TempDir
     Path tmp;
 
+    /** The whole pipeline, shortened: 3 steps, the first 8,192 validation tokens (one TTT chunk). */
     @Test
-    void demoRunsOnTheEmbeddedCorpusAndReportsEveryStage() throws IOException {
+    void demoRunsTheWholePipelineOnTheEmbeddedCorpusAndReportsEveryStage() throws IOException {
         Path run = tmp.resolve("run");
         CliResult r = CliResult.run("demo", "--out", run.toString(), "--steps", "3", "--val-tokens", "8192");
         assertEquals(0, r.exit(), r.err());
-        assertTrue(r.out().contains("prepare            1,250 docs"), r.out());
-        double unigram = loss(r.out(), "unigram baseline  ");
-        assertTrue(unigram > 3 && unigram < Math.log(1024), "a unigram model must beat uniform over 1024 tokens: " + unigram);
-        assertTrue(r.out().contains("training           3 steps, 12,288 tokens"), r.out());
-        double trained = loss(r.out(), "trained           ");
-        assertTrue(trained < Math.log(1024), "three steps must move the model off uniform: " + trained);
-        loss(r.out(), "trained, post-EMA ");
-        // 2 warm-up steps, 2 more with the loop on, 3 steps, the last validated with live and EMA weights, the end,
-        // the stage's end.
-        assertEquals(4 + 3 + 2 + 1 + 1, JournalReader.readAll(run.resolve("run.journal")).entries().size());
-        assertTrue(Files.size(run.resolve("final_model.safetensors")) > 0);
+        assertTrue(r.out().contains("1,250 docs, 5.08 MB of text -> 147,464 val + 2,360,194 train tokens in 4 shards"),
+                r.out());
+        assertTrue(r.out().contains("3 steps (iterations), 12,288 tokens"), r.out());
+        double unigram = bpb(r.out(), "unigram baseline");
+        assertTrue(unigram > 3 && unigram < Math.log(1024) / Math.log(2), "a unigram model must beat uniform: "
+                + unigram);
+        for (String stage : List.of("  live weights", "  post-EMA", "eval-plain", "eval-sliding", "eval-ttt")) {
+            double bpb = bpb(r.out(), stage);
+            assertTrue(bpb < Math.log(1024) / Math.log(2) + 1, stage + " is a trained model's score: " + bpb);
+        }
+        assertTrue(r.out().contains("score-first TTT, chunks scored 1, trained 0, record run"), r.out());
+
+        List<String> stages = JournalReader.readAll(run.resolve("run.journal")).entries().stream()
+                .map(JournalEntry::message).filter(StageFinished.class::isInstance)
+                .map(m -> ((StageFinished) m).stage()).toList();
+        assertEquals(List.of("prepare", "train", "quantize", "load-artifact", "eval-plain", "eval-sliding", "eval-ttt"),
+                stages);
+        assertEquals(0, CliResult.run("audit", run.resolve("run.journal").toString()).exit());
+        JsonNode report = new ObjectMapper().readTree(run.resolve("submission.json").toFile());
+        assertEquals(bpb(r.out(), "eval-ttt"), report.get("val_bpb").asDouble(), 5e-5);
+        assertEquals(Files.size(run.resolve("final_model.artifact")), report.get("bytes_model").asLong());
         assertEquals(0, CliResult.run("verify", run.resolve("data").toString()).exit());
     }
 
-    private static double loss(String out, String stage) {
-        Matcher m = Pattern.compile(Pattern.quote(stage) + " val_loss (\\d+\\.\\d+)  val_bpb (\\d+\\.\\d+)").matcher(out);
-        assertTrue(m.find(), stage + " missing in\n" + out);
-        return Double.parseDouble(m.group(1));
+    /** A row's val_bpb, the second number after its label. */
+    private static double bpb(String out, String label) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(label) + " +(\\d+\\.\\d{4}) +(\\d+\\.\\d{4})").matcher(out);
+        assertTrue(m.find(), label + " missing in\n" + out);
+        return Double.parseDouble(m.group(2));
     }
 }

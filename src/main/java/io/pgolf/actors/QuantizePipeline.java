@@ -10,7 +10,6 @@ import io.pgolf.protocol.ArtifactEvent;
 import io.pgolf.protocol.MessageJournal;
 import io.pgolf.protocol.QuantizationDone;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.ChildFailed;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -20,9 +19,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -52,22 +48,8 @@ public final class QuantizePipeline {
     }
 
     public static Outcome run(Settings settings) throws InterruptedException {
-        CompletableFuture<Outcome> finished = new CompletableFuture<>();
-        ActorSystem<QuantizerActor.Quantized> system = PipelineSystem.create(supervisor(settings, finished),
-                "quantize", Map.of());
-        try {
-            return finished.get();
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause.getMessage(), cause);
-        } finally {
-            system.terminate();
-            try {
-                system.getWhenTerminated().toCompletableFuture().get(1, TimeUnit.MINUTES);
-            } catch (ExecutionException | TimeoutException e) {
-                settings.log().accept("actor system did not shut down cleanly: " + e);
-            }
-        }
+        return PipelineSystem.runUntilDone(outcome -> supervisor(settings, outcome), "quantize", Map.of(),
+                settings.log());
     }
 
     /**
@@ -101,8 +83,7 @@ public final class QuantizePipeline {
                         return Behaviors.same();
                     })
                     .onSignal(ChildFailed.class, failed -> {
-                        finished.completeExceptionally(new IllegalStateException(
-                                failed.getRef().path().name() + " failed: " + failed.cause().getMessage(), failed.cause()));
+                        finished.completeExceptionally(PipelineSystem.failureOf(failed));
                         return Behaviors.stopped();
                     })
                     // The monitor stops once it has the artifact's fate.

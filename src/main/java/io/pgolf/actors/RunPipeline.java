@@ -18,9 +18,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -85,22 +82,8 @@ public final class RunPipeline {
      */
     public static List<StageFinished> run(List<Stage<?>> stages, MessageJournal journal, Map<String, Object> settings,
                                           Consumer<String> log) throws InterruptedException {
-        CompletableFuture<List<StageFinished>> finished = new CompletableFuture<>();
-        ActorSystem<Void> system = PipelineSystem.create(Behaviors.setup(context ->
-                new Sequencer(context, List.copyOf(stages), journal, log, finished).startNext()), "run", settings);
-        try {
-            return finished.get();
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause.getMessage(), cause);
-        } finally {
-            system.terminate();
-            try {
-                system.getWhenTerminated().toCompletableFuture().get(1, TimeUnit.MINUTES);
-            } catch (ExecutionException | TimeoutException e) {
-                log.accept("actor system did not shut down cleanly: " + e);
-            }
-        }
+        return PipelineSystem.runUntilDone(outcome -> Behaviors.<Void>setup(context ->
+                new Sequencer(context, List.copyOf(stages), journal, log, outcome).startNext()), "run", settings, log);
     }
 
     /** The guardian: one stage at a time, each watched until it stops. */

@@ -8,7 +8,6 @@ import io.pgolf.protocol.MessageJournal;
 import io.pgolf.protocol.TrainerEvent;
 import io.pgolf.protocol.TrainingFinished;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.ChildFailed;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -18,8 +17,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -44,21 +41,7 @@ public final class TrainingPipeline {
 
     /** Trains to the end and returns the Trainer's last event; a failure of any actor fails the run. */
     public static TrainingFinished run(Settings settings) throws InterruptedException {
-        CompletableFuture<TrainingFinished> finished = new CompletableFuture<>();
-        ActorSystem<Void> system = PipelineSystem.create(supervisor(settings, finished), "train", Map.of());
-        try {
-            return finished.get();
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause.getMessage(), cause);
-        } finally {
-            system.terminate();
-            try {
-                system.getWhenTerminated().toCompletableFuture().get(1, TimeUnit.MINUTES);
-            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-                settings.log().accept("actor system did not shut down cleanly: " + e);
-            }
-        }
+        return PipelineSystem.runUntilDone(outcome -> supervisor(settings, outcome), "train", Map.of(), settings.log());
     }
 
     /**
@@ -82,8 +65,7 @@ public final class TrainingPipeline {
             context.watch(monitor);
             return Behaviors.receive(Void.class)
                     .onSignal(ChildFailed.class, failed -> {
-                        finished.completeExceptionally(new IllegalStateException(
-                                failed.getRef().path().name() + " failed: " + failed.cause().getMessage(), failed.cause()));
+                        finished.completeExceptionally(PipelineSystem.failureOf(failed));
                         return Behaviors.stopped();
                     })
                     .onSignal(Terminated.class, stopped -> {

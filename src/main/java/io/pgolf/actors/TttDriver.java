@@ -110,8 +110,7 @@ public final class TttDriver extends AbstractBehavior<PipelineMessage> {
                             + rejected.reason());
                 })
                 .onSignal(ChildFailed.class, failed -> {
-                    throw new IllegalStateException(failed.getRef().path().name() + " failed: "
-                            + failed.cause().getMessage(), failed.cause());
+                    throw PipelineSystem.failureOf(failed);
                 })
                 .build();
     }

@@ -1,15 +1,11 @@
 package io.pgolf.actors;
 
 import io.pgolf.protocol.TttFinished;
-import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Runs one TTT evaluation as actors: a {@link TttDriver} (and the evaluator, and pre-quant TTT if configured, that
@@ -24,21 +20,7 @@ public final class TttPipeline {
 
     /** Evaluates to the end and returns the final event; a failure of any actor fails the run. */
     public static TttFinished run(TttDriver.Settings settings) throws InterruptedException {
-        CompletableFuture<TttFinished> finished = new CompletableFuture<>();
-        ActorSystem<Void> system = PipelineSystem.create(supervisor(settings, finished), "ttt", Map.of());
-        try {
-            return finished.get();
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause.getMessage(), cause);
-        } finally {
-            system.terminate();
-            try {
-                system.getWhenTerminated().toCompletableFuture().get(1, TimeUnit.MINUTES);
-            } catch (ExecutionException | TimeoutException e) {
-                settings.log().accept("actor system did not shut down cleanly: " + e);
-            }
-        }
+        return PipelineSystem.runUntilDone(outcome -> supervisor(settings, outcome), "ttt", Map.of(), settings.log());
     }
 
     /**

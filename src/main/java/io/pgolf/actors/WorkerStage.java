@@ -42,9 +42,7 @@ public final class WorkerStage {
             context.watch(listener);
             return Behaviors.receive(Void.class)
                     .onSignal(ChildFailed.class, failed -> {
-                        outcome.completeExceptionally(new IllegalStateException(
-                                failed.getRef().path().name() + " failed: " + failed.cause().getMessage(),
-                                failed.cause()));
+                        outcome.completeExceptionally(PipelineSystem.failureOf(failed));
                         return Behaviors.stopped();
                     })
                     // The worker may stop right after telling the listener, which stops once it has the report.

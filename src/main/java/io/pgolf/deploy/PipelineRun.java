@@ -33,7 +33,6 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -85,7 +84,7 @@ final class PipelineRun {
         }
         Files.createDirectories(r.run());
         String configListing = HoconListing.of(r.resolved());
-        writeAtomically(r.run().resolve("config.conf"), configListing);
+        AtomicFiles.writeString(r.run().resolve("config.conf"), configListing);
 
         SentencePieceModel spm = SentencePieceModel.load(r.tokenizer());
         cfg.data().requireVocabMatches(spm.vocabSize(), r.tokenizer());
@@ -202,11 +201,5 @@ final class PipelineRun {
             }
         });
         return quantized;
-    }
-
-    private static void writeAtomically(Path file, String text) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, text, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }

@@ -112,9 +112,7 @@ public final class ParameterSet implements Iterable<Parameter>, AutoCloseable {
                 problems.add(key + " has shape " + Arrays.toString(stored) + ", expected " + Arrays.toString(expected));
                 continue;
             }
-            Tensor loaded = backend.tensors().upload(DType.F32, file.floats(key), expected);
-            backend.tensors().copy(loaded, p.value());
-            loaded.close();
+            overwrite(p, file.floats(key));
         }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(file.file() + ": cannot load parameters: " + String.join("; ", problems));
@@ -132,6 +130,13 @@ public final class ParameterSet implements Iterable<Parameter>, AutoCloseable {
         }
         metadata.forEach(writer::metadata);
         writer.write(file);
+    }
+
+    /** Replaces a parameter's value with {@code values} (float32, row-major, its whole size) from the host. */
+    public void overwrite(Parameter p, float[] values) {
+        try (Tensor loaded = backend.tensors().upload(DType.F32, values, p.shape())) {
+            backend.tensors().copy(loaded, p.value());
+        }
     }
 
     /** Copies values from another set with the same names and shapes (EMA, resets). */

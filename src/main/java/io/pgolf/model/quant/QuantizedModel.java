@@ -1,7 +1,5 @@
 package io.pgolf.model.quant;
 
-import io.pgolf.gpu.DType;
-import io.pgolf.gpu.Tensor;
 import io.pgolf.model.Parameter;
 import io.pgolf.model.ParameterSet;
 
@@ -59,10 +57,7 @@ public record QuantizedModel(List<QuantizedTensor> tensors) {
                     + String.join("; ", problems));
         }
         for (QuantizedTensor t : tensors) {
-            Parameter p = parameters.get(t.name());
-            try (Tensor loaded = parameters.backend().tensors().upload(DType.F32, t.dequantize(), p.shape())) {
-                parameters.backend().tensors().copy(loaded, p.value());
-            }
+            parameters.overwrite(parameters.get(t.name()), t.dequantize());
         }
     }
 }

@@ -3,6 +3,7 @@ package io.pgolf.model.train;
 import io.pgolf.gpu.Backend;
 import io.pgolf.gpu.Tensor;
 import io.pgolf.model.Gpt;
+import io.pgolf.model.ParameterSet;
 import io.pgolf.model.optim.ModelOptimizer;
 import io.pgolf.protocol.TrainBatch;
 
@@ -103,12 +104,8 @@ public final class TrainingEngine implements AutoCloseable {
         if (initialWeights == null) {
             throw new IllegalStateException("no initial weights were remembered");
         }
-        Backend backend = model.parameters().backend();
-        model.parameters().forEach(p -> {
-            try (Tensor v = backend.tensors().upload(p.value().dtype(), initialWeights.get(p.name()), p.shape())) {
-                backend.tensors().copy(v, p.value());
-            }
-        });
+        ParameterSet parameters = model.parameters();
+        parameters.forEach(p -> parameters.overwrite(p, initialWeights.get(p.name())));
         optimizer.reset();
         model.parameters().zeroGradients();
         model.setLooping(false);

@@ -27,6 +27,7 @@ public final class PgolfCli implements Runnable {
     /** The configured command line; errors become one line on stderr (a stack trace with PGOLF_DEBUG=1). */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new PgolfCli());
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof ConfigException) {
                 cmd.getErr().println("pgolf " + cmd.getCommandName() + ": " + e.getMessage());

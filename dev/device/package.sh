@@ -2,9 +2,15 @@
 # Packs what a GPU machine without Java needs to run pgolf into .device/ (git-ignored; name it in the device
 # tool's `carry`): pgolf.jar, its runtime libraries (JCuda's natives cut to the driver binding, zstd-jni's to
 # linux-amd64, to stay inside the 64 MiB a call may carry) and a jlink'd Java 25 runtime as jre.tar.xz.
-# The runtime is rebuilt only when missing. Then on the device: bash dev/device/run.sh <pgolf arguments>.
+# The runtime is rebuilt only when missing. With --data sp1024|sp8192 it also copies that variant's xz-compressed
+# shards and tokenizer from ../shared/data (11-14 MB), which run.sh unpacks into /tmp/pgolf-data on the device.
+# Then on the device: bash dev/device/run.sh <pgolf arguments>.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+variant=""
+if [[ "${1:-}" == "--data" ]]; then
+  variant="${2:?--data needs sp1024 or sp8192}"
+fi
 jdk="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 out="$root/.device"
 export JAVA_HOME="$jdk"
@@ -39,5 +45,13 @@ if [[ ! -f "$out/jre.tar.xz" ]]; then
     --strip-debug --no-header-files --no-man-pages --output "$work/jre" 2>/dev/null
   tar -C "$work/jre" -cf - . | xz -T0 -9 > "$out/jre.tar.xz.tmp"
   mv "$out/jre.tar.xz.tmp" "$out/jre.tar.xz"
+fi
+rm -rf "$out/data"
+if [[ -n "$variant" ]]; then
+  shared="$root/../shared/data"
+  vocab="${variant#sp}"
+  mkdir -p "$out/data/datasets/fineweb10B_$variant" "$out/data/tokenizers"
+  cp "$shared/datasets/fineweb10B_$variant"/*.bin.xz "$out/data/datasets/fineweb10B_$variant/"
+  cp "$shared/tokenizers/fineweb_${vocab}_bpe.model" "$out/data/tokenizers/"
 fi
 du -sh "$out" >&2

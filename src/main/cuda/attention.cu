@@ -16,6 +16,8 @@
 #define PG_ATT_DIM 64
 #define PG_ATT_TILE 64
 #define PG_ATT_THREADS 128
+// Query rows per forward block: 4 warps of 2 x 16.
+#define PG_ATT_FORWARD_ROWS 128
 #define PG_ATT_TILE_ELEMENTS (PG_ATT_TILE * PG_ATT_DIM)
 #define PG_ATT_TILE_BYTES (PG_ATT_TILE_ELEMENTS * 2)
 #define PG_ATT_LOG2E 1.4426950408889634f
@@ -106,8 +108,10 @@ __device__ __forceinline__ void pg_att_load_rows(uint32_t tile, int row0, uint32
     }
 }
 
-// acc (16 x 64) += A (16 x 64 dims) * tile^T: column j of the result is the dot product with tile row j.
-__device__ __forceinline__ void pg_att_mma_rows(const uint32_t (&a)[4][4], uint32_t tile, float (&acc)[8][4]) {
+// acc[m] (16 x 64) += A[m] (16 x 64 dims) * tile^T for each of M row blocks: column j of the result is the dot
+// product with tile row j. Each fragment of the tile is loaded once for all M blocks.
+template <int M>
+__device__ __forceinline__ void pg_att_mma_rows(const uint32_t (&a)[M][4][4], uint32_t tile, float (&acc)[M][8][4]) {
     int lane = threadIdx.x & 31;
 #pragma unroll
     for (int kk = 0; kk < 4; kk++) {
@@ -116,14 +120,18 @@ __device__ __forceinline__ void pg_att_mma_rows(const uint32_t (&a)[4][4], uint3
             uint32_t b[4];
             pg_att_ldmatrix(b, tile + pg_att_offset(16 * np + (lane & 7) + ((lane >> 4) << 3),
                                                     2 * kk + ((lane >> 3) & 1)));
-            pg_att_mma(acc[2 * np], a[kk], b[0], b[1]);
-            pg_att_mma(acc[2 * np + 1], a[kk], b[2], b[3]);
+#pragma unroll
+            for (int m = 0; m < M; m++) {
+                pg_att_mma(acc[m][2 * np], a[m][kk], b[0], b[1]);
+                pg_att_mma(acc[m][2 * np + 1], a[m][kk], b[2], b[3]);
+            }
         }
     }
 }
 
-// acc (16 x 64 dims) += P (16 x 64 tile rows, A fragments) * tile.
-__device__ __forceinline__ void pg_att_mma_tile(const uint32_t (&p)[4][4], uint32_t tile, float (&acc)[8][4]) {
+// acc[m] (16 x 64 dims) += P[m] (16 x 64 tile rows, A fragments) * tile for each of M row blocks.
+template <int M>
+__device__ __forceinline__ void pg_att_mma_tile(const uint32_t (&p)[M][4][4], uint32_t tile, float (&acc)[M][8][4]) {
     int lane = threadIdx.x & 31;
 #pragma unroll
     for (int kk = 0; kk < 4; kk++) {
@@ -131,8 +139,11 @@ __device__ __forceinline__ void pg_att_mma_tile(const uint32_t (&p)[4][4], uint3
         for (int dp = 0; dp < 4; dp++) {
             uint32_t b[4];
             pg_att_ldmatrix_trans(b, tile + pg_att_offset(16 * kk + (lane & 15), 2 * dp + (lane >> 4)));
-            pg_att_mma(acc[2 * dp], p[kk], b[0], b[1]);
-            pg_att_mma(acc[2 * dp + 1], p[kk], b[2], b[3]);
+#pragma unroll
+            for (int m = 0; m < M; m++) {
+                pg_att_mma(acc[m][2 * dp], p[m][kk], b[0], b[1]);
+                pg_att_mma(acc[m][2 * dp + 1], p[m][kk], b[2], b[3]);
+            }
         }
     }
 }
@@ -196,16 +207,17 @@ __device__ __forceinline__ void pg_att_add_rows(void* p, int type, long long row
     }
 }
 
-// grid (ceil(seqLen / 64), heads, batch), block 128. Block x takes query tile gridDim.x - 1 - x (the longest
-// first) of head y of sequence z; warp w its rows 16 w .. 16 w + 15.
+// grid (ceil(seqLen / 128), heads, batch), block 128. Block x takes query tile gridDim.x - 1 - x (the longest first)
+// of 128 rows of head y of sequence z; warp w its rows 32 w .. 32 w + 31 as two blocks of 16, so that every key and
+// value fragment loaded from shared memory feeds two products.
 extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS)
 pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void* out, int out_type, float* lse,
                      int seqLen, int heads, int kvHeads, float scale) {
-    __shared__ __align__(128) pg_bf16 tiles[5][PG_ATT_TILE_ELEMENTS];
-    uint32_t queryTile = pg_att_shared(tiles[0]);
-    uint32_t keyTiles = pg_att_shared(tiles[1]);
-    uint32_t valueTiles = pg_att_shared(tiles[3]);
-    int mTile = gridDim.x - 1 - blockIdx.x;
+    // Two query tiles, then two key and two value buffers.
+    __shared__ __align__(128) pg_bf16 tiles[6][PG_ATT_TILE_ELEMENTS];
+    uint32_t queryTiles = pg_att_shared(tiles[0]);
+    uint32_t keyTiles = pg_att_shared(tiles[2]);
+    uint32_t valueTiles = pg_att_shared(tiles[4]);
     int h = blockIdx.y;
     int b = blockIdx.z;
     int warp = threadIdx.x >> 5;
@@ -213,23 +225,33 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
     int kvWidth = kvHeads * PG_ATT_DIM;
     int kvCol = h / (heads / kvHeads) * PG_ATT_DIM;
     long long rowBase = (long long)b * seqLen;
-    int first = mTile * PG_ATT_TILE;
+    int first = (gridDim.x - 1 - blockIdx.x) * PG_ATT_FORWARD_ROWS;
+    int lastKeyTile = (min(seqLen, first + PG_ATT_FORWARD_ROWS) - 1) / PG_ATT_TILE;
+    const pg_bf16* queries = q + (rowBase + first) * qWidth + h * PG_ATT_DIM;
     const pg_bf16* keys = k + rowBase * kvWidth + kvCol;
     const pg_bf16* values = v + rowBase * kvWidth + kvCol;
 
-    pg_att_copy_tile(queryTile, q + (rowBase + first) * qWidth + h * PG_ATT_DIM, qWidth, seqLen - first);
+    int secondRows = seqLen - first - PG_ATT_TILE;
+    pg_att_copy_tile(queryTiles, queries, qWidth, seqLen - first);
+    pg_att_copy_tile(pg_att_buffer(queryTiles, 1), secondRows > 0 ? queries + (long long)PG_ATT_TILE * qWidth : queries,
+                     qWidth, secondRows);
     pg_att_copy_key_values(keyTiles, valueTiles, 0, keys, values, kvWidth, seqLen, 0);
     pg_att_commit();
 
     float scaleLog2 = scale * PG_ATT_LOG2E;
-    float o[8][4];
-    pg_att_zero(o);
-    float rowMax[2] = {-INFINITY, -INFINITY};
-    float rowSum[2] = {0.0f, 0.0f};
-    uint32_t qa[4][4];
-    for (int n = 0; n <= mTile; n++) {
+    float o[2][8][4];
+    float rowMax[2][2];
+    float rowSum[2][2];
+    uint32_t qa[2][4][4];
+#pragma unroll
+    for (int m = 0; m < 2; m++) {
+        pg_att_zero(o[m]);
+        rowMax[m][0] = rowMax[m][1] = -INFINITY;
+        rowSum[m][0] = rowSum[m][1] = 0.0f;
+    }
+    for (int n = 0; n <= lastKeyTile; n++) {
         int buffer = n & 1;
-        if (n < mTile) {
+        if (n < lastKeyTile) {
             pg_att_copy_key_values(keyTiles, valueTiles, buffer ^ 1, keys, values, kvWidth, seqLen, n + 1);
             pg_att_commit();
             pg_att_wait(1);
@@ -238,77 +260,86 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
         }
         __syncthreads();
         if (n == 0) {
-            pg_att_load_rows(queryTile, warp * 16, qa);
-        }
-        float s[8][4];
-        pg_att_zero(s);
-        pg_att_mma_rows(qa, pg_att_buffer(keyTiles, buffer), s);
-        // On the diagonal tile, key column j is visible to query row r when j <= r (same offset); every row keeps
-        // at least column 0, so each row's running max is finite after the first tile.
-        bool diagonal = n == mTile;
 #pragma unroll
-        for (int nt = 0; nt < 8; nt++) {
-#pragma unroll
-            for (int i = 0; i < 4; i++) {
-                bool masked = diagonal && pg_att_col(nt, i) > warp * 16 + pg_att_row(i);
-                s[nt][i] = masked ? -INFINITY : s[nt][i] * scaleLog2;
+            for (int m = 0; m < 2; m++) {
+                pg_att_load_rows(pg_att_buffer(queryTiles, warp >> 1), 32 * (warp & 1) + 16 * m, qa[m]);
             }
         }
+        // Key column j of this tile is key keyOffset + j counted from the block's first query row; row r of the
+        // block sees it when keyOffset + j <= r. A warp whose rows see none of the tile skips it; every row sees
+        // key 0 of tile 0, so each row's running max is finite from the first tile on.
+        int keyOffset = n * PG_ATT_TILE - first;
+        if (keyOffset <= warp * 32 + 31) {
+            float s[2][8][4];
+            pg_att_zero(s[0]);
+            pg_att_zero(s[1]);
+            pg_att_mma_rows<2>(qa, pg_att_buffer(keyTiles, buffer), s);
+            bool masking = keyOffset + PG_ATT_TILE - 1 > warp * 32;
+            uint32_t pa[2][4][4];
 #pragma unroll
-        for (int half = 0; half < 2; half++) {
-            float tileMax = rowMax[half];
+            for (int m = 0; m < 2; m++) {
 #pragma unroll
-            for (int nt = 0; nt < 8; nt++) {
-                tileMax = fmaxf(tileMax, fmaxf(s[nt][2 * half], s[nt][2 * half + 1]));
+                for (int nt = 0; nt < 8; nt++) {
+#pragma unroll
+                    for (int i = 0; i < 4; i++) {
+                        bool masked = masking && keyOffset + pg_att_col(nt, i) > warp * 32 + 16 * m + pg_att_row(i);
+                        s[m][nt][i] = masked ? -INFINITY : s[m][nt][i] * scaleLog2;
+                    }
+                }
+#pragma unroll
+                for (int half = 0; half < 2; half++) {
+                    float tileMax = rowMax[m][half];
+#pragma unroll
+                    for (int nt = 0; nt < 8; nt++) {
+                        tileMax = fmaxf(tileMax, fmaxf(s[m][nt][2 * half], s[m][nt][2 * half + 1]));
+                    }
+                    tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, 1));
+                    tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, 2));
+                    float correction = exp2f(rowMax[m][half] - tileMax);
+                    rowMax[m][half] = tileMax;
+                    float sum = rowSum[m][half] * correction;
+#pragma unroll
+                    for (int nt = 0; nt < 8; nt++) {
+                        o[m][nt][2 * half] *= correction;
+                        o[m][nt][2 * half + 1] *= correction;
+                        s[m][nt][2 * half] = exp2f(s[m][nt][2 * half] - tileMax);
+                        s[m][nt][2 * half + 1] = exp2f(s[m][nt][2 * half + 1] - tileMax);
+                        sum += s[m][nt][2 * half] + s[m][nt][2 * half + 1];
+                    }
+                    rowSum[m][half] = sum;
+                }
+                pg_att_to_operand(s[m], pa[m]);
             }
-            tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, 1));
-            tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, 2));
-            float correction = exp2f(rowMax[half] - tileMax);
-            rowMax[half] = tileMax;
-            float sum = rowSum[half] * correction;
-#pragma unroll
-            for (int nt = 0; nt < 8; nt++) {
-                o[nt][2 * half] *= correction;
-                o[nt][2 * half + 1] *= correction;
-                s[nt][2 * half] = exp2f(s[nt][2 * half] - tileMax);
-                s[nt][2 * half + 1] = exp2f(s[nt][2 * half + 1] - tileMax);
-                sum += s[nt][2 * half] + s[nt][2 * half + 1];
-            }
-            rowSum[half] = sum;
+            pg_att_mma_tile<2>(pa, pg_att_buffer(valueTiles, buffer), o);
         }
-        uint32_t pa[4][4];
-        pg_att_to_operand(s, pa);
-        pg_att_mma_tile(pa, pg_att_buffer(valueTiles, buffer), o);
         __syncthreads();
     }
 
-    float inverse[2];
 #pragma unroll
-    for (int half = 0; half < 2; half++) {
-        float sum = rowSum[half];
-        sum += __shfl_xor_sync(0xffffffffu, sum, 1);
-        sum += __shfl_xor_sync(0xffffffffu, sum, 2);
-        inverse[half] = 1.0f / sum;
-        int row = first + warp * 16 + pg_att_row(2 * half);
-        if ((threadIdx.x & 3) == 0 && row < seqLen) {
-            lse[((long long)b * heads + h) * seqLen + row] = (rowMax[half] + log2f(sum)) * PG_ATT_LN2;
-        }
-    }
+    for (int m = 0; m < 2; m++) {
 #pragma unroll
-    for (int half = 0; half < 2; half++) {
-        int row = first + warp * 16 + pg_att_row(2 * half);
-        if (row >= seqLen) {
-            continue;
-        }
+        for (int half = 0; half < 2; half++) {
+            float sum = rowSum[m][half];
+            sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+            sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+            int row = first + warp * 32 + 16 * m + pg_att_row(2 * half);
+            if (row >= seqLen) {
+                continue;
+            }
+            if ((threadIdx.x & 3) == 0) {
+                lse[((long long)b * heads + h) * seqLen + row] = (rowMax[m][half] + log2f(sum)) * PG_ATT_LN2;
+            }
+            float inverse = 1.0f / sum;
 #pragma unroll
-        for (int nt = 0; nt < 8; nt++) {
-            long long i = (rowBase + row) * qWidth + h * PG_ATT_DIM + pg_att_col(nt, 0);
-            float a = o[nt][2 * half] * inverse[half];
-            float c = o[nt][2 * half + 1] * inverse[half];
-            if (out_type == PG_BF16) {
-                *reinterpret_cast<__nv_bfloat162*>(reinterpret_cast<pg_bf16*>(out) + i) = __floats2bfloat162_rn(a, c);
-            } else {
-                *reinterpret_cast<float2*>(reinterpret_cast<float*>(out) + i) = make_float2(a, c);
+            for (int nt = 0; nt < 8; nt++) {
+                long long i = (rowBase + row) * qWidth + h * PG_ATT_DIM + pg_att_col(nt, 0);
+                float x = o[m][nt][2 * half] * inverse;
+                float y = o[m][nt][2 * half + 1] * inverse;
+                if (out_type == PG_BF16) {
+                    *reinterpret_cast<__nv_bfloat162*>(static_cast<pg_bf16*>(out) + i) = __floats2bfloat162_rn(x, y);
+                } else {
+                    *reinterpret_cast<float2*>(static_cast<float*>(out) + i) = make_float2(x, y);
+                }
             }
         }
     }
@@ -386,17 +417,17 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
     pg_att_commit();
     pg_att_wait(0);
     __syncthreads();
-    uint32_t ka[4][4];
-    uint32_t va[4][4];
-    pg_att_load_rows(pg_att_buffer(queryTiles, 1), warp * 16, ka);
-    pg_att_load_rows(pg_att_buffer(gradTiles, 1), warp * 16, va);
+    uint32_t ka[1][4][4];
+    uint32_t va[1][4][4];
+    pg_att_load_rows(pg_att_buffer(queryTiles, 1), warp * 16, ka[0]);
+    pg_att_load_rows(pg_att_buffer(gradTiles, 1), warp * 16, va[0]);
     __syncthreads();
 
     float scaleLog2 = scale * PG_ATT_LOG2E;
-    float dk[8][4];
-    float dv[8][4];
-    pg_att_zero(dk);
-    pg_att_zero(dv);
+    float dk[1][8][4];
+    float dv[1][8][4];
+    pg_att_zero(dk[0]);
+    pg_att_zero(dv[0]);
     for (int step = 0; step < steps; step++) {
         int buffer = step & 1;
         if (step + 1 < steps) {
@@ -417,39 +448,39 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
         const float* tileDots = statistics[buffer][1];
         // On the diagonal tile, key row r sees query column j when r <= j.
         bool diagonal = step % queryTileCount == 0;
-        float p[8][4];
-        pg_att_zero(p);
-        pg_att_mma_rows(ka, pg_att_buffer(queryTiles, buffer), p);
+        float p[1][8][4];
+        pg_att_zero(p[0]);
+        pg_att_mma_rows<1>(ka, pg_att_buffer(queryTiles, buffer), p);
 #pragma unroll
         for (int nt = 0; nt < 8; nt++) {
 #pragma unroll
             for (int i = 0; i < 4; i++) {
                 int j = pg_att_col(nt, i);
                 bool masked = diagonal && warp * 16 + pg_att_row(i) > j;
-                p[nt][i] = masked ? 0.0f : exp2f(p[nt][i] * scaleLog2 - tileLse[j]);
+                p[0][nt][i] = masked ? 0.0f : exp2f(p[0][nt][i] * scaleLog2 - tileLse[j]);
             }
         }
-        uint32_t operand[4][4];
-        pg_att_to_operand(p, operand);
-        pg_att_mma_tile(operand, pg_att_buffer(gradTiles, buffer), dv);
-        float ds[8][4];
-        pg_att_zero(ds);
-        pg_att_mma_rows(va, pg_att_buffer(gradTiles, buffer), ds);
+        uint32_t operand[1][4][4];
+        pg_att_to_operand(p[0], operand[0]);
+        pg_att_mma_tile<1>(operand, pg_att_buffer(gradTiles, buffer), dv);
+        float ds[1][8][4];
+        pg_att_zero(ds[0]);
+        pg_att_mma_rows<1>(va, pg_att_buffer(gradTiles, buffer), ds);
 #pragma unroll
         for (int nt = 0; nt < 8; nt++) {
 #pragma unroll
             for (int i = 0; i < 4; i++) {
-                ds[nt][i] = p[nt][i] * (ds[nt][i] - tileDots[pg_att_col(nt, i)]);
+                ds[0][nt][i] = p[0][nt][i] * (ds[0][nt][i] - tileDots[pg_att_col(nt, i)]);
             }
         }
-        pg_att_to_operand(ds, operand);
-        pg_att_mma_tile(operand, pg_att_buffer(queryTiles, buffer), dk);
+        pg_att_to_operand(ds[0], operand[0]);
+        pg_att_mma_tile<1>(operand, pg_att_buffer(queryTiles, buffer), dk);
         __syncthreads();
     }
     long long keyRow0 = rowBase + keyFirst + warp * 16;
     int validRows = seqLen - keyFirst - warp * 16;
-    pg_att_add_rows(dK, dK_type, keyRow0, kvWidth, kv * PG_ATT_DIM, validRows, dk, scale);
-    pg_att_add_rows(dV, dV_type, keyRow0, kvWidth, kv * PG_ATT_DIM, validRows, dv, 1.0f);
+    pg_att_add_rows(dK, dK_type, keyRow0, kvWidth, kv * PG_ATT_DIM, validRows, dk[0], scale);
+    pg_att_add_rows(dV, dV_type, keyRow0, kvWidth, kv * PG_ATT_DIM, validRows, dv[0], 1.0f);
 }
 
 // grid (ceil(seqLen / 64), heads, batch), block 128. Block x owns query tile gridDim.x - 1 - x of head y of
@@ -481,10 +512,10 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
     pg_att_commit();
     pg_att_wait(0);
     __syncthreads();
-    uint32_t qa[4][4];
-    uint32_t ga[4][4];
-    pg_att_load_rows(pg_att_buffer(keyTiles, 1), warp * 16, qa);
-    pg_att_load_rows(pg_att_buffer(valueTiles, 1), warp * 16, ga);
+    uint32_t qa[1][4][4];
+    uint32_t ga[1][4][4];
+    pg_att_load_rows(pg_att_buffer(keyTiles, 1), warp * 16, qa[0]);
+    pg_att_load_rows(pg_att_buffer(valueTiles, 1), warp * 16, ga[0]);
     __syncthreads();
 
     float rowLse[2];
@@ -499,8 +530,8 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
     }
 
     float scaleLog2 = scale * PG_ATT_LOG2E;
-    float dq[8][4];
-    pg_att_zero(dq);
+    float dq[1][8][4];
+    pg_att_zero(dq[0]);
     for (int n = 0; n <= mTile; n++) {
         int buffer = n & 1;
         if (n < mTile) {
@@ -512,32 +543,32 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
         }
         __syncthreads();
         bool diagonal = n == mTile;
-        float p[8][4];
-        pg_att_zero(p);
-        pg_att_mma_rows(qa, pg_att_buffer(keyTiles, buffer), p);
+        float p[1][8][4];
+        pg_att_zero(p[0]);
+        pg_att_mma_rows<1>(qa, pg_att_buffer(keyTiles, buffer), p);
 #pragma unroll
         for (int nt = 0; nt < 8; nt++) {
 #pragma unroll
             for (int i = 0; i < 4; i++) {
                 bool masked = diagonal && pg_att_col(nt, i) > warp * 16 + pg_att_row(i);
-                p[nt][i] = masked ? 0.0f : exp2f(p[nt][i] * scaleLog2 - rowLse[i >> 1]);
+                p[0][nt][i] = masked ? 0.0f : exp2f(p[0][nt][i] * scaleLog2 - rowLse[i >> 1]);
             }
         }
-        float ds[8][4];
-        pg_att_zero(ds);
-        pg_att_mma_rows(ga, pg_att_buffer(valueTiles, buffer), ds);
+        float ds[1][8][4];
+        pg_att_zero(ds[0]);
+        pg_att_mma_rows<1>(ga, pg_att_buffer(valueTiles, buffer), ds);
 #pragma unroll
         for (int nt = 0; nt < 8; nt++) {
 #pragma unroll
             for (int i = 0; i < 4; i++) {
-                ds[nt][i] = p[nt][i] * (ds[nt][i] - rowDot[i >> 1]);
+                ds[0][nt][i] = p[0][nt][i] * (ds[0][nt][i] - rowDot[i >> 1]);
             }
         }
-        uint32_t operand[4][4];
-        pg_att_to_operand(ds, operand);
-        pg_att_mma_tile(operand, pg_att_buffer(keyTiles, buffer), dq);
+        uint32_t operand[1][4][4];
+        pg_att_to_operand(ds[0], operand[0]);
+        pg_att_mma_tile<1>(operand, pg_att_buffer(keyTiles, buffer), dq);
         __syncthreads();
     }
-    pg_att_add_rows(dQ, dQ_type, rowBase + first + warp * 16, qWidth, h * PG_ATT_DIM, seqLen - first - warp * 16, dq,
+    pg_att_add_rows(dQ, dQ_type, rowBase + first + warp * 16, qWidth, h * PG_ATT_DIM, seqLen - first - warp * 16, dq[0],
                     scale);
 }

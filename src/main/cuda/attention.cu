@@ -1,12 +1,14 @@
 // Causal grouped-query flash attention for head_dim 64 (io.pgolf.gpu.cuda.CudaFlashAttention), FlashAttention-2
-// style on bf16 tensor cores (mma.sync m16n8k16, float32 accumulators). A block of 4 warps takes a tile of 64 rows;
-// each warp owns 16 of them and streams the other side in tiles of 64 rows through double-buffered shared memory
-// (cp.async). Tiles above the causal diagonal are never visited; the diagonal tile is masked element by element.
+// style on bf16 tensor cores (mma.sync m16n8k16, float32 accumulators). A block of 4 warps owns 128 rows (queries,
+// or keys in the dK/dV pass); each warp owns 32 of them as two blocks of 16, so that every fragment it reads from
+// shared memory feeds two MMAs, and streams the other side in tiles of 64 rows through double-buffered shared
+// memory (cp.async). Tiles above the causal diagonal are never visited, a warp skips the parts of a tile its rows
+// cannot see, and the diagonal is masked element by element.
 //
 // Forward: online softmax in float32 (base 2, the scale folded into log2 e), log-sum-exp saved per row.
-// Backward, deterministic (no float atomics): D = rowsum(dO * O); one pass over key tiles keeps dK and dV in
-// registers over every query head of the kv group, one pass over query tiles keeps dQ; both recompute the
-// probabilities from the log-sum-exp. Gradients are added into dQ, dK, dV in their own types.
+// Backward, deterministic (no float atomics): D = rowsum(dO * O); one pass over key blocks keeps dK and dV in
+// registers over every query head of the kv group, one pass over query blocks keeps dQ; both recompute the
+// probabilities from the log-sum-exp, 16 columns at a time. Gradients are added into dQ, dK, dV in their own types.
 //
 // q, k, v, dO are bf16 [rows, heads * 64] / [rows, kvHeads * 64] (the Java side converts float32 ones first);
 // out and the gradients are (pointer, dtype) pairs, see pgolf.cuh; log-sum-exp and D are float32
@@ -16,8 +18,10 @@
 #define PG_ATT_DIM 64
 #define PG_ATT_TILE 64
 #define PG_ATT_THREADS 128
-// Query rows per forward block: 4 warps of 2 x 16.
-#define PG_ATT_FORWARD_ROWS 128
+// Rows a block owns: 4 warps of 2 x 16.
+#define PG_ATT_BLOCK_ROWS 128
+// Columns the backward takes at a time (one MMA k step of P V-like products).
+#define PG_ATT_STEP 16
 #define PG_ATT_TILE_ELEMENTS (PG_ATT_TILE * PG_ATT_DIM)
 #define PG_ATT_TILE_BYTES (PG_ATT_TILE_ELEMENTS * 2)
 #define PG_ATT_LOG2E 1.4426950408889634f
@@ -41,7 +45,8 @@ __device__ __forceinline__ uint32_t pg_att_buffer(uint32_t first, int i) {
 }
 
 // Starts copying 64 rows of one head (row stride `width` elements, from `src`) into a tile; rows at or past
-// `validRows` become zeros. The whole block takes part; completion through cp.async.commit/wait.
+// `validRows` become zeros (src must still be a valid address). The whole block takes part; completion through
+// cp.async.commit/wait.
 __device__ __forceinline__ void pg_att_copy_tile(uint32_t tile, const pg_bf16* src, int width, int validRows) {
     for (int e = threadIdx.x; e < PG_ATT_TILE * 8; e += PG_ATT_THREADS) {
         int row = e >> 3;
@@ -51,6 +56,14 @@ __device__ __forceinline__ void pg_att_copy_tile(uint32_t tile, const pg_bf16* s
         asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
                      :: "r"(tile + pg_att_offset(row, chunk)), "l"(from), "r"(valid ? 16 : 0) : "memory");
     }
+}
+
+// Starts copying 128 rows (two tiles) like pg_att_copy_tile.
+__device__ __forceinline__ void pg_att_copy_block(uint32_t tiles, const pg_bf16* src, int width, int validRows) {
+    int secondRows = validRows - PG_ATT_TILE;
+    pg_att_copy_tile(tiles, src, width, validRows);
+    pg_att_copy_tile(pg_att_buffer(tiles, 1), secondRows > 0 ? src + (long long)PG_ATT_TILE * width : src, width,
+                     secondRows);
 }
 
 // Starts copying key tile `tile` and value tile `tile` of one sequence's kv head into their buffers `buffer`.
@@ -108,17 +121,18 @@ __device__ __forceinline__ void pg_att_load_rows(uint32_t tile, int row0, uint32
     }
 }
 
-// acc[m] (16 x 64) += A[m] (16 x 64 dims) * tile^T for each of M row blocks: column j of the result is the dot
-// product with tile row j. Each fragment of the tile is loaded once for all M blocks.
-template <int M>
-__device__ __forceinline__ void pg_att_mma_rows(const uint32_t (&a)[M][4][4], uint32_t tile, float (&acc)[M][8][4]) {
+// acc[m] (16 x 8N) += A[m] (16 x 64 dims) * (tile rows [row0, row0 + 8N))^T for each of M row blocks: column j of
+// the result is the dot product with tile row row0 + j. Each fragment of the tile is loaded once for all M blocks.
+template <int M, int N>
+__device__ __forceinline__ void pg_att_mma_rows(const uint32_t (&a)[M][4][4], uint32_t tile, int row0,
+                                                float (&acc)[M][N][4]) {
     int lane = threadIdx.x & 31;
 #pragma unroll
     for (int kk = 0; kk < 4; kk++) {
 #pragma unroll
-        for (int np = 0; np < 4; np++) {
+        for (int np = 0; np < N / 2; np++) {
             uint32_t b[4];
-            pg_att_ldmatrix(b, tile + pg_att_offset(16 * np + (lane & 7) + ((lane >> 4) << 3),
+            pg_att_ldmatrix(b, tile + pg_att_offset(row0 + 16 * np + (lane & 7) + ((lane >> 4) << 3),
                                                     2 * kk + ((lane >> 3) & 1)));
 #pragma unroll
             for (int m = 0; m < M; m++) {
@@ -129,16 +143,17 @@ __device__ __forceinline__ void pg_att_mma_rows(const uint32_t (&a)[M][4][4], ui
     }
 }
 
-// acc[m] (16 x 64 dims) += P[m] (16 x 64 tile rows, A fragments) * tile for each of M row blocks.
-template <int M>
-__device__ __forceinline__ void pg_att_mma_tile(const uint32_t (&p)[M][4][4], uint32_t tile, float (&acc)[M][8][4]) {
+// acc[m] (16 x 64 dims) += P[m] (16 x 16K, A fragments) * tile rows [row0, row0 + 16K) for each of M row blocks.
+template <int M, int K>
+__device__ __forceinline__ void pg_att_mma_tile(const uint32_t (&p)[M][K][4], uint32_t tile, int row0,
+                                                float (&acc)[M][8][4]) {
     int lane = threadIdx.x & 31;
 #pragma unroll
-    for (int kk = 0; kk < 4; kk++) {
+    for (int kk = 0; kk < K; kk++) {
 #pragma unroll
         for (int dp = 0; dp < 4; dp++) {
             uint32_t b[4];
-            pg_att_ldmatrix_trans(b, tile + pg_att_offset(16 * kk + (lane & 15), 2 * dp + (lane >> 4)));
+            pg_att_ldmatrix_trans(b, tile + pg_att_offset(row0 + 16 * kk + (lane & 15), 2 * dp + (lane >> 4)));
 #pragma unroll
             for (int m = 0; m < M; m++) {
                 pg_att_mma(acc[m][2 * dp], p[m][kk], b[0], b[1]);
@@ -148,10 +163,11 @@ __device__ __forceinline__ void pg_att_mma_tile(const uint32_t (&p)[M][4][4], ui
     }
 }
 
-// A 16 x 64 accumulator rounded to bf16 A fragments (the accumulator's layout is the A operand's, pairwise).
-__device__ __forceinline__ void pg_att_to_operand(const float (&acc)[8][4], uint32_t (&a)[4][4]) {
+// A 16 x 8N accumulator rounded to bf16 A fragments (the accumulator's layout is the A operand's, pairwise).
+template <int N>
+__device__ __forceinline__ void pg_att_to_operand(const float (&acc)[N][4], uint32_t (&a)[N / 2][4]) {
 #pragma unroll
-    for (int kk = 0; kk < 4; kk++) {
+    for (int kk = 0; kk < N / 2; kk++) {
         a[kk][0] = pg_att_pack(acc[2 * kk][0], acc[2 * kk][1]);
         a[kk][1] = pg_att_pack(acc[2 * kk][2], acc[2 * kk][3]);
         a[kk][2] = pg_att_pack(acc[2 * kk + 1][0], acc[2 * kk + 1][1]);
@@ -159,18 +175,22 @@ __device__ __forceinline__ void pg_att_to_operand(const float (&acc)[8][4], uint
     }
 }
 
-__device__ __forceinline__ void pg_att_zero(float (&acc)[8][4]) {
+template <int M, int N>
+__device__ __forceinline__ void pg_att_zero(float (&acc)[M][N][4]) {
 #pragma unroll
-    for (int nt = 0; nt < 8; nt++) {
+    for (int m = 0; m < M; m++) {
 #pragma unroll
-        for (int i = 0; i < 4; i++) {
-            acc[nt][i] = 0.0f;
+        for (int nt = 0; nt < N; nt++) {
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                acc[m][nt][i] = 0.0f;
+            }
         }
     }
 }
 
 // Accumulator element i of n-tile nt sits at row (lane / 4) + 8 * (i / 2) and column 8 nt + 2 (lane % 4) + i % 2
-// of the warp's 16 x 64 block.
+// of the warp's 16-row block.
 __device__ __forceinline__ int pg_att_row(int i) {
     return ((threadIdx.x & 31) >> 2) + ((i >> 1) << 3);
 }
@@ -179,37 +199,8 @@ __device__ __forceinline__ int pg_att_col(int nt, int i) {
     return nt * 8 + ((threadIdx.x & 3) << 1) + (i & 1);
 }
 
-// The warp's 16 x 64 accumulator times `scale`, added into rows [row0, row0 + 16) of a head (row stride `width`,
-// column `col`), rows at or past `validRows` skipped: p[...] += value in p's type.
-__device__ __forceinline__ void pg_att_add_rows(void* p, int type, long long row0, int width, int col, int validRows,
-                                                const float (&acc)[8][4], float scale) {
-#pragma unroll
-    for (int half = 0; half < 2; half++) {
-        int row = pg_att_row(2 * half);
-        if (row >= validRows) {
-            continue;
-        }
-#pragma unroll
-        for (int nt = 0; nt < 8; nt++) {
-            long long i = (row0 + row) * width + col + pg_att_col(nt, 0);
-            float a = acc[nt][2 * half] * scale;
-            float b = acc[nt][2 * half + 1] * scale;
-            if (type == PG_BF16) {
-                __nv_bfloat162* pair = reinterpret_cast<__nv_bfloat162*>(reinterpret_cast<pg_bf16*>(p) + i);
-                float2 old = __bfloat1622float2(*pair);
-                *pair = __floats2bfloat162_rn(old.x + a, old.y + b);
-            } else {
-                float2* pair = reinterpret_cast<float2*>(reinterpret_cast<float*>(p) + i);
-                float2 old = *pair;
-                *pair = make_float2(old.x + a, old.y + b);
-            }
-        }
-    }
-}
-
-// grid (ceil(seqLen / 128), heads, batch), block 128. Block x takes query tile gridDim.x - 1 - x (the longest first)
-// of 128 rows of head y of sequence z; warp w its rows 32 w .. 32 w + 31 as two blocks of 16, so that every key and
-// value fragment loaded from shared memory feeds two products.
+// grid (ceil(seqLen / 128), heads, batch), block 128. Block x takes query block gridDim.x - 1 - x (the longest
+// first) of head y of sequence z; warp w its rows 32 w .. 32 w + 31.
 extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS)
 pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void* out, int out_type, float* lse,
                      int seqLen, int heads, int kvHeads, float scale) {
@@ -225,30 +216,21 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
     int kvWidth = kvHeads * PG_ATT_DIM;
     int kvCol = h / (heads / kvHeads) * PG_ATT_DIM;
     long long rowBase = (long long)b * seqLen;
-    int first = (gridDim.x - 1 - blockIdx.x) * PG_ATT_FORWARD_ROWS;
-    int lastKeyTile = (min(seqLen, first + PG_ATT_FORWARD_ROWS) - 1) / PG_ATT_TILE;
-    const pg_bf16* queries = q + (rowBase + first) * qWidth + h * PG_ATT_DIM;
+    int first = (gridDim.x - 1 - blockIdx.x) * PG_ATT_BLOCK_ROWS;
+    int lastKeyTile = (min(seqLen, first + PG_ATT_BLOCK_ROWS) - 1) / PG_ATT_TILE;
     const pg_bf16* keys = k + rowBase * kvWidth + kvCol;
     const pg_bf16* values = v + rowBase * kvWidth + kvCol;
 
-    int secondRows = seqLen - first - PG_ATT_TILE;
-    pg_att_copy_tile(queryTiles, queries, qWidth, seqLen - first);
-    pg_att_copy_tile(pg_att_buffer(queryTiles, 1), secondRows > 0 ? queries + (long long)PG_ATT_TILE * qWidth : queries,
-                     qWidth, secondRows);
+    pg_att_copy_block(queryTiles, q + (rowBase + first) * qWidth + h * PG_ATT_DIM, qWidth, seqLen - first);
     pg_att_copy_key_values(keyTiles, valueTiles, 0, keys, values, kvWidth, seqLen, 0);
     pg_att_commit();
 
     float scaleLog2 = scale * PG_ATT_LOG2E;
     float o[2][8][4];
-    float rowMax[2][2];
-    float rowSum[2][2];
+    pg_att_zero(o);
+    float rowMax[2][2] = {{-INFINITY, -INFINITY}, {-INFINITY, -INFINITY}};
+    float rowSum[2][2] = {{0.0f, 0.0f}, {0.0f, 0.0f}};
     uint32_t qa[2][4][4];
-#pragma unroll
-    for (int m = 0; m < 2; m++) {
-        pg_att_zero(o[m]);
-        rowMax[m][0] = rowMax[m][1] = -INFINITY;
-        rowSum[m][0] = rowSum[m][1] = 0.0f;
-    }
     for (int n = 0; n <= lastKeyTile; n++) {
         int buffer = n & 1;
         if (n < lastKeyTile) {
@@ -271,9 +253,8 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
         int keyOffset = n * PG_ATT_TILE - first;
         if (keyOffset <= warp * 32 + 31) {
             float s[2][8][4];
-            pg_att_zero(s[0]);
-            pg_att_zero(s[1]);
-            pg_att_mma_rows<2>(qa, pg_att_buffer(keyTiles, buffer), s);
+            pg_att_zero(s);
+            pg_att_mma_rows(qa, pg_att_buffer(keyTiles, buffer), 0, s);
             bool masking = keyOffset + PG_ATT_TILE - 1 > warp * 32;
             uint32_t pa[2][4][4];
 #pragma unroll
@@ -310,7 +291,7 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
                 }
                 pg_att_to_operand(s[m], pa[m]);
             }
-            pg_att_mma_tile<2>(pa, pg_att_buffer(valueTiles, buffer), o);
+            pg_att_mma_tile(pa, pg_att_buffer(valueTiles, buffer), 0, o);
         }
         __syncthreads();
     }
@@ -366,133 +347,192 @@ extern "C" __global__ void pg_attention_backward_dot(const void* out, int out_ty
     }
 }
 
-// Loads one query tile's statistics: lse * log2 e and D, with +inf and 0 for rows past the sequence (their
-// probabilities become exactly 0). Threads 0..63 take part.
-__device__ __forceinline__ void pg_att_load_statistics(float* tileLse, float* tileDots, const float* lse,
-                                                       const float* rowDots, long long statBase, int first,
-                                                       int seqLen) {
-    int r = threadIdx.x;
-    if (r < PG_ATT_TILE) {
-        bool valid = first + r < seqLen;
-        tileLse[r] = valid ? lse[statBase + first + r] * PG_ATT_LOG2E : INFINITY;
-        tileDots[r] = valid ? rowDots[statBase + first + r] : 0.0f;
+// The warp's two 16-row accumulators times `scale`, added into rows [row0, row0 + 32) of a head (row stride `width`,
+// column `col`), rows at or past `validRows` skipped: p[...] += value in p's type.
+__device__ __forceinline__ void pg_att_add_rows(void* p, int type, long long row0, int width, int col, int validRows,
+                                                const float (&acc)[2][8][4], float scale) {
+#pragma unroll
+    for (int m = 0; m < 2; m++) {
+#pragma unroll
+        for (int half = 0; half < 2; half++) {
+            int row = 16 * m + pg_att_row(2 * half);
+            if (row >= validRows) {
+                continue;
+            }
+#pragma unroll
+            for (int nt = 0; nt < 8; nt++) {
+                long long i = (row0 + row) * width + col + pg_att_col(nt, 0);
+                float x = acc[m][nt][2 * half] * scale;
+                float y = acc[m][nt][2 * half + 1] * scale;
+                if (type == PG_BF16) {
+                    __nv_bfloat162* pair = reinterpret_cast<__nv_bfloat162*>(static_cast<pg_bf16*>(p) + i);
+                    float2 old = __bfloat1622float2(*pair);
+                    *pair = __floats2bfloat162_rn(old.x + x, old.y + y);
+                } else {
+                    float2* pair = reinterpret_cast<float2*>(static_cast<float*>(p) + i);
+                    float2 old = *pair;
+                    *pair = make_float2(old.x + x, old.y + y);
+                }
+            }
+        }
     }
 }
 
-// grid (ceil(seqLen / 64), kvHeads, batch), block 128. Block x owns key tile x of kv head y of sequence z (the
-// longest first) and visits query tiles x.. of every query head of the group; warp w owns its keys 16 w .. 16 w + 15
-// and keeps their dK, dV in registers, working on transposed scores S^T = K Q^T.
+// Starts copying one query tile of the dK/dV pass (queries and output gradients of head h, rows first..) into
+// buffer `buffer`, and stores its statistics: lse * log2 e and D, with +inf and 0 for rows past the sequence (their
+// probabilities become exactly 0).
+__device__ __forceinline__ void pg_att_load_query_tile(uint32_t queryTiles, uint32_t gradTiles,
+                                                       float (*statistics)[2][PG_ATT_TILE], int buffer,
+                                                       const pg_bf16* q, const pg_bf16* dOut, const float* lse,
+                                                       const float* rowDots, long long rowBase, int b, int h,
+                                                       int heads, int first, int seqLen) {
+    int qWidth = heads * PG_ATT_DIM;
+    long long offset = (rowBase + first) * qWidth + h * PG_ATT_DIM;
+    pg_att_copy_tile(pg_att_buffer(queryTiles, buffer), q + offset, qWidth, seqLen - first);
+    pg_att_copy_tile(pg_att_buffer(gradTiles, buffer), dOut + offset, qWidth, seqLen - first);
+    int r = threadIdx.x;
+    if (r < PG_ATT_TILE) {
+        long long stat = ((long long)b * heads + h) * seqLen + first + r;
+        bool valid = first + r < seqLen;
+        statistics[buffer][0][r] = valid ? lse[stat] * PG_ATT_LOG2E : INFINITY;
+        statistics[buffer][1][r] = valid ? rowDots[stat] : 0.0f;
+    }
+}
+
+// grid (ceil(seqLen / 128), kvHeads, batch), block 128. Block x owns key block x of kv head y of sequence z (the
+// longest first) and visits the query tiles from its first key on, of every query head of the group; warp w owns
+// keys 32 w .. 32 w + 31 and keeps their dK, dV in registers, working on transposed scores S^T = K Q^T, 16 queries
+// at a time.
 extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS)
 pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, const float* lse,
                            const float* rowDots, const pg_bf16* dOut, void* dK, int dK_type, void* dV, int dV_type,
                            int seqLen, int heads, int kvHeads, float scale) {
+    // Two query and two output-gradient buffers; keys and values pass through them into registers first.
     __shared__ __align__(128) pg_bf16 tiles[4][PG_ATT_TILE_ELEMENTS];
-    __shared__ float statistics[2][2][PG_ATT_TILE];
+    __shared__ __align__(16) float statistics[2][2][PG_ATT_TILE];
     uint32_t queryTiles = pg_att_shared(tiles[0]);
     uint32_t gradTiles = pg_att_shared(tiles[2]);
-    int nTile = blockIdx.x;
     int kv = blockIdx.y;
     int b = blockIdx.z;
     int warp = threadIdx.x >> 5;
-    int qWidth = heads * PG_ATT_DIM;
     int kvWidth = kvHeads * PG_ATT_DIM;
     int group = heads / kvHeads;
     long long rowBase = (long long)b * seqLen;
-    int keyFirst = nTile * PG_ATT_TILE;
-    int queryTileCount = gridDim.x - nTile;
+    int keyFirst = blockIdx.x * PG_ATT_BLOCK_ROWS;
+    int firstQueryTile = keyFirst / PG_ATT_TILE;
+    int queryTileCount = (seqLen + PG_ATT_TILE - 1) / PG_ATT_TILE - firstQueryTile;
     int steps = group * queryTileCount;
 
-    // Keys and values pass through the second buffers into registers before the query tiles stream in.
-    const pg_bf16* keys = k + (rowBase + keyFirst) * kvWidth + kv * PG_ATT_DIM;
-    pg_att_copy_tile(pg_att_buffer(queryTiles, 1), keys, kvWidth, seqLen - keyFirst);
-    pg_att_copy_tile(pg_att_buffer(gradTiles, 1), v + (keys - k), kvWidth, seqLen - keyFirst);
-    {
-        int h = kv * group;
-        long long offset = (rowBase + keyFirst) * qWidth + h * PG_ATT_DIM;
-        pg_att_copy_tile(queryTiles, q + offset, qWidth, seqLen - keyFirst);
-        pg_att_copy_tile(gradTiles, dOut + offset, qWidth, seqLen - keyFirst);
-        pg_att_load_statistics(statistics[0][0], statistics[0][1], lse, rowDots, ((long long)b * heads + h) * seqLen,
-                               keyFirst, seqLen);
-    }
+    long long keyOffset = (rowBase + keyFirst) * kvWidth + kv * PG_ATT_DIM;
+    pg_att_copy_block(queryTiles, k + keyOffset, kvWidth, seqLen - keyFirst);
+    pg_att_copy_block(gradTiles, v + keyOffset, kvWidth, seqLen - keyFirst);
     pg_att_commit();
     pg_att_wait(0);
     __syncthreads();
-    uint32_t ka[1][4][4];
-    uint32_t va[1][4][4];
-    pg_att_load_rows(pg_att_buffer(queryTiles, 1), warp * 16, ka[0]);
-    pg_att_load_rows(pg_att_buffer(gradTiles, 1), warp * 16, va[0]);
+    uint32_t ka[2][4][4];
+    uint32_t va[2][4][4];
+#pragma unroll
+    for (int m = 0; m < 2; m++) {
+        pg_att_load_rows(pg_att_buffer(queryTiles, warp >> 1), 32 * (warp & 1) + 16 * m, ka[m]);
+        pg_att_load_rows(pg_att_buffer(gradTiles, warp >> 1), 32 * (warp & 1) + 16 * m, va[m]);
+    }
     __syncthreads();
+    pg_att_load_query_tile(queryTiles, gradTiles, statistics, 0, q, dOut, lse, rowDots, rowBase, b, kv * group, heads,
+                           firstQueryTile * PG_ATT_TILE, seqLen);
+    pg_att_commit();
 
     float scaleLog2 = scale * PG_ATT_LOG2E;
-    float dk[1][8][4];
-    float dv[1][8][4];
-    pg_att_zero(dk[0]);
-    pg_att_zero(dv[0]);
+    float dk[2][8][4];
+    float dv[2][8][4];
+    pg_att_zero(dk);
+    pg_att_zero(dv);
     for (int step = 0; step < steps; step++) {
         int buffer = step & 1;
         if (step + 1 < steps) {
-            int h = kv * group + (step + 1) / queryTileCount;
-            int first = (nTile + (step + 1) % queryTileCount) * PG_ATT_TILE;
-            long long offset = (rowBase + first) * qWidth + h * PG_ATT_DIM;
-            pg_att_copy_tile(pg_att_buffer(queryTiles, buffer ^ 1), q + offset, qWidth, seqLen - first);
-            pg_att_copy_tile(pg_att_buffer(gradTiles, buffer ^ 1), dOut + offset, qWidth, seqLen - first);
-            pg_att_load_statistics(statistics[buffer ^ 1][0], statistics[buffer ^ 1][1], lse, rowDots,
-                                   ((long long)b * heads + h) * seqLen, first, seqLen);
+            pg_att_load_query_tile(queryTiles, gradTiles, statistics, buffer ^ 1, q, dOut, lse, rowDots, rowBase, b,
+                                   kv * group + (step + 1) / queryTileCount, heads,
+                                   (firstQueryTile + (step + 1) % queryTileCount) * PG_ATT_TILE, seqLen);
             pg_att_commit();
             pg_att_wait(1);
         } else {
             pg_att_wait(0);
         }
         __syncthreads();
+        uint32_t queryTile = pg_att_buffer(queryTiles, buffer);
+        uint32_t gradTile = pg_att_buffer(gradTiles, buffer);
         const float* tileLse = statistics[buffer][0];
         const float* tileDots = statistics[buffer][1];
-        // On the diagonal tile, key row r sees query column j when r <= j.
-        bool diagonal = step % queryTileCount == 0;
-        float p[1][8][4];
-        pg_att_zero(p[0]);
-        pg_att_mma_rows<1>(ka, pg_att_buffer(queryTiles, buffer), p);
+        // The warp's first key counted from the tile's first query; key row r sees query column j when r <= j.
+        int warpKey = keyFirst + warp * 32 - (firstQueryTile + step % queryTileCount) * PG_ATT_TILE;
 #pragma unroll
-        for (int nt = 0; nt < 8; nt++) {
-#pragma unroll
-            for (int i = 0; i < 4; i++) {
-                int j = pg_att_col(nt, i);
-                bool masked = diagonal && warp * 16 + pg_att_row(i) > j;
-                p[0][nt][i] = masked ? 0.0f : exp2f(p[0][nt][i] * scaleLog2 - tileLse[j]);
+        for (int column = 0; column < PG_ATT_TILE; column += PG_ATT_STEP) {
+            if (warpKey > column + PG_ATT_STEP - 1) {
+                continue;
             }
-        }
-        uint32_t operand[1][4][4];
-        pg_att_to_operand(p[0], operand[0]);
-        pg_att_mma_tile<1>(operand, pg_att_buffer(gradTiles, buffer), dv);
-        float ds[1][8][4];
-        pg_att_zero(ds[0]);
-        pg_att_mma_rows<1>(va, pg_att_buffer(gradTiles, buffer), ds);
+            bool masking = warpKey + 31 > column;
+            float p[2][2][4];
+            pg_att_zero(p);
+            pg_att_mma_rows(ka, queryTile, column, p);
+            float2 columnLse[2];
+            float2 columnDots[2];
 #pragma unroll
-        for (int nt = 0; nt < 8; nt++) {
-#pragma unroll
-            for (int i = 0; i < 4; i++) {
-                ds[0][nt][i] = p[0][nt][i] * (ds[0][nt][i] - tileDots[pg_att_col(nt, i)]);
+            for (int nt = 0; nt < 2; nt++) {
+                columnLse[nt] = *reinterpret_cast<const float2*>(tileLse + column + pg_att_col(nt, 0));
+                columnDots[nt] = *reinterpret_cast<const float2*>(tileDots + column + pg_att_col(nt, 0));
             }
+#pragma unroll
+            for (int m = 0; m < 2; m++) {
+#pragma unroll
+                for (int nt = 0; nt < 2; nt++) {
+#pragma unroll
+                    for (int i = 0; i < 4; i++) {
+                        bool masked = masking && warpKey + 16 * m + pg_att_row(i) > column + pg_att_col(nt, i);
+                        float l = (i & 1) ? columnLse[nt].y : columnLse[nt].x;
+                        p[m][nt][i] = masked ? 0.0f : exp2f(p[m][nt][i] * scaleLog2 - l);
+                    }
+                }
+            }
+            uint32_t operand[2][1][4];
+            pg_att_to_operand(p[0], operand[0]);
+            pg_att_to_operand(p[1], operand[1]);
+            pg_att_mma_tile(operand, gradTile, column, dv);
+            float ds[2][2][4];
+            pg_att_zero(ds);
+            pg_att_mma_rows(va, gradTile, column, ds);
+#pragma unroll
+            for (int m = 0; m < 2; m++) {
+#pragma unroll
+                for (int nt = 0; nt < 2; nt++) {
+#pragma unroll
+                    for (int i = 0; i < 4; i++) {
+                        float d = (i & 1) ? columnDots[nt].y : columnDots[nt].x;
+                        ds[m][nt][i] = p[m][nt][i] * (ds[m][nt][i] - d);
+                    }
+                }
+            }
+            pg_att_to_operand(ds[0], operand[0]);
+            pg_att_to_operand(ds[1], operand[1]);
+            pg_att_mma_tile(operand, queryTile, column, dk);
         }
-        pg_att_to_operand(ds[0], operand[0]);
-        pg_att_mma_tile<1>(operand, pg_att_buffer(queryTiles, buffer), dk);
         __syncthreads();
     }
-    long long keyRow0 = rowBase + keyFirst + warp * 16;
-    int validRows = seqLen - keyFirst - warp * 16;
-    pg_att_add_rows(dK, dK_type, keyRow0, kvWidth, kv * PG_ATT_DIM, validRows, dk[0], scale);
-    pg_att_add_rows(dV, dV_type, keyRow0, kvWidth, kv * PG_ATT_DIM, validRows, dv[0], 1.0f);
+    long long keyRow0 = rowBase + keyFirst + warp * 32;
+    int validRows = seqLen - keyFirst - warp * 32;
+    pg_att_add_rows(dK, dK_type, keyRow0, kvWidth, kv * PG_ATT_DIM, validRows, dk, scale);
+    pg_att_add_rows(dV, dV_type, keyRow0, kvWidth, kv * PG_ATT_DIM, validRows, dv, 1.0f);
 }
 
-// grid (ceil(seqLen / 64), heads, batch), block 128. Block x owns query tile gridDim.x - 1 - x of head y of
-// sequence z and visits key tiles 0..that one; warp w owns its rows 16 w .. 16 w + 15 and keeps their dQ.
+// grid (ceil(seqLen / 128), heads, batch), block 128. Block x owns query block gridDim.x - 1 - x of head y of
+// sequence z and visits the key tiles up to its last query; warp w owns rows 32 w .. 32 w + 31 and keeps their dQ,
+// 16 keys at a time.
 extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS)
 pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, const float* lse,
                          const float* rowDots, const pg_bf16* dOut, void* dQ, int dQ_type, int seqLen, int heads,
                          int kvHeads, float scale) {
+    // Two key and two value buffers; queries and output gradients pass through them into registers first.
     __shared__ __align__(128) pg_bf16 tiles[4][PG_ATT_TILE_ELEMENTS];
     uint32_t keyTiles = pg_att_shared(tiles[0]);
     uint32_t valueTiles = pg_att_shared(tiles[2]);
-    int mTile = gridDim.x - 1 - blockIdx.x;
     int h = blockIdx.y;
     int b = blockIdx.z;
     int warp = threadIdx.x >> 5;
@@ -500,41 +540,48 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
     int kvWidth = kvHeads * PG_ATT_DIM;
     int kvCol = h / (heads / kvHeads) * PG_ATT_DIM;
     long long rowBase = (long long)b * seqLen;
-    int first = mTile * PG_ATT_TILE;
+    int first = (gridDim.x - 1 - blockIdx.x) * PG_ATT_BLOCK_ROWS;
+    int lastKeyTile = (min(seqLen, first + PG_ATT_BLOCK_ROWS) - 1) / PG_ATT_TILE;
     const pg_bf16* keys = k + rowBase * kvWidth + kvCol;
     const pg_bf16* values = v + rowBase * kvWidth + kvCol;
 
-    // Queries and output gradients pass through the second buffers into registers before the key tiles stream in.
     long long queryOffset = (rowBase + first) * qWidth + h * PG_ATT_DIM;
-    pg_att_copy_tile(pg_att_buffer(keyTiles, 1), q + queryOffset, qWidth, seqLen - first);
-    pg_att_copy_tile(pg_att_buffer(valueTiles, 1), dOut + queryOffset, qWidth, seqLen - first);
-    pg_att_copy_key_values(keyTiles, valueTiles, 0, keys, values, kvWidth, seqLen, 0);
+    pg_att_copy_block(keyTiles, q + queryOffset, qWidth, seqLen - first);
+    pg_att_copy_block(valueTiles, dOut + queryOffset, qWidth, seqLen - first);
     pg_att_commit();
     pg_att_wait(0);
     __syncthreads();
-    uint32_t qa[1][4][4];
-    uint32_t ga[1][4][4];
-    pg_att_load_rows(pg_att_buffer(keyTiles, 1), warp * 16, qa[0]);
-    pg_att_load_rows(pg_att_buffer(valueTiles, 1), warp * 16, ga[0]);
+    uint32_t qa[2][4][4];
+    uint32_t ga[2][4][4];
+#pragma unroll
+    for (int m = 0; m < 2; m++) {
+        pg_att_load_rows(pg_att_buffer(keyTiles, warp >> 1), 32 * (warp & 1) + 16 * m, qa[m]);
+        pg_att_load_rows(pg_att_buffer(valueTiles, warp >> 1), 32 * (warp & 1) + 16 * m, ga[m]);
+    }
     __syncthreads();
+    pg_att_copy_key_values(keyTiles, valueTiles, 0, keys, values, kvWidth, seqLen, 0);
+    pg_att_commit();
 
-    float rowLse[2];
-    float rowDot[2];
+    float rowLse[2][2];
+    float rowDot[2][2];
     long long statBase = ((long long)b * heads + h) * seqLen;
 #pragma unroll
-    for (int half = 0; half < 2; half++) {
-        int row = first + warp * 16 + pg_att_row(2 * half);
-        bool valid = row < seqLen;
-        rowLse[half] = valid ? lse[statBase + row] * PG_ATT_LOG2E : INFINITY;
-        rowDot[half] = valid ? rowDots[statBase + row] : 0.0f;
+    for (int m = 0; m < 2; m++) {
+#pragma unroll
+        for (int half = 0; half < 2; half++) {
+            int row = first + warp * 32 + 16 * m + pg_att_row(2 * half);
+            bool valid = row < seqLen;
+            rowLse[m][half] = valid ? lse[statBase + row] * PG_ATT_LOG2E : INFINITY;
+            rowDot[m][half] = valid ? rowDots[statBase + row] : 0.0f;
+        }
     }
 
     float scaleLog2 = scale * PG_ATT_LOG2E;
-    float dq[1][8][4];
-    pg_att_zero(dq[0]);
-    for (int n = 0; n <= mTile; n++) {
+    float dq[2][8][4];
+    pg_att_zero(dq);
+    for (int n = 0; n <= lastKeyTile; n++) {
         int buffer = n & 1;
-        if (n < mTile) {
+        if (n < lastKeyTile) {
             pg_att_copy_key_values(keyTiles, valueTiles, buffer ^ 1, keys, values, kvWidth, seqLen, n + 1);
             pg_att_commit();
             pg_att_wait(1);
@@ -542,33 +589,52 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
             pg_att_wait(0);
         }
         __syncthreads();
-        bool diagonal = n == mTile;
-        float p[1][8][4];
-        pg_att_zero(p[0]);
-        pg_att_mma_rows<1>(qa, pg_att_buffer(keyTiles, buffer), p);
+        uint32_t keyTile = pg_att_buffer(keyTiles, buffer);
+        uint32_t valueTile = pg_att_buffer(valueTiles, buffer);
+        // Key column j of this tile is key keyOffset + j counted from the block's first query row; row r of the
+        // block sees it when keyOffset + j <= r.
+        int keyOffset = n * PG_ATT_TILE - first;
 #pragma unroll
-        for (int nt = 0; nt < 8; nt++) {
-#pragma unroll
-            for (int i = 0; i < 4; i++) {
-                bool masked = diagonal && pg_att_col(nt, i) > warp * 16 + pg_att_row(i);
-                p[0][nt][i] = masked ? 0.0f : exp2f(p[0][nt][i] * scaleLog2 - rowLse[i >> 1]);
+        for (int column = 0; column < PG_ATT_TILE; column += PG_ATT_STEP) {
+            if (keyOffset + column > warp * 32 + 31) {
+                continue;
             }
-        }
-        float ds[1][8][4];
-        pg_att_zero(ds[0]);
-        pg_att_mma_rows<1>(ga, pg_att_buffer(valueTiles, buffer), ds);
+            bool masking = keyOffset + column + PG_ATT_STEP - 1 > warp * 32;
+            float p[2][2][4];
+            pg_att_zero(p);
+            pg_att_mma_rows(qa, keyTile, column, p);
 #pragma unroll
-        for (int nt = 0; nt < 8; nt++) {
+            for (int m = 0; m < 2; m++) {
 #pragma unroll
-            for (int i = 0; i < 4; i++) {
-                ds[0][nt][i] = p[0][nt][i] * (ds[0][nt][i] - rowDot[i >> 1]);
+                for (int nt = 0; nt < 2; nt++) {
+#pragma unroll
+                    for (int i = 0; i < 4; i++) {
+                        bool masked = masking
+                                && keyOffset + column + pg_att_col(nt, i) > warp * 32 + 16 * m + pg_att_row(i);
+                        p[m][nt][i] = masked ? 0.0f : exp2f(p[m][nt][i] * scaleLog2 - rowLse[m][i >> 1]);
+                    }
+                }
             }
+            float ds[2][2][4];
+            pg_att_zero(ds);
+            pg_att_mma_rows(ga, valueTile, column, ds);
+#pragma unroll
+            for (int m = 0; m < 2; m++) {
+#pragma unroll
+                for (int nt = 0; nt < 2; nt++) {
+#pragma unroll
+                    for (int i = 0; i < 4; i++) {
+                        ds[m][nt][i] = p[m][nt][i] * (ds[m][nt][i] - rowDot[m][i >> 1]);
+                    }
+                }
+            }
+            uint32_t operand[2][1][4];
+            pg_att_to_operand(ds[0], operand[0]);
+            pg_att_to_operand(ds[1], operand[1]);
+            pg_att_mma_tile(operand, keyTile, column, dq);
         }
-        uint32_t operand[1][4][4];
-        pg_att_to_operand(ds[0], operand[0]);
-        pg_att_mma_tile<1>(operand, pg_att_buffer(keyTiles, buffer), dq);
         __syncthreads();
     }
-    pg_att_add_rows(dQ, dQ_type, rowBase + first + warp * 16, qWidth, h * PG_ATT_DIM, seqLen - first - warp * 16, dq[0],
+    pg_att_add_rows(dQ, dQ_type, rowBase + first + warp * 32, qWidth, h * PG_ATT_DIM, seqLen - first - warp * 32, dq,
                     scale);
 }

@@ -17,10 +17,8 @@ import java.util.Arrays;
  */
 public final class CudaFlashAttention {
     private static final int HEAD_DIM = 64;
-    /** Query rows per forward block: four warps of 2 x 16. */
-    private static final int FORWARD_ROWS = 128;
-    /** Query (or key) rows per backward block: four warps of 16. */
-    private static final int BACKWARD_ROWS = 64;
+    /** Query (or, in the dK/dV pass, key) rows per block: four warps of 2 x 16. */
+    private static final int BLOCK_ROWS = 128;
     private static final KernelModules.Dim3 BLOCK = KernelModules.Dim3.of(128);
 
     private final CudaTensorOps tensors;
@@ -37,7 +35,7 @@ public final class CudaFlashAttention {
         requireStatistics(logSumExp, shape);
         try (Bfloat16Operand q16 = asBfloat16(q); Bfloat16Operand k16 = asBfloat16(k);
              Bfloat16Operand v16 = asBfloat16(v)) {
-            kernels.launch("pg_attention_forward", tiles(shape, FORWARD_ROWS, shape.heads()), BLOCK, 0,
+            kernels.launch("pg_attention_forward", blocks(shape, shape.heads()), BLOCK, 0,
                     KernelArgs.of().pointer(q16.tensor()).pointer(k16.tensor()).pointer(v16.tensor()).tensor(out)
                             .pointer(logSumExp).i32(shape.seqLen()).i32(shape.heads()).i32(shape.kvHeads())
                             .f32(shape.softmaxScale()));
@@ -64,12 +62,11 @@ public final class CudaFlashAttention {
             kernels.launchElementwise("pg_attention_backward_dot", 32 * statistics,
                     KernelArgs.of().tensor(out).pointer(dOut16.tensor()).pointer(rowDots).i64(statistics)
                             .i32(shape.seqLen()).i32(shape.heads()));
-            kernels.launch("pg_attention_backward_dkdv",
-                    tiles(shape, BACKWARD_ROWS, shape.kvHeads()), BLOCK, 0,
+            kernels.launch("pg_attention_backward_dkdv", blocks(shape, shape.kvHeads()), BLOCK, 0,
                     KernelArgs.of().pointer(q16.tensor()).pointer(k16.tensor()).pointer(v16.tensor())
                             .pointer(logSumExp).pointer(rowDots).pointer(dOut16.tensor()).tensor(dK).tensor(dV)
                             .i32(shape.seqLen()).i32(shape.heads()).i32(shape.kvHeads()).f32(shape.softmaxScale()));
-            kernels.launch("pg_attention_backward_dq", tiles(shape, BACKWARD_ROWS, shape.heads()), BLOCK, 0,
+            kernels.launch("pg_attention_backward_dq", blocks(shape, shape.heads()), BLOCK, 0,
                     KernelArgs.of().pointer(q16.tensor()).pointer(k16.tensor()).pointer(v16.tensor())
                             .pointer(logSumExp).pointer(rowDots).pointer(dOut16.tensor()).tensor(dQ)
                             .i32(shape.seqLen()).i32(shape.heads()).i32(shape.kvHeads()).f32(shape.softmaxScale()));
@@ -96,9 +93,9 @@ public final class CudaFlashAttention {
         return new Bfloat16Operand(copy, true);
     }
 
-    /** One block per tile of {@code rows} rows, per head of {@code heads}, per sequence. */
-    private static KernelModules.Dim3 tiles(AttentionShape shape, int rows, int heads) {
-        return new KernelModules.Dim3(Math.ceilDiv(shape.seqLen(), rows), heads, shape.batch());
+    /** One block per {@link #BLOCK_ROWS} rows of a sequence, per head of {@code heads}, per sequence. */
+    private static KernelModules.Dim3 blocks(AttentionShape shape, int heads) {
+        return new KernelModules.Dim3(Math.ceilDiv(shape.seqLen(), BLOCK_ROWS), heads, shape.batch());
     }
 
     private static void requireOperands(Tensor q, Tensor k, Tensor v, AttentionShape shape) {

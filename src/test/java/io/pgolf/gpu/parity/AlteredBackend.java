@@ -11,10 +11,10 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 
 /** A backend that behaves like another except for one LayerOps or OptimizerOps method: a planted bug. */
-final class AlteredBackend implements Backend {
+public final class AlteredBackend implements Backend {
     /** What the altered method does instead, given the original operations and the call's arguments. */
     @FunctionalInterface
-    interface Alteration<T> {
+    public interface Alteration<T> {
         void run(T original, Object[] args);
     }
 
@@ -28,12 +28,12 @@ final class AlteredBackend implements Backend {
         this.optimizer = optimizer;
     }
 
-    static AlteredBackend layers(Backend original, String method, Alteration<LayerOps> alteration) {
+    public static AlteredBackend layers(Backend original, String method, Alteration<LayerOps> alteration) {
         return new AlteredBackend(original, altered(LayerOps.class, original.layers(), method, alteration),
                 original.optimizer());
     }
 
-    static AlteredBackend optimizer(Backend original, String method, Alteration<OptimizerOps> alteration) {
+    public static AlteredBackend optimizer(Backend original, String method, Alteration<OptimizerOps> alteration) {
         return new AlteredBackend(original, original.layers(),
                 altered(OptimizerOps.class, original.optimizer(), method, alteration));
     }

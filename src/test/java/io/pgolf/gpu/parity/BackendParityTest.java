@@ -6,6 +6,7 @@ import io.pgolf.gpu.OptimizerOps;
 import io.pgolf.gpu.Tensor;
 import io.pgolf.gpu.TensorOps;
 import io.pgolf.gpu.cpu.CpuBackend;
+import io.pgolf.gpu.cpu.CpuTensor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -78,7 +79,7 @@ class BackendParityTest {
     void aNormOffByOneThousandthFailsThereAndNowhereElse() {
         try (Backend candidate = AlteredBackend.layers(new CpuBackend(1), "rmsNorm", (ops, args) -> {
             ops.rmsNorm((Tensor) args[0], (float) args[1], (float) args[2], (Tensor) args[3], (Tensor) args[4]);
-            float[] out = ((io.pgolf.gpu.cpu.CpuTensor) args[3]).floats();
+            float[] out = CpuTensor.of((Tensor) args[3]).floats();
             for (int i = 0; i < out.length; i++) {
                 out[i] += 1e-3f;
             }

@@ -20,7 +20,7 @@ import java.lang.reflect.Proxy;
  * kernel (flash attention's bf16 P); everything else about bf16 storage it reproduces, so a correct bf16 backend's
  * errors are about these.
  */
-final class Bfloat16StorageBackend implements Backend {
+public final class Bfloat16StorageBackend implements Backend {
     /** A tensor as this backend hands it out: its declared dtype over the CPU tensor holding its values. */
     private record Stored(DType dtype, Tensor inner) implements Tensor {
         @Override
@@ -39,7 +39,7 @@ final class Bfloat16StorageBackend implements Backend {
     private final LayerOps layers;
     private final OptimizerOps optimizer;
 
-    Bfloat16StorageBackend(int threads) {
+    public Bfloat16StorageBackend(int threads) {
         this.cpu = new CpuBackend(threads);
         this.layers = roundingAfterEachCall(LayerOps.class, cpu.layers());
         this.optimizer = roundingAfterEachCall(OptimizerOps.class, cpu.optimizer());

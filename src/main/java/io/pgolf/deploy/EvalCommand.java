@@ -7,7 +7,7 @@ import io.pgolf.config.ResolvedConfig;
 import io.pgolf.data.artifact.CodeBytes;
 import io.pgolf.data.artifact.LoadedArtifact;
 import io.pgolf.gpu.Backend;
-import io.pgolf.gpu.cpu.CpuBackend;
+import io.pgolf.gpu.Backends;
 import io.pgolf.protocol.Evaluated;
 import io.pgolf.protocol.MessageJournal;
 import io.pgolf.protocol.RunKind;
@@ -79,7 +79,8 @@ public final class EvalCommand implements Callable<Integer> {
         Path journalFile = artifactFile.resolveSibling(JOURNAL);
         Path partialJournal = artifactFile.resolveSibling(JOURNAL + ".partial");
         Files.deleteIfExists(partialJournal);
-        try (Backend backend = new CpuBackend(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+        try (Backend backend = Backends.open(cfg.runtime().pgolfBackend(),
+                threads != null ? threads : Runtime.getRuntime().availableProcessors(), cfg.distributed().localRank())) {
             try (MessageJournal journal = MessageJournal.create(partialJournal, MessageJournal.Options.DEFAULT);
                  EvaluationStages stages = EvaluationStages.of(resolved, artifactFile, backend,
                          data != null ? data : cfg.data().datasetDir(), Optional.ofNullable(valTokens),

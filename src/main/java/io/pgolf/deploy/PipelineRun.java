@@ -13,7 +13,7 @@ import io.pgolf.data.loader.MicroBatchShape;
 import io.pgolf.data.loader.TrainBatchLoader;
 import io.pgolf.data.tokenizer.SentencePieceModel;
 import io.pgolf.gpu.Backend;
-import io.pgolf.gpu.cpu.CpuBackend;
+import io.pgolf.gpu.Backends;
 import io.pgolf.model.Gpt;
 import io.pgolf.model.GptLayout;
 import io.pgolf.model.eval.PlainEvaluation;
@@ -42,7 +42,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
- * One run of the whole pipeline on the CPU backend, as {@code pgolf train} and {@code pgolf demo} start it: its
+ * One run of the whole pipeline on the configured backend (pgolf.runtime.pgolf-backend), as {@code pgolf train} and {@code pgolf demo} start it: its
  * stages in sequence under one guardian ({@link RunPipeline}), into a run folder.
  * <ol>
  *   <li>prepare (documents given): the Tokenizer actors write the shards to RUN/data;</li>
@@ -106,7 +106,7 @@ final class PipelineRun {
         List<StageFinished> finished;
         try (PrintWriter log = new PrintWriter(Files.newBufferedWriter(r.run().resolve("run.log"), StandardCharsets.UTF_8));
              MessageJournal journal = MessageJournal.create(journalFile, MessageJournal.Options.DEFAULT);
-             Backend backend = new CpuBackend(r.threads())) {
+             Backend backend = Backends.open(cfg.runtime().pgolfBackend(), r.threads(), cfg.distributed().localRank())) {
             hardware = backend.name();
             Consumer<String> line = text -> {
                 console.println(text);

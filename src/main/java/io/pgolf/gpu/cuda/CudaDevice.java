@@ -93,8 +93,11 @@ public final class CudaDevice implements AutoCloseable {
             }
             return device;
         } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
-            throw new CudaUnavailableException("no CUDA driver here: JCuda could not load it (" + e.getMessage()
-                    + "); the CUDA backend needs an NVIDIA GPU with its driver", e);
+            String why = String.valueOf(e.getMessage()).contains("libcuda.so")
+                    ? "libcuda.so.1 (the NVIDIA driver) cannot be loaded" : String.valueOf(e.getMessage()).lines()
+                    .findFirst().orElse("JCuda's native library did not load");
+            throw new CudaUnavailableException("no CUDA driver here: " + why
+                    + "; the CUDA backend needs an NVIDIA GPU with its driver (PGOLF_DEBUG=1 shows the details)", e);
         } catch (CudaException e) {
             throw new CudaUnavailableException("the CUDA driver could not open GPU " + ordinal + ": " + e.getMessage(),
                     e);

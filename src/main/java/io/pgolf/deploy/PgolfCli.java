@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         description = "OpenAI Parameter Golf end to end on the JVM.",
         subcommands = {CommandLine.HelpCommand.class, PrepareCommand.class, TrainCommand.class, QuantizeCommand.class,
                 EvalCommand.class, AuditCommand.class, ConfigCommand.class, BenchCommand.class, DemoCommand.class,
-                VerifyCommand.class, GpuInfoCommand.class})
+                VerifyCommand.class, GpuInfoCommand.class, GpuParityCommand.class})
 public final class PgolfCli implements Runnable {
 
     @CommandLine.Spec

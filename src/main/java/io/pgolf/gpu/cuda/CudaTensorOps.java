@@ -25,12 +25,19 @@ public final class CudaTensorOps implements TensorOps {
     private final DeviceMemoryPool pool;
     private final KernelModules kernels;
     private final Cublas cublas;
+    private final PinnedStaging staging;
 
     CudaTensorOps(CudaDevice device, DeviceMemoryPool pool, KernelModules kernels, Cublas cublas) {
         this.device = device;
         this.pool = pool;
         this.kernels = kernels;
         this.cublas = cublas;
+        this.staging = new PinnedStaging(device);
+    }
+
+    /** Frees the pinned host buffers (the runtime closes this before the device). */
+    void close() {
+        staging.close();
     }
 
     @Override
@@ -58,12 +65,12 @@ public final class CudaTensorOps implements TensorOps {
         return t;
     }
 
+    /** Token ids, the per-micro-batch input: copied asynchronously through pinned buffers. */
     @Override
     public Tensor uploadInts(int[] values, int... shape) {
         CudaTensor t = new CudaTensor(DType.I32, shape, pool);
         requireLength(t, values.length);
-        device.makeCurrent();
-        cuMemcpyHtoD(t.block(), Pointer.to(values), t.bytes());
+        staging.upload(values, t.block());
         return t;
     }
 

@@ -326,9 +326,12 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
     }
 }
 
-// rowDots[b, h, t] = dOut . out over the head's 64 dims: one warp per (row, head), n = rows * heads warps.
-extern "C" __global__ void pg_attention_backward_dot(const void* out, int out_type, const pg_bf16* dOut,
-                                                     float* rowDots, long long n, int seqLen, int heads) {
+// rowDots[b, h, t] = dOut . out over the head's 64 dims, with dOut rounded to bf16 as the products will take it;
+// a float32 dOut is also written rounded into dOut16 (a bf16 dOut is its own dOut16). One warp per (row, head),
+// n = rows * heads warps.
+extern "C" __global__ void pg_attention_backward_dot(const void* out, int out_type, const void* dOut, int dOut_type,
+                                                     pg_bf16* dOut16, float* rowDots, long long n, int seqLen,
+                                                     int heads) {
     int lane = threadIdx.x & 31;
     long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     long long warps = ((long long)gridDim.x * blockDim.x) >> 5;
@@ -336,8 +339,15 @@ extern "C" __global__ void pg_attention_backward_dot(const void* out, int out_ty
         long long row = w / heads;
         int h = (int)(w % heads);
         long long i = row * heads * PG_ATT_DIM + h * PG_ATT_DIM + 2 * lane;
-        float2 g = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(dOut + i));
-        float s = pg_load(out, out_type, i) * g.x + pg_load(out, out_type, i + 1) * g.y;
+        __nv_bfloat162 g;
+        if (dOut_type == PG_BF16) {
+            g = *reinterpret_cast<const __nv_bfloat162*>(static_cast<const pg_bf16*>(dOut) + i);
+        } else {
+            g = __float22bfloat162_rn(*reinterpret_cast<const float2*>(static_cast<const float*>(dOut) + i));
+            *reinterpret_cast<__nv_bfloat162*>(dOut16 + i) = g;
+        }
+        float2 gf = __bfloat1622float2(g);
+        float s = pg_load(out, out_type, i) * gf.x + pg_load(out, out_type, i + 1) * gf.y;
         s = pg_warp_sum(s);
         if (lane == 0) {
             long long b = row / seqLen;

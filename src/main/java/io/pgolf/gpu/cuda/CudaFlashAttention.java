@@ -55,13 +55,13 @@ public final class CudaFlashAttention {
         requireMatrix(dV, shape.rows(), kvWidth, "attention value gradient");
         long statistics = (long) shape.batch() * shape.heads() * shape.seqLen();
         try (Bfloat16Operand q16 = asBfloat16(q); Bfloat16Operand k16 = asBfloat16(k);
-             Bfloat16Operand v16 = asBfloat16(v); Bfloat16Operand dOut16 = asBfloat16(dOut);
+             Bfloat16Operand v16 = asBfloat16(v); Bfloat16Operand dOut16 = bfloat16Scratch(dOut);
              CudaTensor rowDots = tensors.empty(DType.F32, Math.toIntExact(statistics))) {
-            // D = rowsum(dOut * out) from the same bf16 dOut the products use, so that each row's
-            // sum over keys of P (dP - D) stays 0 up to rounding.
+            // D = rowsum(dOut * out) from dOut rounded to bf16 as the products take it (the same pass writes that
+            // copy of a float32 dOut), so that each row's sum over keys of P (dP - D) stays 0 up to rounding.
             kernels.launchElementwise("pg_attention_backward_dot", 32 * statistics,
-                    KernelArgs.of().tensor(out).pointer(dOut16.tensor()).pointer(rowDots).i64(statistics)
-                            .i32(shape.seqLen()).i32(shape.heads()));
+                    KernelArgs.of().tensor(out).tensor(dOut).pointer(dOut16.tensor()).pointer(rowDots)
+                            .i64(statistics).i32(shape.seqLen()).i32(shape.heads()));
             kernels.launch("pg_attention_backward_dkdv", blocks(shape, shape.kvHeads()), BLOCK, 0,
                     KernelArgs.of().pointer(q16.tensor()).pointer(k16.tensor()).pointer(v16.tensor())
                             .pointer(logSumExp).pointer(rowDots).pointer(dOut16.tensor()).tensor(dK).tensor(dV)
@@ -84,13 +84,18 @@ public final class CudaFlashAttention {
     }
 
     private Bfloat16Operand asBfloat16(Tensor t) {
-        CudaTensor c = CudaTensor.of(t);
-        if (c.dtype() == DType.BF16) {
-            return new Bfloat16Operand(c, false);
+        Bfloat16Operand operand = bfloat16Scratch(t);
+        if (operand.copied()) {
+            tensors.copy(t, operand.tensor());
         }
-        CudaTensor copy = tensors.empty(DType.BF16, c.shape());
-        tensors.copy(c, copy);
-        return new Bfloat16Operand(copy, true);
+        return operand;
+    }
+
+    /** t itself when it is bf16, else an uninitialized bf16 tensor of its shape for a kernel to fill. */
+    private Bfloat16Operand bfloat16Scratch(Tensor t) {
+        CudaTensor c = CudaTensor.of(t);
+        return c.dtype() == DType.BF16 ? new Bfloat16Operand(c, false)
+                : new Bfloat16Operand(tensors.empty(DType.BF16, c.shape()), true);
     }
 
     /** One block per {@link #BLOCK_ROWS} rows of a sequence, per head of {@code heads}, per sequence. */

@@ -112,6 +112,14 @@ __device__ __forceinline__ void pg_att_mma(float (&c)[4], const uint32_t (&a)[4]
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+// 2^x in one MUFU.EX2; exp2f wraps it in a rescaling that keeps results below 2^-126 as subnormals, weights
+// that are nothing next to the row's largest, 1. 2^-inf = 0.
+__device__ __forceinline__ float pg_att_exp2(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+    return y;
+}
+
 __device__ __forceinline__ uint32_t pg_att_pack(float lo, float hi) {
     __nv_bfloat162 pair = __floats2bfloat162_rn(lo, hi);
     return *reinterpret_cast<uint32_t*>(&pair);
@@ -282,15 +290,15 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
                     }
                     tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, 1));
                     tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, 2));
-                    float correction = exp2f(rowMax[m][half] - tileMax);
+                    float correction = pg_att_exp2(rowMax[m][half] - tileMax);
                     rowMax[m][half] = tileMax;
                     float sum = rowSum[m][half] * correction;
 #pragma unroll
                     for (int nt = 0; nt < 8; nt++) {
                         o[m][nt][2 * half] *= correction;
                         o[m][nt][2 * half + 1] *= correction;
-                        s[m][nt][2 * half] = exp2f(s[m][nt][2 * half] - tileMax);
-                        s[m][nt][2 * half + 1] = exp2f(s[m][nt][2 * half + 1] - tileMax);
+                        s[m][nt][2 * half] = pg_att_exp2(s[m][nt][2 * half] - tileMax);
+                        s[m][nt][2 * half + 1] = pg_att_exp2(s[m][nt][2 * half + 1] - tileMax);
                         sum += s[m][nt][2 * half] + s[m][nt][2 * half + 1];
                     }
                     rowSum[m][half] = sum;
@@ -513,7 +521,7 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
                     for (int i = 0; i < 4; i++) {
                         bool masked = masking && warpKey + 16 * m + pg_att_row(i) > column + pg_att_col(nt, i);
                         float l = (i & 1) ? columnLse[nt].y : columnLse[nt].x;
-                        p[m][nt][i] = masked ? 0.0f : exp2f(p[m][nt][i] * scaleLog2 - l);
+                        p[m][nt][i] = masked ? 0.0f : pg_att_exp2(p[m][nt][i] * scaleLog2 - l);
                     }
                 }
             }
@@ -636,7 +644,7 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
                     for (int i = 0; i < 4; i++) {
                         bool masked = masking
                                 && keyOffset + column + pg_att_col(nt, i) > warp * 32 + 16 * m + pg_att_row(i);
-                        p[m][nt][i] = masked ? 0.0f : exp2f(p[m][nt][i] * scaleLog2 - rowLse[m][i >> 1]);
+                        p[m][nt][i] = masked ? 0.0f : pg_att_exp2(p[m][nt][i] * scaleLog2 - rowLse[m][i >> 1]);
                     }
                 }
             }

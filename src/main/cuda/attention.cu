@@ -1,4 +1,4 @@
-// Causal grouped-query flash attention for head_dim 64 (io.pgolf.gpu.cuda.CudaFlashAttention), FlashAttention-2
+// Causal grouped-query flash attention for head_dim <= 64 (io.pgolf.gpu.cuda.CudaFlashAttention), FlashAttention-2
 // style on bf16 tensor cores (mma.sync m16n8k16, float32 accumulators). A block of 4 warps owns 128 rows (queries,
 // or keys in the dK/dV pass); each warp owns 32 of them as two blocks of 16, so that every fragment it reads from
 // shared memory feeds two MMAs, and streams the other side in tiles of 64 rows through double-buffered shared
@@ -10,11 +10,14 @@
 // registers over every query head of the kv group, one pass over query blocks keeps dQ; both recompute the
 // probabilities from the log-sum-exp, 16 columns at a time. Gradients are added into dQ, dK, dV in their own types.
 //
-// q, k, v, dO are bf16 [rows, heads * 64] / [rows, kvHeads * 64] (the Java side converts float32 ones first);
+// q, k, v, dO are bf16 [rows, heads * headDim] / [rows, kvHeads * headDim] (the Java side converts float32 ones
+// first; headDim is a multiple of 8, at most 64);
 // out and the gradients are (pointer, dtype) pairs, see pgolf.cuh; log-sum-exp and D are float32
 // [batch, heads, seqLen].
 #include "pgolf.cuh"
 
+// Dims of a shared-memory tile row: a head of headDim < 64 (a multiple of 8) is padded with zeros, which add nothing
+// to q . k and produce output columns that are never stored.
 #define PG_ATT_DIM 64
 #define PG_ATT_TILE 64
 #define PG_ATT_THREADS 128
@@ -44,14 +47,15 @@ __device__ __forceinline__ uint32_t pg_att_buffer(uint32_t first, int i) {
     return first + (uint32_t)(i * PG_ATT_TILE_BYTES);
 }
 
-// Starts copying 64 rows of one head (row stride `width` elements, from `src`) into a tile; rows at or past
-// `validRows` become zeros (src must still be a valid address). The whole block takes part; completion through
-// cp.async.commit/wait.
-__device__ __forceinline__ void pg_att_copy_tile(uint32_t tile, const pg_bf16* src, int width, int validRows) {
+// Starts copying 64 rows of one head of headDim dims (row stride `width` elements, from `src`) into a tile; rows at
+// or past `validRows`, and dims at or past headDim, become zeros (src must still be a valid address). The whole block
+// takes part; completion through cp.async.commit/wait.
+__device__ __forceinline__ void pg_att_copy_tile(uint32_t tile, const pg_bf16* src, int width, int validRows,
+                                                 int headDim) {
     for (int e = threadIdx.x; e < PG_ATT_TILE * 8; e += PG_ATT_THREADS) {
         int row = e >> 3;
         int chunk = e & 7;
-        bool valid = row < validRows;
+        bool valid = row < validRows && chunk * 8 < headDim;
         const pg_bf16* from = valid ? src + (long long)row * width + chunk * 8 : src;
         asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
                      :: "r"(tile + pg_att_offset(row, chunk)), "l"(from), "r"(valid ? 16 : 0) : "memory");
@@ -59,20 +63,22 @@ __device__ __forceinline__ void pg_att_copy_tile(uint32_t tile, const pg_bf16* s
 }
 
 // Starts copying 128 rows (two tiles) like pg_att_copy_tile.
-__device__ __forceinline__ void pg_att_copy_block(uint32_t tiles, const pg_bf16* src, int width, int validRows) {
+__device__ __forceinline__ void pg_att_copy_block(uint32_t tiles, const pg_bf16* src, int width, int validRows,
+                                                  int headDim) {
     int secondRows = validRows - PG_ATT_TILE;
-    pg_att_copy_tile(tiles, src, width, validRows);
+    pg_att_copy_tile(tiles, src, width, validRows, headDim);
     pg_att_copy_tile(pg_att_buffer(tiles, 1), secondRows > 0 ? src + (long long)PG_ATT_TILE * width : src, width,
-                     secondRows);
+                     secondRows, headDim);
 }
 
 // Starts copying key tile `tile` and value tile `tile` of one sequence's kv head into their buffers `buffer`.
 __device__ __forceinline__ void pg_att_copy_key_values(uint32_t keyTiles, uint32_t valueTiles, int buffer,
                                                        const pg_bf16* keys, const pg_bf16* values, int kvWidth,
-                                                       int seqLen, int tile) {
+                                                       int headDim, int seqLen, int tile) {
     long long first = (long long)tile * PG_ATT_TILE;
-    pg_att_copy_tile(pg_att_buffer(keyTiles, buffer), keys + first * kvWidth, kvWidth, seqLen - (int)first);
-    pg_att_copy_tile(pg_att_buffer(valueTiles, buffer), values + first * kvWidth, kvWidth, seqLen - (int)first);
+    pg_att_copy_tile(pg_att_buffer(keyTiles, buffer), keys + first * kvWidth, kvWidth, seqLen - (int)first, headDim);
+    pg_att_copy_tile(pg_att_buffer(valueTiles, buffer), values + first * kvWidth, kvWidth, seqLen - (int)first,
+                     headDim);
 }
 
 __device__ __forceinline__ void pg_att_commit() {
@@ -104,6 +110,14 @@ __device__ __forceinline__ void pg_att_mma(float (&c)[4], const uint32_t (&a)[4]
                  "{%0, %1, %2, %3};\n"
                  : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// 2^x in one MUFU.EX2; exp2f wraps it in a rescaling that keeps results below 2^-126 as subnormals, weights
+// that are nothing next to the row's largest, 1. 2^-inf = 0.
+__device__ __forceinline__ float pg_att_exp2(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+    return y;
 }
 
 __device__ __forceinline__ uint32_t pg_att_pack(float lo, float hi) {
@@ -203,7 +217,7 @@ __device__ __forceinline__ int pg_att_col(int nt, int i) {
 // first) of head y of sequence z; warp w its rows 32 w .. 32 w + 31.
 extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS)
 pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void* out, int out_type, float* lse,
-                     int seqLen, int heads, int kvHeads, float scale) {
+                     int seqLen, int heads, int kvHeads, int headDim, float scale) {
     // Two query tiles, then two key and two value buffers.
     __shared__ __align__(128) pg_bf16 tiles[6][PG_ATT_TILE_ELEMENTS];
     uint32_t queryTiles = pg_att_shared(tiles[0]);
@@ -212,17 +226,17 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
     int h = blockIdx.y;
     int b = blockIdx.z;
     int warp = threadIdx.x >> 5;
-    int qWidth = heads * PG_ATT_DIM;
-    int kvWidth = kvHeads * PG_ATT_DIM;
-    int kvCol = h / (heads / kvHeads) * PG_ATT_DIM;
+    int qWidth = heads * headDim;
+    int kvWidth = kvHeads * headDim;
+    int kvCol = h / (heads / kvHeads) * headDim;
     long long rowBase = (long long)b * seqLen;
     int first = (gridDim.x - 1 - blockIdx.x) * PG_ATT_BLOCK_ROWS;
     int lastKeyTile = (min(seqLen, first + PG_ATT_BLOCK_ROWS) - 1) / PG_ATT_TILE;
     const pg_bf16* keys = k + rowBase * kvWidth + kvCol;
     const pg_bf16* values = v + rowBase * kvWidth + kvCol;
 
-    pg_att_copy_block(queryTiles, q + (rowBase + first) * qWidth + h * PG_ATT_DIM, qWidth, seqLen - first);
-    pg_att_copy_key_values(keyTiles, valueTiles, 0, keys, values, kvWidth, seqLen, 0);
+    pg_att_copy_block(queryTiles, q + (rowBase + first) * qWidth + h * headDim, qWidth, seqLen - first, headDim);
+    pg_att_copy_key_values(keyTiles, valueTiles, 0, keys, values, kvWidth, headDim, seqLen, 0);
     pg_att_commit();
 
     float scaleLog2 = scale * PG_ATT_LOG2E;
@@ -234,7 +248,7 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
     for (int n = 0; n <= lastKeyTile; n++) {
         int buffer = n & 1;
         if (n < lastKeyTile) {
-            pg_att_copy_key_values(keyTiles, valueTiles, buffer ^ 1, keys, values, kvWidth, seqLen, n + 1);
+            pg_att_copy_key_values(keyTiles, valueTiles, buffer ^ 1, keys, values, kvWidth, headDim, seqLen, n + 1);
             pg_att_commit();
             pg_att_wait(1);
         } else {
@@ -276,15 +290,15 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
                     }
                     tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, 1));
                     tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, 2));
-                    float correction = exp2f(rowMax[m][half] - tileMax);
+                    float correction = pg_att_exp2(rowMax[m][half] - tileMax);
                     rowMax[m][half] = tileMax;
                     float sum = rowSum[m][half] * correction;
 #pragma unroll
                     for (int nt = 0; nt < 8; nt++) {
                         o[m][nt][2 * half] *= correction;
                         o[m][nt][2 * half + 1] *= correction;
-                        s[m][nt][2 * half] = exp2f(s[m][nt][2 * half] - tileMax);
-                        s[m][nt][2 * half + 1] = exp2f(s[m][nt][2 * half + 1] - tileMax);
+                        s[m][nt][2 * half] = pg_att_exp2(s[m][nt][2 * half] - tileMax);
+                        s[m][nt][2 * half + 1] = pg_att_exp2(s[m][nt][2 * half + 1] - tileMax);
                         sum += s[m][nt][2 * half] + s[m][nt][2 * half + 1];
                     }
                     rowSum[m][half] = sum;
@@ -313,7 +327,10 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
             float inverse = 1.0f / sum;
 #pragma unroll
             for (int nt = 0; nt < 8; nt++) {
-                long long i = (rowBase + row) * qWidth + h * PG_ATT_DIM + pg_att_col(nt, 0);
+                if (pg_att_col(nt, 0) >= headDim) {
+                    continue;
+                }
+                long long i = (rowBase + row) * qWidth + h * headDim + pg_att_col(nt, 0);
                 float x = o[m][nt][2 * half] * inverse;
                 float y = o[m][nt][2 * half + 1] * inverse;
                 if (out_type == PG_BF16) {
@@ -326,18 +343,31 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
     }
 }
 
-// rowDots[b, h, t] = dOut . out over the head's 64 dims: one warp per (row, head), n = rows * heads warps.
-extern "C" __global__ void pg_attention_backward_dot(const void* out, int out_type, const pg_bf16* dOut,
-                                                     float* rowDots, long long n, int seqLen, int heads) {
+// rowDots[b, h, t] = dOut . out over the head's dims, with dOut rounded to bf16 as the products will take it; a
+// float32 dOut is also written rounded into dOut16 (a bf16 dOut is its own dOut16). One warp per (row, head),
+// n = rows * heads warps.
+extern "C" __global__ void pg_attention_backward_dot(const void* out, int out_type, const void* dOut, int dOut_type,
+                                                     pg_bf16* dOut16, float* rowDots, long long n, int seqLen,
+                                                     int heads, int headDim) {
     int lane = threadIdx.x & 31;
     long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     long long warps = ((long long)gridDim.x * blockDim.x) >> 5;
     for (long long w = warp; w < n; w += warps) {
         long long row = w / heads;
         int h = (int)(w % heads);
-        long long i = row * heads * PG_ATT_DIM + h * PG_ATT_DIM + 2 * lane;
-        float2 g = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(dOut + i));
-        float s = pg_load(out, out_type, i) * g.x + pg_load(out, out_type, i + 1) * g.y;
+        long long i = (row * heads + h) * headDim + 2 * lane;
+        float s = 0.0f;
+        if (2 * lane < headDim) {
+            __nv_bfloat162 g;
+            if (dOut_type == PG_BF16) {
+                g = *reinterpret_cast<const __nv_bfloat162*>(static_cast<const pg_bf16*>(dOut) + i);
+            } else {
+                g = __float22bfloat162_rn(*reinterpret_cast<const float2*>(static_cast<const float*>(dOut) + i));
+                *reinterpret_cast<__nv_bfloat162*>(dOut16 + i) = g;
+            }
+            float2 gf = __bfloat1622float2(g);
+            s = pg_load(out, out_type, i) * gf.x + pg_load(out, out_type, i + 1) * gf.y;
+        }
         s = pg_warp_sum(s);
         if (lane == 0) {
             long long b = row / seqLen;
@@ -347,10 +377,10 @@ extern "C" __global__ void pg_attention_backward_dot(const void* out, int out_ty
     }
 }
 
-// The warp's two 16-row accumulators times `scale`, added into rows [row0, row0 + 32) of a head (row stride `width`,
-// column `col`), rows at or past `validRows` skipped: p[...] += value in p's type.
-__device__ __forceinline__ void pg_att_add_rows(void* p, int type, long long row0, int width, int col, int validRows,
-                                                const float (&acc)[2][8][4], float scale) {
+// The warp's two 16-row accumulators times `scale`, added into rows [row0, row0 + 32) of a head of headDim dims
+// (row stride `width`, column `col`), rows at or past `validRows` skipped: p[...] += value in p's type.
+__device__ __forceinline__ void pg_att_add_rows(void* p, int type, long long row0, int width, int col, int headDim,
+                                                int validRows, const float (&acc)[2][8][4], float scale) {
 #pragma unroll
     for (int m = 0; m < 2; m++) {
 #pragma unroll
@@ -361,6 +391,9 @@ __device__ __forceinline__ void pg_att_add_rows(void* p, int type, long long row
             }
 #pragma unroll
             for (int nt = 0; nt < 8; nt++) {
+                if (pg_att_col(nt, 0) >= headDim) {
+                    continue;
+                }
                 long long i = (row0 + row) * width + col + pg_att_col(nt, 0);
                 float x = acc[m][nt][2 * half] * scale;
                 float y = acc[m][nt][2 * half + 1] * scale;
@@ -385,11 +418,11 @@ __device__ __forceinline__ void pg_att_load_query_tile(uint32_t queryTiles, uint
                                                        float (*statistics)[2][PG_ATT_TILE], int buffer,
                                                        const pg_bf16* q, const pg_bf16* dOut, const float* lse,
                                                        const float* rowDots, long long rowBase, int b, int h,
-                                                       int heads, int first, int seqLen) {
-    int qWidth = heads * PG_ATT_DIM;
-    long long offset = (rowBase + first) * qWidth + h * PG_ATT_DIM;
-    pg_att_copy_tile(pg_att_buffer(queryTiles, buffer), q + offset, qWidth, seqLen - first);
-    pg_att_copy_tile(pg_att_buffer(gradTiles, buffer), dOut + offset, qWidth, seqLen - first);
+                                                       int heads, int headDim, int first, int seqLen) {
+    int qWidth = heads * headDim;
+    long long offset = (rowBase + first) * qWidth + h * headDim;
+    pg_att_copy_tile(pg_att_buffer(queryTiles, buffer), q + offset, qWidth, seqLen - first, headDim);
+    pg_att_copy_tile(pg_att_buffer(gradTiles, buffer), dOut + offset, qWidth, seqLen - first, headDim);
     int r = threadIdx.x;
     if (r < PG_ATT_TILE) {
         long long stat = ((long long)b * heads + h) * seqLen + first + r;
@@ -406,7 +439,7 @@ __device__ __forceinline__ void pg_att_load_query_tile(uint32_t queryTiles, uint
 extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS)
 pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, const float* lse,
                            const float* rowDots, const pg_bf16* dOut, void* dK, int dK_type, void* dV, int dV_type,
-                           int seqLen, int heads, int kvHeads, float scale) {
+                           int seqLen, int heads, int kvHeads, int headDim, float scale) {
     // Two query and two output-gradient buffers; keys and values pass through them into registers first.
     __shared__ __align__(128) pg_bf16 tiles[4][PG_ATT_TILE_ELEMENTS];
     __shared__ __align__(16) float statistics[2][2][PG_ATT_TILE];
@@ -415,7 +448,7 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
     int kv = blockIdx.y;
     int b = blockIdx.z;
     int warp = threadIdx.x >> 5;
-    int kvWidth = kvHeads * PG_ATT_DIM;
+    int kvWidth = kvHeads * headDim;
     int group = heads / kvHeads;
     long long rowBase = (long long)b * seqLen;
     int keyFirst = blockIdx.x * PG_ATT_BLOCK_ROWS;
@@ -423,9 +456,9 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
     int queryTileCount = (seqLen + PG_ATT_TILE - 1) / PG_ATT_TILE - firstQueryTile;
     int steps = group * queryTileCount;
 
-    long long keyOffset = (rowBase + keyFirst) * kvWidth + kv * PG_ATT_DIM;
-    pg_att_copy_block(queryTiles, k + keyOffset, kvWidth, seqLen - keyFirst);
-    pg_att_copy_block(gradTiles, v + keyOffset, kvWidth, seqLen - keyFirst);
+    long long keyOffset = (rowBase + keyFirst) * kvWidth + kv * headDim;
+    pg_att_copy_block(queryTiles, k + keyOffset, kvWidth, seqLen - keyFirst, headDim);
+    pg_att_copy_block(gradTiles, v + keyOffset, kvWidth, seqLen - keyFirst, headDim);
     pg_att_commit();
     pg_att_wait(0);
     __syncthreads();
@@ -438,7 +471,7 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
     }
     __syncthreads();
     pg_att_load_query_tile(queryTiles, gradTiles, statistics, 0, q, dOut, lse, rowDots, rowBase, b, kv * group, heads,
-                           firstQueryTile * PG_ATT_TILE, seqLen);
+                           headDim, firstQueryTile * PG_ATT_TILE, seqLen);
     pg_att_commit();
 
     float scaleLog2 = scale * PG_ATT_LOG2E;
@@ -450,7 +483,7 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
         int buffer = step & 1;
         if (step + 1 < steps) {
             pg_att_load_query_tile(queryTiles, gradTiles, statistics, buffer ^ 1, q, dOut, lse, rowDots, rowBase, b,
-                                   kv * group + (step + 1) / queryTileCount, heads,
+                                   kv * group + (step + 1) / queryTileCount, heads, headDim,
                                    (firstQueryTile + (step + 1) % queryTileCount) * PG_ATT_TILE, seqLen);
             pg_att_commit();
             pg_att_wait(1);
@@ -488,7 +521,7 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
                     for (int i = 0; i < 4; i++) {
                         bool masked = masking && warpKey + 16 * m + pg_att_row(i) > column + pg_att_col(nt, i);
                         float l = (i & 1) ? columnLse[nt].y : columnLse[nt].x;
-                        p[m][nt][i] = masked ? 0.0f : exp2f(p[m][nt][i] * scaleLog2 - l);
+                        p[m][nt][i] = masked ? 0.0f : pg_att_exp2(p[m][nt][i] * scaleLog2 - l);
                     }
                 }
             }
@@ -518,8 +551,8 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
     }
     long long keyRow0 = rowBase + keyFirst + warp * 32;
     int validRows = seqLen - keyFirst - warp * 32;
-    pg_att_add_rows(dK, dK_type, keyRow0, kvWidth, kv * PG_ATT_DIM, validRows, dk, scale);
-    pg_att_add_rows(dV, dV_type, keyRow0, kvWidth, kv * PG_ATT_DIM, validRows, dv, 1.0f);
+    pg_att_add_rows(dK, dK_type, keyRow0, kvWidth, kv * headDim, headDim, validRows, dk, scale);
+    pg_att_add_rows(dV, dV_type, keyRow0, kvWidth, kv * headDim, headDim, validRows, dv, 1.0f);
 }
 
 // grid (ceil(seqLen / 128), heads, batch), block 128. Block x owns query block gridDim.x - 1 - x of head y of
@@ -528,7 +561,7 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
 extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS)
 pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, const float* lse,
                          const float* rowDots, const pg_bf16* dOut, void* dQ, int dQ_type, int seqLen, int heads,
-                         int kvHeads, float scale) {
+                         int kvHeads, int headDim, float scale) {
     // Two key and two value buffers; queries and output gradients pass through them into registers first.
     __shared__ __align__(128) pg_bf16 tiles[4][PG_ATT_TILE_ELEMENTS];
     uint32_t keyTiles = pg_att_shared(tiles[0]);
@@ -536,18 +569,18 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
     int h = blockIdx.y;
     int b = blockIdx.z;
     int warp = threadIdx.x >> 5;
-    int qWidth = heads * PG_ATT_DIM;
-    int kvWidth = kvHeads * PG_ATT_DIM;
-    int kvCol = h / (heads / kvHeads) * PG_ATT_DIM;
+    int qWidth = heads * headDim;
+    int kvWidth = kvHeads * headDim;
+    int kvCol = h / (heads / kvHeads) * headDim;
     long long rowBase = (long long)b * seqLen;
     int first = (gridDim.x - 1 - blockIdx.x) * PG_ATT_BLOCK_ROWS;
     int lastKeyTile = (min(seqLen, first + PG_ATT_BLOCK_ROWS) - 1) / PG_ATT_TILE;
     const pg_bf16* keys = k + rowBase * kvWidth + kvCol;
     const pg_bf16* values = v + rowBase * kvWidth + kvCol;
 
-    long long queryOffset = (rowBase + first) * qWidth + h * PG_ATT_DIM;
-    pg_att_copy_block(keyTiles, q + queryOffset, qWidth, seqLen - first);
-    pg_att_copy_block(valueTiles, dOut + queryOffset, qWidth, seqLen - first);
+    long long queryOffset = (rowBase + first) * qWidth + h * headDim;
+    pg_att_copy_block(keyTiles, q + queryOffset, qWidth, seqLen - first, headDim);
+    pg_att_copy_block(valueTiles, dOut + queryOffset, qWidth, seqLen - first, headDim);
     pg_att_commit();
     pg_att_wait(0);
     __syncthreads();
@@ -559,7 +592,7 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
         pg_att_load_rows(pg_att_buffer(valueTiles, warp >> 1), 32 * (warp & 1) + 16 * m, ga[m]);
     }
     __syncthreads();
-    pg_att_copy_key_values(keyTiles, valueTiles, 0, keys, values, kvWidth, seqLen, 0);
+    pg_att_copy_key_values(keyTiles, valueTiles, 0, keys, values, kvWidth, headDim, seqLen, 0);
     pg_att_commit();
 
     float rowLse[2][2];
@@ -582,7 +615,7 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
     for (int n = 0; n <= lastKeyTile; n++) {
         int buffer = n & 1;
         if (n < lastKeyTile) {
-            pg_att_copy_key_values(keyTiles, valueTiles, buffer ^ 1, keys, values, kvWidth, seqLen, n + 1);
+            pg_att_copy_key_values(keyTiles, valueTiles, buffer ^ 1, keys, values, kvWidth, headDim, seqLen, n + 1);
             pg_att_commit();
             pg_att_wait(1);
         } else {
@@ -611,7 +644,7 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
                     for (int i = 0; i < 4; i++) {
                         bool masked = masking
                                 && keyOffset + column + pg_att_col(nt, i) > warp * 32 + 16 * m + pg_att_row(i);
-                        p[m][nt][i] = masked ? 0.0f : exp2f(p[m][nt][i] * scaleLog2 - rowLse[m][i >> 1]);
+                        p[m][nt][i] = masked ? 0.0f : pg_att_exp2(p[m][nt][i] * scaleLog2 - rowLse[m][i >> 1]);
                     }
                 }
             }
@@ -635,6 +668,6 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
         }
         __syncthreads();
     }
-    pg_att_add_rows(dQ, dQ_type, rowBase + first + warp * 32, qWidth, h * PG_ATT_DIM, seqLen - first - warp * 32, dq,
-                    scale);
+    pg_att_add_rows(dQ, dQ_type, rowBase + first + warp * 32, qWidth, h * headDim, headDim,
+                    seqLen - first - warp * 32, dq, scale);
 }

@@ -88,15 +88,15 @@ public final class GpuParityCommand implements Callable<Integer> {
                     tolerance(check.tolerance()), check.passed() ? "PASS" : threw ? "FAIL  " + check.error() : "FAIL");
             out.flush();
         };
-        try (Backend candidate = candidates.apply(device); CpuBackend reference = CpuBackend.allCores()) {
+        // The fixture is opened first, so that a wrong --fixtures fails before the long op cases run.
+        try (ReferenceFixture fixture = model ? ReferenceFixture.open(fixtures) : null;
+             Backend candidate = candidates.apply(device); CpuBackend reference = CpuBackend.allCores()) {
             out.printf(Locale.ROOT, "gpu-parity: %s (activations %s) against %s, seed %d%n", candidate.name(),
                     candidate.activationType(), reference.name(), seed);
             out.printf(Locale.ROOT, ROW, "scale", "check", "result", "shape", "dtype", "max abs", "rel", "tol", "");
             new BackendParity(reference, candidate, seed).run(cases, print);
-            if (model) {
-                try (ReferenceFixture fixture = ReferenceFixture.open(fixtures)) {
-                    new ModelParity(candidate, fixture).run(selected, print);
-                }
+            if (fixture != null) {
+                new ModelParity(candidate, fixture).run(selected, print);
             }
         }
         List<ParityCheck> failed = checks.stream().filter(c -> !c.passed()).toList();

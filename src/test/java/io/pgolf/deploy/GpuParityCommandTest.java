@@ -69,6 +69,15 @@ class GpuParityCommandTest {
         assertTrue(result.err().contains("no check matches --only no such op"), result.err());
     }
 
+    /** A wrong --fixtures fails at once, naming the file, before any op case runs. */
+    @Test
+    void aMissingFixtureFailsBeforeTheOperations() {
+        CliResult result = run(ordinal -> new CpuBackend(1), "--fixtures", "no/such/dir");
+        assertEquals(1, result.exit());
+        assertTrue(result.err().contains("no/such/dir") && result.err().contains("not found"), result.err());
+        assertTrue(result.out().isEmpty(), result.out());
+    }
+
     @Test
     void isACommandOfPgolf() {
         CliResult result = CliResult.run("gpu-parity", "--help");

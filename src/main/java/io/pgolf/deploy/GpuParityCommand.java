@@ -27,10 +27,10 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * {@code pgolf gpu-parity}: every backend operation on the GPU against the CPU reference, at the fixtures' tiny sizes
- * and at the record model's, then the fixtures' model on the GPU against PyTorch's outputs (logits, loss, gradients,
- * one optimizer step, one training step). One line per result with its largest error and tolerance; exit 0 only if
- * every result passes.
+ * {@code pgolf gpu-parity}: every backend operation on the GPU against the CPU reference, at the fixtures' tiny sizes,
+ * at ragged sizes with the record's head size and at the record model's, then the fixtures' model on the GPU against
+ * PyTorch's outputs (logits, loss, gradients, one optimizer step, one training step). One line per result with its
+ * largest errors and tolerance; exit 0 only if every result passes.
  */
 @Command(name = "gpu-parity", mixinStandardHelpOptions = true,
         description = "Run every GPU operation and a full training step against the CPU reference and the PyTorch"
@@ -71,7 +71,7 @@ public final class GpuParityCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         Predicate<String> selected = id -> only == null || only.matcher(id).find();
-        List<OpCase> cases = Stream.of(ParityScale.TINY, ParityScale.RECORD)
+        List<OpCase> cases = Stream.of(ParityScale.TINY, ParityScale.RAGGED, ParityScale.RECORD)
                 .flatMap(scale -> BackendParity.cases(scale).stream()).filter(c -> selected.test(c.id())).toList();
         boolean model = ModelParity.checkNames().stream().anyMatch(name -> selected.test("model/" + name));
         if (cases.isEmpty() && !model) {
@@ -88,15 +88,15 @@ public final class GpuParityCommand implements Callable<Integer> {
                     tolerance(check.tolerance()), check.passed() ? "PASS" : threw ? "FAIL  " + check.error() : "FAIL");
             out.flush();
         };
-        try (Backend candidate = candidates.apply(device); CpuBackend reference = CpuBackend.allCores()) {
+        // The fixture is opened first, so that a wrong --fixtures fails before the long op cases run.
+        try (ReferenceFixture fixture = model ? ReferenceFixture.open(fixtures) : null;
+             Backend candidate = candidates.apply(device); CpuBackend reference = CpuBackend.allCores()) {
             out.printf(Locale.ROOT, "gpu-parity: %s (activations %s) against %s, seed %d%n", candidate.name(),
                     candidate.activationType(), reference.name(), seed);
             out.printf(Locale.ROOT, ROW, "scale", "check", "result", "shape", "dtype", "max abs", "rel", "tol", "");
             new BackendParity(reference, candidate, seed).run(cases, print);
-            if (model) {
-                try (ReferenceFixture fixture = ReferenceFixture.open(fixtures)) {
-                    new ModelParity(candidate, fixture).run(selected, print);
-                }
+            if (fixture != null) {
+                new ModelParity(candidate, fixture).run(selected, print);
             }
         }
         List<ParityCheck> failed = checks.stream().filter(c -> !c.passed()).toList();
@@ -113,6 +113,9 @@ public final class GpuParityCommand implements Callable<Integer> {
     }
 
     private static String tolerance(double value) {
+        if (Double.isNaN(value)) {
+            return "-";
+        }
         return value == 0 ? "0" : String.format(Locale.ROOT, "%.1e", value);
     }
 }

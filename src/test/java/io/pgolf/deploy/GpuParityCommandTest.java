@@ -33,11 +33,11 @@ class GpuParityCommandTest {
         return SharedFiles.root().resolve("fixtures").toString();
     }
 
-    /** Every tiny op case and every model check, on a CPU candidate that stores activations in bfloat16. */
+    /** Every tiny and ragged op case and every model check, on a CPU candidate storing activations in bfloat16. */
     @Test
-    void aBfloat16CandidatePassesTheTinyCasesAndTheModelAndExitsZero() {
+    void aBfloat16CandidatePassesTheSmallCasesAndTheModelAndExitsZero() {
         CliResult result = run(ordinal -> new Bfloat16StorageBackend(2), "--fixtures", fixtures(), "--only",
-                "^(tiny|model)/");
+                "^(tiny|ragged|model)/");
         assertEquals(0, result.exit(), result.out() + result.err());
         assertTrue(result.out().contains("(activations BF16)"), result.out());
         assertTrue(result.out().lines().anyMatch(l -> l.startsWith("tiny ") && l.contains("attentionBackward")
@@ -67,6 +67,15 @@ class GpuParityCommandTest {
         CliResult result = run(ordinal -> new CpuBackend(1), "--only", "no such op");
         assertEquals(2, result.exit());
         assertTrue(result.err().contains("no check matches --only no such op"), result.err());
+    }
+
+    /** A wrong --fixtures fails at once, naming the file, before any op case runs. */
+    @Test
+    void aMissingFixtureFailsBeforeTheOperations() {
+        CliResult result = run(ordinal -> new CpuBackend(1), "--fixtures", "no/such/dir");
+        assertEquals(1, result.exit());
+        assertTrue(result.err().contains("no/such/dir") && result.err().contains("not found"), result.err());
+        assertTrue(result.out().isEmpty(), result.out());
     }
 
     @Test

@@ -68,7 +68,7 @@ public final class BackendParity {
         } catch (RuntimeException e) {
             return expected.results().keySet().stream()
                     .map(result -> ParityCheck.failed(c.scale(), c.name(), result, c.shape(), "-",
-                            ToleranceTable.of(c.op(), result, true).relative(), describe(e)))
+                            ToleranceTable.listed(c.op(), result).relative(), describe(e)))
                     .toList();
         }
         List<ParityCheck> checks = new ArrayList<>();
@@ -82,7 +82,7 @@ public final class BackendParity {
             return ParityCheck.failed(c.scale(), c.name(), result, c.shape(), "-", 0,
                     "the candidate's run registered no result " + result);
         }
-        Precision precision = ToleranceTable.of(c.op(), result, actual.storesBfloat16());
+        Precision precision = ToleranceTable.of(c.op(), result, actual.storesBfloat16(), got.dtype());
         // An exact conversion into bfloat16 is compared with the reference's value rounded as it should be.
         float[] expectedValues = precision == Precision.EXACT && got.dtype() == DType.BF16
                 ? Side.roundedToBfloat16(ref.values())

@@ -38,9 +38,9 @@ public final class ModelParity {
     static final double LOGITS = 2e-2;
     /** bf16 storage: 1.1e-5 (the logits' errors average out over 64 tokens). */
     static final double LOSS = 1e-3;
-    /** bf16 storage: up to 3.9e-2 (attn.c_q.weight, attn.c_k.weight), 2e-2 or less elsewhere. */
+    /** bf16 storage: up to 4.0e-2 (attn.c_q.weight, attn.c_k.weight), 2.1e-2 or less elsewhere. */
     static final double GRADIENTS = 1e-1;
-    /** bf16 storage: 7.8e-2. Four values per block, each a sum over every row in which terms cancel. */
+    /** bf16 storage: 7.9e-2. Four values per block, each a sum over every row in which terms cancel. */
     static final double Q_GAIN_GRADIENTS = 2.5e-1;
     /** float32 arithmetic on the reference's gradients: 4.3e-7. */
     static final double GRAD_NORM_FROM_REFERENCE_GRADIENTS = 1e-5;
@@ -51,7 +51,7 @@ public final class ModelParity {
      * torch's flips a rounding now and then, which the following steps amplify; a 10% error in lr still shows.
      */
     static final double MUON_UPDATE = 6e-2;
-    /** bf16 storage: 1.7e-4. */
+    /** bf16 storage: 5.6e-4. */
     static final double GRAD_NORM_FROM_OWN_GRADIENTS = 1e-2;
     /**
      * bf16 storage: up to 2.6e-1 (attn_scale). AdamW's first step is about lr * sign(g), so every gradient
@@ -90,13 +90,24 @@ public final class ModelParity {
         List<ParityCheck> all = new ArrayList<>();
         checks.forEach((name, check) -> {
             if (selected.test(SCALE + "/" + name)) {
-                for (ParityCheck result : check.apply(name)) {
+                for (ParityCheck result : runCatching(name, check)) {
                     all.add(result);
                     onCheck.accept(result);
                 }
             }
         });
         return all;
+    }
+
+    /** A check whose model run throws fails as a whole, with the message; the following checks still run. */
+    private static List<ParityCheck> runCatching(String name, Function<String, List<ParityCheck>> check) {
+        try {
+            return check.apply(name);
+        } catch (RuntimeException e) {
+            String message = e.getMessage() != null ? e.getClass().getSimpleName() + ": " + e.getMessage()
+                    : e.getClass().getSimpleName();
+            return List.of(ParityCheck.failed(SCALE, name, "-", "-", "-", Double.NaN, message));
+        }
     }
 
     private Gpt initialModel(boolean looping) {

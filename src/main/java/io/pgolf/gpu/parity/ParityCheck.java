@@ -40,7 +40,7 @@ public record ParityCheck(String scale, String check, String result, String shap
         return new ParityCheck(scale, check, result, shape, dtype, maxAbs, relative, tolerance, null);
     }
 
-    /** A result the candidate did not produce. */
+    /** A result the candidate did not produce; the tolerance is NaN where no single one applies. */
     public static ParityCheck failed(String scale, String check, String result, String shape, String dtype,
                                      double tolerance, String error) {
         return new ParityCheck(scale, check, result, shape, dtype, Double.NaN, Double.NaN, tolerance, error);

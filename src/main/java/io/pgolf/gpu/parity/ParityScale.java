@@ -16,6 +16,14 @@ public record ParityScale(String name, int batch, int seqLen, int width, int hea
     public static final ParityScale TINY = new ParityScale("tiny", 2, 32, 192, 4, 2, 16, 8, 1024, 256, 64, 37, 45, 70);
 
     /**
+     * head_dim 64 (what the GPU's attention is built for) on sequences of 100 positions, which no tile size divides,
+     * three of them, with rows of 200 and an odd vocabulary: the edges of every tiled kernel at the record's head
+     * size.
+     */
+    public static final ParityScale RAGGED =
+            new ParityScale("ragged", 3, 100, 200, 4, 2, 64, 16, 1000, 600, 77, 100, 130, 70);
+
+    /**
      * The record model's widths (d 512, 8 heads of 64 with 4 kv heads, RoPE on 16 dims, MLP 2048, vocab 8192) on two
      * sequences of 2048 tokens: fewer rows than a training micro-batch, the same shapes per row and per sequence.
      */

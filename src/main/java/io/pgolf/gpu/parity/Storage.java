@@ -7,6 +7,6 @@ public enum Storage {
     /** Parameters, their gradients, optimizer state, statistics (inverse rms, log-sum-exp, losses). */
     FLOAT32;
 
-    /** Activation gradients: float32 today, as {@code Var.grad()} allocates them. */
-    public static final Storage GRADIENT = FLOAT32;
+    /** Gradients of activations: in the activation type, as {@code Var.grad()} allocates them. */
+    public static final Storage GRADIENT = ACTIVATION;
 }

@@ -11,9 +11,10 @@ import static io.pgolf.gpu.parity.Storage.FLOAT32;
 /**
  * Every {@link io.pgolf.gpu.TensorOps} operation as parity cases: in both storages where the model uses both, the
  * GEMM in all four transpose combinations, with beta 0 (over a NaN-filled c, which must be ignored) and 1, for each
- * dtype combination the model multiplies (float32 x float32 -> float32; activation x float32 -> activation, the
- * linear layers; float32 x activation -> float32, their weight gradients; activation x activation -> float32, GPTQ's
- * Hessians), and {@code add} with its output aliasing either input.
+ * dtype combination (float32 x float32 -> float32: Newton-Schulz, row selection; activation x float32 -> activation:
+ * a linear layer and its input gradient; activation x activation -> float32: weight gradients, GPTQ's Hessians;
+ * float32 x activation -> float32: the same with the operands the other way round), and {@code add} with its output
+ * aliasing either input.
  */
 final class TensorOpCases {
     private static final float ALPHA = 0.75f;

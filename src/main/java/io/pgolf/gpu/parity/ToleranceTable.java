@@ -1,5 +1,7 @@
 package io.pgolf.gpu.parity;
 
+import io.pgolf.gpu.DType;
+
 import java.util.Map;
 
 import static io.pgolf.gpu.parity.Precision.BF16_ATTENTION_GRADIENTS;
@@ -11,9 +13,11 @@ import static java.util.Map.entry;
 
 /**
  * The tolerance of every result of every operation ({@code op.result}, op being the {@link io.pgolf.gpu.Backend}
- * method), as it applies when the candidate stores some of the operation's tensors in bfloat16. A run in which the
- * candidate stored nothing in bfloat16 (an all-float32 GEMM, an optimizer update, a float32 candidate) is held to
- * {@link Precision#FLOAT32} instead, except for the exact results. The README's "GPU parity" table is this one.
+ * method), as it applies when the candidate stores some of the operation's tensors in bfloat16; FLOAT32 here means
+ * float32 arithmetic. Two rules adjust it to the run: a run in which the candidate stored nothing in bfloat16 (an
+ * all-float32 GEMM, an optimizer update, a float32 candidate) is held to {@link Precision#FLOAT32}, and a float32
+ * computation whose result the candidate stores in bfloat16 (the gradient of an activation) to
+ * {@link Precision#BF16_RESULT}; exact results stay exact. The README's "GPU parity" table is this one.
  */
 public final class ToleranceTable {
     private static final Map<String, Precision> WITH_BFLOAT16 = Map.ofEntries(
@@ -74,17 +78,29 @@ public final class ToleranceTable {
     private ToleranceTable() {
     }
 
-    /**
-     * The precision result {@code result} of {@code op} is held to, given whether the candidate stored any of the
-     * run's tensors in bfloat16.
-     *
-     * @throws IllegalArgumentException for a result the table does not list (every case's results must be in it)
-     */
-    public static Precision of(String op, String result, boolean candidateStoredBfloat16) {
+    /** The table's entry for result {@code result} of {@code op}, before the run's rules. */
+    public static Precision listed(String op, String result) {
         Precision precision = WITH_BFLOAT16.get(op + "." + result);
         if (precision == null) {
             throw new IllegalArgumentException("the tolerance table has no entry for " + op + "." + result);
         }
-        return precision == EXACT || candidateStoredBfloat16 ? precision : FLOAT32;
+        return precision;
+    }
+
+    /**
+     * The precision a result is held to, given whether the candidate stored any of the run's tensors in bfloat16
+     * and the type it stored this result in.
+     *
+     * @throws IllegalArgumentException for a result the table does not list (every case's results must be in it)
+     */
+    public static Precision of(String op, String result, boolean candidateStoredBfloat16, DType resultType) {
+        Precision precision = listed(op, result);
+        if (precision == EXACT) {
+            return EXACT;
+        }
+        if (!candidateStoredBfloat16) {
+            return FLOAT32;
+        }
+        return precision == FLOAT32 && resultType == DType.BF16 ? BF16_RESULT : precision;
     }
 }

@@ -85,6 +85,11 @@ public final class AlteredBackend implements Backend {
     }
 
     @Override
+    public void synchronize() {
+        original.synchronize();
+    }
+
+    @Override
     public void close() {
         original.close();
     }

@@ -32,6 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BackendParityTest {
     private static final long SEED = 20260517L;
     private static final List<OpCase> TINY = BackendParity.cases(ParityScale.TINY);
+    private static final List<OpCase> TINY_AND_RAGGED = Stream.concat(TINY.stream(),
+            BackendParity.cases(ParityScale.RAGGED).stream()).toList();
 
     private static CpuBackend reference;
 
@@ -46,7 +48,11 @@ class BackendParityTest {
     }
 
     private static List<ParityCheck> run(Backend candidate) {
-        return new BackendParity(reference, candidate, SEED).run(TINY, check -> { });
+        return run(candidate, TINY);
+    }
+
+    private static List<ParityCheck> run(Backend candidate, List<OpCase> cases) {
+        return new BackendParity(reference, candidate, SEED).run(cases, check -> { });
     }
 
     private static Set<String> failures(List<ParityCheck> checks) {
@@ -68,9 +74,10 @@ class BackendParityTest {
     @Test
     void theReferenceAgainstItselfPassesEveryCheck() {
         try (CpuBackend candidate = new CpuBackend(1)) {
-            List<ParityCheck> checks = run(candidate);
+            List<ParityCheck> checks = run(candidate, TINY_AND_RAGGED);
             assertEquals(Set.of(), failures(checks));
-            assertTrue(checks.size() > TINY.size(), checks.size() + " checks for " + TINY.size() + " cases");
+            assertTrue(checks.size() > TINY_AND_RAGGED.size(), checks.size() + " checks for "
+                    + TINY_AND_RAGGED.size() + " cases");
             checks.forEach(c -> assertEquals(0.0, c.relative(), c.id() + " " + c.result()));
         }
     }
@@ -122,16 +129,17 @@ class BackendParityTest {
     @Test
     void bfloat16StoragePassesWithRoundingSizedErrors() {
         try (Backend candidate = new Bfloat16StorageBackend(1)) {
-            List<ParityCheck> checks = run(candidate);
+            List<ParityCheck> checks = run(candidate, TINY_AND_RAGGED);
             Map<String, Double> worstByTolerance = new TreeMap<>();
             checks.forEach(c -> worstByTolerance.merge(String.valueOf(c.tolerance()), c.relative(), Math::max));
             checks.stream().filter(c -> c.dtype().equals("bf16") && c.tolerance() > 0).forEach(c -> System.out.printf(
-                    "bf16 storage %-40s %-10s rel %.2e (tol %.0e)%n", c.check(), c.result(), c.relative(),
+                    "bf16 storage %-6s %-40s %-10s rel %.2e (tol %.0e)%n", c.scale(), c.check(), c.result(), c.relative(),
                     c.tolerance()));
             System.out.println("bf16 storage: worst relative error per tolerance " + worstByTolerance);
             assertEquals(Set.of(), failures(checks));
             ParityCheck norm = checks.stream().filter(c -> c.check().equals("rmsNorm") && c.result().equals("out"))
                     .findFirst().orElseThrow();
+            assertEquals("bf16", norm.dtype());
             assertTrue(norm.relative() > 1e-4 && norm.relative() < 3e-3, "rmsNorm's bf16 output: " + norm);
         }
     }

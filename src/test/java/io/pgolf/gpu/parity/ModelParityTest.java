@@ -100,6 +100,20 @@ class ModelParityTest {
         }
     }
 
+    /** A candidate that cannot run the model (an operation throws) fails every check with the message, one by one. */
+    @Test
+    void aModelThatThrowsFailsEachCheckWithTheMessage() {
+        try (Backend candidate = AlteredBackend.layers(new CpuBackend(1), "attention", (ops, args) -> {
+            throw new IllegalArgumentException("CUDA attention supports head_dim 64");
+        })) {
+            List<ParityCheck> checks = run(candidate, "throwing attention", id -> true);
+            assertEquals(ModelParity.checkNames().size() - 1, checks.stream().filter(c -> !c.passed()).count(),
+                    "every check but the optimizer step from the reference's gradients");
+            checks.stream().filter(c -> !c.passed()).forEach(c -> assertTrue(
+                    c.error().contains("CUDA attention supports head_dim 64"), c.toString()));
+        }
+    }
+
     @Test
     void aMissingFixtureIsNamed(@org.junit.jupiter.api.io.TempDir Path empty) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ReferenceFixture.open(empty));

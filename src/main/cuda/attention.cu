@@ -456,9 +456,9 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
     int queryTileCount = (seqLen + PG_ATT_TILE - 1) / PG_ATT_TILE - firstQueryTile;
     int steps = group * queryTileCount;
 
-    long long keyOffset = (rowBase + keyFirst) * kvWidth + kv * headDim;
-    pg_att_copy_block(queryTiles, k + keyOffset, kvWidth, seqLen - keyFirst, headDim);
-    pg_att_copy_block(gradTiles, v + keyOffset, kvWidth, seqLen - keyFirst, headDim);
+    long long kvOffset = (rowBase + keyFirst) * kvWidth + kv * headDim;
+    pg_att_copy_block(queryTiles, k + kvOffset, kvWidth, seqLen - keyFirst, headDim);
+    pg_att_copy_block(gradTiles, v + kvOffset, kvWidth, seqLen - keyFirst, headDim);
     pg_att_commit();
     pg_att_wait(0);
     __syncthreads();

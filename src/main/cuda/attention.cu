@@ -62,6 +62,11 @@ __device__ __forceinline__ void pg_att_copy_tile(uint32_t tile, const pg_bf16* s
     }
 }
 
+// Starts copying 4 bytes (or writing 4 zero bytes when !valid; src must still be a valid address).
+__device__ __forceinline__ void pg_att_copy_word(uint32_t dst, const void* src, bool valid) {
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" :: "r"(dst), "l"(src), "r"(valid ? 4 : 0) : "memory");
+}
+
 // Starts copying 128 rows (two tiles) like pg_att_copy_tile.
 __device__ __forceinline__ void pg_att_copy_block(uint32_t tiles, const pg_bf16* src, int width, int validRows,
                                                   int headDim) {
@@ -411,25 +416,24 @@ __device__ __forceinline__ void pg_att_add_rows(void* p, int type, long long row
     }
 }
 
-// Starts copying one query tile of the dK/dV pass (queries and output gradients of head h, rows first..) into
-// buffer `buffer`, and stores its statistics: lse * log2 e and D, with +inf and 0 for rows past the sequence (their
-// probabilities become exactly 0).
+// Starts copying one query tile of the dK/dV pass into buffer `buffer`: queries and output gradients of head h,
+// rows first.., and their statistics, lse (threads 0..63) and D (threads 64..127). Rows past the sequence are all
+// zeros, so their probabilities, exp(q . k - 0) = 1, meet zero output gradients and contribute nothing.
 __device__ __forceinline__ void pg_att_load_query_tile(uint32_t queryTiles, uint32_t gradTiles,
                                                        float (*statistics)[2][PG_ATT_TILE], int buffer,
                                                        const pg_bf16* q, const pg_bf16* dOut, const float* lse,
                                                        const float* rowDots, long long rowBase, int b, int h,
                                                        int heads, int headDim, int first, int seqLen) {
+    static_assert(PG_ATT_THREADS == 2 * PG_ATT_TILE, "one thread per statistic of a query tile");
     int qWidth = heads * headDim;
     long long offset = (rowBase + first) * qWidth + h * headDim;
     pg_att_copy_tile(pg_att_buffer(queryTiles, buffer), q + offset, qWidth, seqLen - first, headDim);
     pg_att_copy_tile(pg_att_buffer(gradTiles, buffer), dOut + offset, qWidth, seqLen - first, headDim);
-    int r = threadIdx.x;
-    if (r < PG_ATT_TILE) {
-        long long stat = ((long long)b * heads + h) * seqLen + first + r;
-        bool valid = first + r < seqLen;
-        statistics[buffer][0][r] = valid ? lse[stat] * PG_ATT_LOG2E : INFINITY;
-        statistics[buffer][1][r] = valid ? rowDots[stat] : 0.0f;
-    }
+    int kind = threadIdx.x / PG_ATT_TILE;
+    int r = threadIdx.x % PG_ATT_TILE;
+    const float* source = (kind == 0 ? lse : rowDots) + ((long long)b * heads + h) * seqLen;
+    bool valid = first + r < seqLen;
+    pg_att_copy_word(pg_att_shared(&statistics[buffer][kind][r]), valid ? source + first + r : source, valid);
 }
 
 // grid (ceil(seqLen / 128), kvHeads, batch), block 128. Block x owns key block x of kv head y of sequence z (the
@@ -456,9 +460,9 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
     int queryTileCount = (seqLen + PG_ATT_TILE - 1) / PG_ATT_TILE - firstQueryTile;
     int steps = group * queryTileCount;
 
-    long long keyOffset = (rowBase + keyFirst) * kvWidth + kv * headDim;
-    pg_att_copy_block(queryTiles, k + keyOffset, kvWidth, seqLen - keyFirst, headDim);
-    pg_att_copy_block(gradTiles, v + keyOffset, kvWidth, seqLen - keyFirst, headDim);
+    long long kvOffset = (rowBase + keyFirst) * kvWidth + kv * headDim;
+    pg_att_copy_block(queryTiles, k + kvOffset, kvWidth, seqLen - keyFirst, headDim);
+    pg_att_copy_block(gradTiles, v + kvOffset, kvWidth, seqLen - keyFirst, headDim);
     pg_att_commit();
     pg_att_wait(0);
     __syncthreads();
@@ -511,6 +515,8 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
 #pragma unroll
             for (int nt = 0; nt < 2; nt++) {
                 columnLse[nt] = *reinterpret_cast<const float2*>(tileLse + column + pg_att_col(nt, 0));
+                columnLse[nt].x *= PG_ATT_LOG2E;
+                columnLse[nt].y *= PG_ATT_LOG2E;
                 columnDots[nt] = *reinterpret_cast<const float2*>(tileDots + column + pg_att_col(nt, 0));
             }
 #pragma unroll

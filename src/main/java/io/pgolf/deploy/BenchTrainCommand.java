@@ -160,7 +160,7 @@ final class BenchTrainCommand implements Callable<Integer> {
                 total);
         groups.forEach((group, seconds) -> out.printf(Locale.ROOT, "  %-28s %8.3f s %5.1f%%%n", group, seconds,
                 100 * seconds / total));
-        table.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0])).limit(12)
+        table.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]))
                 .forEach(e -> out.printf(Locale.ROOT, "    %-32s %8.3f s %5.1f%% %7d calls%n", e.getKey(),
                         e.getValue()[0] / 1e9, 100 * e.getValue()[0] / 1e9 / total, e.getValue()[1]));
         out.flush();

@@ -4,13 +4,20 @@
 # linux-amd64, to stay inside the 64 MiB a call may carry) and a jlink'd Java 25 runtime as jre.tar.xz.
 # The runtime is rebuilt only when missing. With --data sp1024|sp8192 it also copies that variant's xz-compressed
 # shards and tokenizer from ../shared/data (11-14 MB), which run.sh unpacks into /tmp/pgolf-data on the device.
+# With --fixtures the PyTorch fixtures go along (6 MB, for pgolf gpu-parity --fixtures .device/fixtures); both
+# together exceed what one call may carry.
 # Then on the device: bash dev/device/run.sh <pgolf arguments>.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 variant=""
-if [[ "${1:-}" == "--data" ]]; then
-  variant="${2:?--data needs sp1024 or sp8192}"
-fi
+fixtures=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --data) variant="${2:?--data needs sp1024 or sp8192}"; shift 2 ;;
+    --fixtures) fixtures=1; shift ;;
+    *) echo "package.sh: unknown argument $1 (use --data sp1024|sp8192, --fixtures)" >&2; exit 2 ;;
+  esac
+done
 jdk="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 out="$root/.device"
 export JAVA_HOME="$jdk"
@@ -46,7 +53,10 @@ if [[ ! -f "$out/jre.tar.xz" ]]; then
   tar -C "$work/jre" -cf - . | xz -T0 -9 > "$out/jre.tar.xz.tmp"
   mv "$out/jre.tar.xz.tmp" "$out/jre.tar.xz"
 fi
-rm -rf "$out/data"
+rm -rf "$out/data" "$out/fixtures"
+if [[ -n "$fixtures" ]]; then
+  cp -r "$root/../shared/fixtures" "$out/fixtures"
+fi
 if [[ -n "$variant" ]]; then
   shared="$root/../shared/data"
   vocab="${variant#sp}"

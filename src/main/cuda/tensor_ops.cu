@@ -8,12 +8,6 @@ extern "C" __global__ void pg_convert(const void* src, int src_type, void* dst, 
     }
 }
 
-extern "C" __global__ void pg_fill(void* t, int type, long long n, float value) {
-    PG_FOR_EACH(i, n) {
-        pg_store(t, type, i, value);
-    }
-}
-
 // y = alpha * x + beta * y
 extern "C" __global__ void pg_axpby(float alpha, const void* x, int x_type, float beta, void* y, int y_type,
                                     long long n) {

@@ -98,6 +98,13 @@ public final class TimedBackend implements Backend {
         }
 
         @Override
+        public Tensor empty(DType dtype, int... shape) {
+            Tensor[] out = new Tensor[1];
+            timed("empty", () -> out[0] = ops.empty(dtype, shape));
+            return out[0];
+        }
+
+        @Override
         public Tensor upload(DType dtype, float[] values, int... shape) {
             Tensor[] out = new Tensor[1];
             timed("upload", () -> out[0] = ops.upload(dtype, values, shape));

@@ -66,6 +66,7 @@ public final class CudaRuntime implements AutoCloseable {
     @Override
     public void close() {
         device.synchronize();
+        tensors.close();
         cublas.close();
         kernels.close();
         pool.close();

@@ -9,6 +9,8 @@ import java.util.Arrays;
 
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
+import static jcuda.driver.JCudaDriver.cuMemsetD16Async;
+import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 
 /**
  * TensorOps on the GPU. GEMMs go to cuBLAS; as under torch's autocast, a product with a BF16 operand or a BF16
@@ -23,12 +25,19 @@ public final class CudaTensorOps implements TensorOps {
     private final DeviceMemoryPool pool;
     private final KernelModules kernels;
     private final Cublas cublas;
+    private final PinnedStaging staging;
 
     CudaTensorOps(CudaDevice device, DeviceMemoryPool pool, KernelModules kernels, Cublas cublas) {
         this.device = device;
         this.pool = pool;
         this.kernels = kernels;
         this.cublas = cublas;
+        this.staging = new PinnedStaging(device);
+    }
+
+    /** Frees the pinned host buffers (the runtime closes this before the device). */
+    void close() {
+        staging.close();
     }
 
     @Override
@@ -38,7 +47,7 @@ public final class CudaTensorOps implements TensorOps {
         return t;
     }
 
-    /** A tensor whose contents are left undefined, for outputs that are about to be overwritten. */
+    @Override
     public CudaTensor empty(DType dtype, int... shape) {
         return new CudaTensor(dtype, shape, pool);
     }
@@ -56,12 +65,12 @@ public final class CudaTensorOps implements TensorOps {
         return t;
     }
 
+    /** Token ids, the per-micro-batch input: copied asynchronously through pinned buffers. */
     @Override
     public Tensor uploadInts(int[] values, int... shape) {
         CudaTensor t = new CudaTensor(DType.I32, shape, pool);
         requireLength(t, values.length);
-        device.makeCurrent();
-        cuMemcpyHtoD(t.block(), Pointer.to(values), t.bytes());
+        staging.upload(values, t.block());
         return t;
     }
 
@@ -107,9 +116,18 @@ public final class CudaTensorOps implements TensorOps {
         kernels.launchElementwise("pg_convert", src.size(), KernelArgs.of().tensor(src).tensor(dst).i64(src.size()));
     }
 
+    /** A memset of the value's bit pattern on the stream: faster than a kernel, as fills are pure stores. */
     @Override
     public void fill(Tensor t, float value) {
-        kernels.launchElementwise("pg_fill", t.size(), KernelArgs.of().tensor(t).i64(t.size()).f32(value));
+        CudaTensor c = CudaTensor.of(t);
+        device.makeCurrent();
+        switch (c.dtype()) {
+            case F32 -> cuMemsetD32Async(c.block(), Float.floatToRawIntBits(value), c.size(), device.stream());
+            case BF16 -> cuMemsetD16Async(c.block(),
+                    (short) (Float.floatToRawIntBits(io.pgolf.gpu.Bfloat16.round(value)) >>> 16), c.size(),
+                    device.stream());
+            case I32 -> cuMemsetD32Async(c.block(), (int) value, c.size(), device.stream());
+        }
     }
 
     @Override

@@ -14,7 +14,7 @@ public enum Precision {
     EXACT(0.0),
     /**
      * Float32 arithmetic on identical inputs, stored in float32: only the order of float32 sums may differ
-     * (≈ sqrt(n) * 2^-24 ≤ 4e-6 for the sums here, n ≤ 4096 terms).
+     * (≈ sqrt(n) * 2^-24 ≤ 5e-6 for the sums here, of n ≤ 8192 terms).
      */
     FLOAT32(1e-5),
     /**
@@ -30,7 +30,7 @@ public enum Precision {
     BF16_PRODUCTS(1e-2),
     /**
      * Flash attention's backward: P, dO and dS enter its GEMMs as bfloat16, and dS = P (dP - D) subtracts nearly
-     * equal terms, so dQ, dK and dV carry a few bfloat16 roundings each, although stored in float32.
+     * equal terms, so dQ, dK and dV carry a few bfloat16 roundings each before their own.
      */
     BF16_ATTENTION_GRADIENTS(2e-2);
 

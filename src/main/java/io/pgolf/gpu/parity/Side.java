@@ -9,6 +9,7 @@ import io.pgolf.gpu.Tensor;
 import io.pgolf.gpu.TensorOps;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -100,6 +101,19 @@ public final class Side implements AutoCloseable {
     /** A zero-filled tensor that is not a result (scratch, a forward's statistics needed by nothing else). */
     public Tensor zeros(Storage storage, int... shape) {
         return own(backend.tensors().zeros(dtype(storage), shape));
+    }
+
+    /**
+     * A tensor from {@link TensorOps#empty}, checked to have the type and shape asked for (its contents are
+     * undefined, so that is all it promises).
+     */
+    public Tensor empty(Storage storage, int... shape) {
+        Tensor t = own(backend.tensors().empty(dtype(storage), shape));
+        if (t.dtype() != dtype(storage) || !Arrays.equals(t.shape(), shape)) {
+            throw new IllegalStateException("empty(" + dtype(storage) + ", " + Arrays.toString(shape) + ") gave "
+                    + t.describe());
+        }
+        return t;
     }
 
     /**

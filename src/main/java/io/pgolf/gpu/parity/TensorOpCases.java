@@ -42,6 +42,7 @@ final class TensorOpCases {
         for (Storage s : Storage.values()) {
             all.add(cases.upload(s));
             all.add(cases.zeros(s));
+            all.add(cases.empty(s));
         }
         all.add(cases.uploadInts());
         for (Storage from : Storage.values()) {
@@ -106,6 +107,14 @@ final class TensorOpCases {
         return op("zeros", label(s), dims(rows, width), (side, in) -> {
             side.upload(s, in.gaussian(rows * width), rows, width).close();
             side.result("values", side.zeros(s, rows, width));
+        });
+    }
+
+    /** An undefined tensor of the type and shape asked for, which a copy then fills completely. */
+    private OpCase empty(Storage s) {
+        return op("empty", label(s), dims(rows, width), (side, in) -> {
+            Tensor src = side.upload(s, in.gaussian(rows * width), rows, width);
+            side.tensors().copy(src, side.result("t", side.empty(s, rows, width)));
         });
     }
 

@@ -24,6 +24,7 @@ public final class ToleranceTable {
             entry("upload.values", EXACT),
             entry("uploadInts.values", EXACT),
             entry("zeros.values", EXACT),
+            entry("empty.t", EXACT),
             entry("copy.dst", EXACT),
             entry("fill.t", EXACT),
             entry("gemm.c", BF16_PRODUCTS),

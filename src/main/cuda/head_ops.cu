@@ -57,12 +57,15 @@ __device__ __forceinline__ float unrotated(const Rope& rope, const float* g, int
 // operand into shared memory with every thread's loads in flight at once, computes there (a warp per head, any
 // head width, partners of the rotation at hand), and writes (or adds) its results back the same way.
 
-// tile[0, count) = src[start, start + count) as floats: the whole block, four values a load where aligned.
+// tile[0, count) = src[start, start + count) as floats: the whole block, four values a load where aligned (and a
+// float4 in shared memory: tiles start at the 16-byte aligned dynamic shared memory, at multiples of 4 floats).
 __device__ __forceinline__ void load_tile(const void* src, int type, long long start, int count, float* tile) {
     if (start % 4 == 0 && count % 4 == 0 && pg_aligned<4>(src, type)) {
 #pragma unroll 4
         for (int i = threadIdx.x * 4; i < count; i += blockDim.x * 4) {
-            pg_load_vec<4>(src, type, start + i, tile + i);
+            float v[4];
+            pg_load_vec<4>(src, type, start + i, v);
+            *reinterpret_cast<float4*>(tile + i) = make_float4(v[0], v[1], v[2], v[3]);
         }
     } else {
         for (int i = threadIdx.x; i < count; i += blockDim.x) {
@@ -76,7 +79,9 @@ __device__ __forceinline__ void store_tile(void* dst, int type, long long start,
     if (start % 4 == 0 && count % 4 == 0 && pg_aligned<4>(dst, type)) {
 #pragma unroll 4
         for (int i = threadIdx.x * 4; i < count; i += blockDim.x * 4) {
-            pg_store_vec<4>(dst, type, start + i, tile + i);
+            float4 v = *reinterpret_cast<const float4*>(tile + i);
+            float values[4] = {v.x, v.y, v.z, v.w};
+            pg_store_vec<4>(dst, type, start + i, values);
         }
     } else {
         for (int i = threadIdx.x; i < count; i += blockDim.x) {
@@ -90,7 +95,9 @@ __device__ __forceinline__ void accumulate_tile(void* dst, int type, long long s
     if (start % 4 == 0 && count % 4 == 0 && pg_aligned<4>(dst, type)) {
 #pragma unroll 4
         for (int i = threadIdx.x * 4; i < count; i += blockDim.x * 4) {
-            pg_accumulate_vec<4>(dst, type, start + i, tile + i);
+            float4 v = *reinterpret_cast<const float4*>(tile + i);
+            float values[4] = {v.x, v.y, v.z, v.w};
+            pg_accumulate_vec<4>(dst, type, start + i, values);
         }
     } else {
         for (int i = threadIdx.x; i < count; i += blockDim.x) {
@@ -99,6 +106,9 @@ __device__ __forceinline__ void accumulate_tile(void* dst, int type, long long s
     }
 }
 
+// The kernels' register caps (__launch_bounds__) keep 8 blocks per SM resident for the forward kernels and 6 for the
+// backward ones without spills: occupancy is what keeps enough loads in flight.
+
 // (row, head) pairs per shared-memory tile of the q/k kernels; io.pgolf.gpu.cuda.CudaLayerOps sizes the dynamic
 // shared memory by it.
 #define QK_TILE_PAIRS 32
@@ -106,7 +116,7 @@ __device__ __forceinline__ void accumulate_tile(void* dst, int type, long long s
 // Per head: u = x * invRms, invRms = 1 / sqrt(mean(x^2) + eps) (saved at inv_rms[pair]); out = rotate(u) * gain[head]
 // (gain null: 1). A block per QK_TILE_PAIRS consecutive pairs, staged in shared memory (2 tiles of
 // QK_TILE_PAIRS * headDim floats, dynamic); a warp per pair within it.
-extern "C" __global__ void pg_qk_norm_rope(const void* x, int x_type, int heads, int head_dim, const void* cos,
+extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32, 8) pg_qk_norm_rope(const void* x, int x_type, int heads, int head_dim, const void* cos,
                                            int cos_type, const void* sin, int sin_type, int rope_dims, int seq_len,
                                            const void* gain, int gain_type, float eps, void* out, int out_type,
                                            float* inv_rms, int rows) {
@@ -148,7 +158,7 @@ extern "C" __global__ void pg_qk_norm_rope(const void* x, int x_type, int heads,
 // shared memory (x, dOut and the dX update: 3 tiles of QK_TILE_PAIRS * headDim floats, then PG_ROW_WARPS * heads
 // floats of per-warp gain sums; dynamic), a warp per pair within a tile; when gain is not null, partials[block][head]
 // receives the block's sum for dGain (the warps' sums added in warp order), for pg_sum_column_partials.
-extern "C" __global__ void pg_qk_norm_rope_backward_partial(const void* x, int x_type, int heads, int head_dim,
+extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32, 6) pg_qk_norm_rope_backward_partial(const void* x, int x_type, int heads, int head_dim,
                                                             const void* cos, int cos_type, const void* sin,
                                                             int sin_type, int rope_dims, int seq_len,
                                                             const void* gain, int gain_type, const float* inv_rms,
@@ -224,7 +234,7 @@ extern "C" __global__ void pg_qk_norm_rope_backward_partial(const void* x, int x
 // XSA: for each query head h of kv head kv, out = y - (y . u) u with u = v / max(||v||, 1e-12). A block per
 // XSA_TILE_ROWS rows, y and v staged in shared memory (dynamic: XSA_TILE_ROWS * (heads + kvHeads) * headDim
 // floats), a warp per (row, kv head) pair looping over the group's query heads; out may be y.
-extern "C" __global__ void pg_exclusive_self_attention(const void* y, int y_type, const void* v, int v_type,
+extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32, 8) pg_exclusive_self_attention(const void* y, int y_type, const void* v, int v_type,
                                                        void* out, int out_type, int rows, int heads, int kv_heads,
                                                        int head_dim) {
     extern __shared__ float xsa_tiles[];
@@ -271,7 +281,7 @@ extern "C" __global__ void pg_exclusive_self_attention(const void* y, int y_type
 // dV += (du - u (u . du)) / ||v||, or du / eps where the norm is clamped. The dY update replaces dOut in its tile
 // and du collects in a fourth tile (dynamic: XSA_TILE_ROWS * 2 * (heads + kvHeads) * headDim floats), each value
 // touched by its own lane only.
-extern "C" __global__ void pg_exclusive_self_attention_backward(const void* y, int y_type, const void* v, int v_type,
+extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32, 6) pg_exclusive_self_attention_backward(const void* y, int y_type, const void* v, int v_type,
                                                                 const void* d_out, int d_out_type, void* d_y,
                                                                 int d_y_type, void* d_v, int d_v_type, int rows,
                                                                 int heads, int kv_heads, int head_dim) {

@@ -178,12 +178,8 @@ __device__ __forceinline__ int2 block_rows(int rows, int rows_per_block) {
     return make_int2(first, min(rows, first + rows_per_block));
 }
 
-// Rows a partial kernel's thread reads at once: their loads are in flight together, where one row at a time would
-// leave each thread waiting on a round trip to memory per row.
-#define PARTIAL_BATCH 4
-
 // dX += mix[0] g; dX0 += mix[1] g; partials[block] = (sum x g, sum x0 g) over the block's rows, [2, d] each.
-// dX and dX0 may be one tensor: each value's dX0 update is read after its dX update is written.
+// dX and dX0 may be one tensor: each is its own read-modify-write by the same thread, in that order.
 extern "C" __global__ void pg_residual_mix_backward_partial(const void* x, int x_type, const void* x0, int x0_type,
                                                             const void* mix, int mix_type, const void* d_out,
                                                             int d_out_type, void* d_x, int d_x_type, void* d_x0,
@@ -203,50 +199,27 @@ extern "C" __global__ void pg_residual_mix_backward_partial(const void* x, int x
             pg_load_vec<VEC>(mix, mix_type, d + c, m1);
             float sum_x[VEC] = {};
             float sum_x0[VEC] = {};
-            for (int r0 = range.x; r0 < range.y; r0 += PARTIAL_BATCH) {
-                int batch = min(PARTIAL_BATCH, range.y - r0);
-                float g[PARTIAL_BATCH][VEC];
-                float a[PARTIAL_BATCH][VEC];
-                float b[PARTIAL_BATCH][VEC];
-                float acc[PARTIAL_BATCH][VEC];
+            for (int r = range.x; r < range.y; r++) {
+                long long i = (long long)r * d + c;
+                float g[VEC];
+                float a[VEC];
+                float b[VEC];
+                float update[VEC];
+                pg_load_vec<VEC>(d_out, d_out_type, i, g);
+                pg_load_vec<VEC>(x, x_type, i, a);
+                pg_load_vec<VEC>(x0, x0_type, i, b);
 #pragma unroll
-                for (int t = 0; t < PARTIAL_BATCH; t++) {
-                    if (t < batch) {
-                        long long i = (long long)(r0 + t) * d + c;
-                        pg_load_vec<VEC>(d_out, d_out_type, i, g[t]);
-                        pg_load_vec<VEC>(x, x_type, i, a[t]);
-                        pg_load_vec<VEC>(x0, x0_type, i, b[t]);
-                        pg_load_vec<VEC>(d_x, d_x_type, i, acc[t]);
-                    }
+                for (int k = 0; k < VEC; k++) {
+                    sum_x[k] += a[k] * g[k];
+                    sum_x0[k] += b[k] * g[k];
+                    update[k] = m0[k] * g[k];
                 }
+                pg_accumulate_vec<VEC>(d_x, d_x_type, i, update);
 #pragma unroll
-                for (int t = 0; t < PARTIAL_BATCH; t++) {
-                    if (t < batch) {
-#pragma unroll
-                        for (int k = 0; k < VEC; k++) {
-                            sum_x[k] += a[t][k] * g[t][k];
-                            sum_x0[k] += b[t][k] * g[t][k];
-                            acc[t][k] += m0[k] * g[t][k];
-                        }
-                        pg_store_vec<VEC>(d_x, d_x_type, (long long)(r0 + t) * d + c, acc[t]);
-                    }
+                for (int k = 0; k < VEC; k++) {
+                    update[k] = m1[k] * g[k];
                 }
-#pragma unroll
-                for (int t = 0; t < PARTIAL_BATCH; t++) {
-                    if (t < batch) {
-                        pg_load_vec<VEC>(d_x0, d_x0_type, (long long)(r0 + t) * d + c, acc[t]);
-                    }
-                }
-#pragma unroll
-                for (int t = 0; t < PARTIAL_BATCH; t++) {
-                    if (t < batch) {
-#pragma unroll
-                        for (int k = 0; k < VEC; k++) {
-                            acc[t][k] += m1[k] * g[t][k];
-                        }
-                        pg_store_vec<VEC>(d_x0, d_x0_type, (long long)(r0 + t) * d + c, acc[t]);
-                    }
-                }
+                pg_accumulate_vec<VEC>(d_x0, d_x0_type, i, update);
             }
             pg_store_vec<VEC>(partial, PG_F32, c, sum_x);
             pg_store_vec<VEC>(partial, PG_F32, d + c, sum_x0);
@@ -283,8 +256,7 @@ extern "C" __global__ void pg_scaled_residual(const void* x, int x_type, const v
     });
 }
 
-// dX += g; dY += scale g; partials[block] = sum y g over the block's rows, [d]. dX and dY may be one tensor: each
-// value's dY update is read after its dX update is written.
+// dX += g; dY += scale g; partials[block] = sum y g over the block's rows, [d].
 extern "C" __global__ void pg_scaled_residual_backward_partial(const void* scale, int scale_type, const void* y,
                                                                int y_type, const void* d_out, int d_out_type,
                                                                void* d_x, int d_x_type, void* d_y, int d_y_type,
@@ -299,47 +271,22 @@ extern "C" __global__ void pg_scaled_residual_backward_partial(const void* scale
             float s[VEC];
             pg_load_vec<VEC>(scale, scale_type, c, s);
             float sum_y[VEC] = {};
-            for (int r0 = range.x; r0 < range.y; r0 += PARTIAL_BATCH) {
-                int batch = min(PARTIAL_BATCH, range.y - r0);
-                float g[PARTIAL_BATCH][VEC];
-                float b[PARTIAL_BATCH][VEC];
-                float acc[PARTIAL_BATCH][VEC];
+            for (int r = range.x; r < range.y; r++) {
+                long long i = (long long)r * d + c;
+                float g[VEC];
+                float b[VEC];
+                pg_load_vec<VEC>(d_out, d_out_type, i, g);
+                pg_load_vec<VEC>(y, y_type, i, b);
 #pragma unroll
-                for (int t = 0; t < PARTIAL_BATCH; t++) {
-                    if (t < batch) {
-                        long long i = (long long)(r0 + t) * d + c;
-                        pg_load_vec<VEC>(d_out, d_out_type, i, g[t]);
-                        pg_load_vec<VEC>(y, y_type, i, b[t]);
-                        pg_load_vec<VEC>(d_x, d_x_type, i, acc[t]);
-                    }
+                for (int k = 0; k < VEC; k++) {
+                    sum_y[k] += b[k] * g[k];
                 }
+                pg_accumulate_vec<VEC>(d_x, d_x_type, i, g);
 #pragma unroll
-                for (int t = 0; t < PARTIAL_BATCH; t++) {
-                    if (t < batch) {
-#pragma unroll
-                        for (int k = 0; k < VEC; k++) {
-                            sum_y[k] += b[t][k] * g[t][k];
-                            acc[t][k] += g[t][k];
-                        }
-                        pg_store_vec<VEC>(d_x, d_x_type, (long long)(r0 + t) * d + c, acc[t]);
-                    }
+                for (int k = 0; k < VEC; k++) {
+                    g[k] = s[k] * g[k];
                 }
-#pragma unroll
-                for (int t = 0; t < PARTIAL_BATCH; t++) {
-                    if (t < batch) {
-                        pg_load_vec<VEC>(d_y, d_y_type, (long long)(r0 + t) * d + c, acc[t]);
-                    }
-                }
-#pragma unroll
-                for (int t = 0; t < PARTIAL_BATCH; t++) {
-                    if (t < batch) {
-#pragma unroll
-                        for (int k = 0; k < VEC; k++) {
-                            acc[t][k] += s[k] * g[t][k];
-                        }
-                        pg_store_vec<VEC>(d_y, d_y_type, (long long)(r0 + t) * d + c, acc[t]);
-                    }
-                }
+                pg_accumulate_vec<VEC>(d_y, d_y_type, i, g);
             }
             pg_store_vec<VEC>(partial, PG_F32, c, sum_y);
         }

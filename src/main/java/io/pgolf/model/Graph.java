@@ -88,7 +88,13 @@ public final class Graph implements AutoCloseable {
         return own(tensors().empty(backend.activationType(), shape));
     }
 
+    /** Float32 statistics that the operation producing them overwrites whole (inverse rms, log-sum-exp, losses). */
     private Tensor statistics(int... shape) {
+        return own(tensors().empty(DType.F32, shape));
+    }
+
+    /** A float32 gradient that a backward step adds into: zero-filled. */
+    private Tensor statisticsGradient(int... shape) {
         return own(tensors().zeros(DType.F32, shape));
     }
 
@@ -128,10 +134,20 @@ public final class Graph implements AutoCloseable {
         Var out = result(activation(x.value().rows(), weight.value().rows()));
         tensors().gemm(false, true, 1f, x.value(), weight.value(), 0f, out.value());
         record(out, () -> {
-            tensors().gemm(false, false, 1f, out.grad(), weight.value(), 1f, x.grad());
-            tensors().gemm(true, false, 1f, out.grad(), x.value(), 1f, weight.grad());
+            addProduct(false, out.grad(), weight.value(), x);
+            addProduct(true, out.grad(), x.value(), weight);
         });
         return out;
+    }
+
+    /**
+     * target's gradient += op(a) @ b (op: a^T when transposeA): a GEMM with beta 1, or, when this is the first
+     * contribution to reach target, beta 0 into an uninitialized gradient, which saves its zero-fill.
+     */
+    private void addProduct(boolean transposeA, Tensor a, Tensor b, Var target) {
+        boolean first = !target.hasGrad();
+        Tensor grad = first ? target.uninitializedGrad() : target.grad();
+        tensors().gemm(transposeA, false, 1f, a, b, first ? 0f : 1f, grad);
     }
 
     /** Row-wise rms_norm without weight (eps = the backend's {@link Backend#normEpsilon()}), times scale. */
@@ -253,7 +269,7 @@ public final class Graph implements AutoCloseable {
         Var out = result(activation(a.shape()));
         layers().residualMix(a.value(), b.value(), mix, out.value());
         record(out, () -> {
-            Tensor dMix = statistics(2, d);
+            Tensor dMix = statisticsGradient(2, d);
             layers().residualMixBackward(a.value(), b.value(), mix, out.grad(), a.grad(), b.grad(), dMix);
             Tensor rowSums = statistics(2, 1);
             tensors().gemm(false, true, 1f, dMix, onesRow, 0f, rowSums);

@@ -54,6 +54,18 @@ public final class Var {
         return grad;
     }
 
+    /**
+     * The gradient for a first contribution that overwrites it whole (a GEMM with beta 0), allocated with undefined
+     * contents: it saves the zero-fill of {@link #grad()}. Only while no gradient has reached this value.
+     */
+    Tensor uninitializedGrad() {
+        if (grad != null) {
+            throw new IllegalStateException("a gradient has already reached this value; add into grad()");
+        }
+        grad = graph.own(graph.backend().tensors().empty(value.dtype(), value.shape()));
+        return grad;
+    }
+
     /** Whether any gradient has reached this value (no gradient means its backward step has nothing to do). */
     boolean hasGrad() {
         return grad != null;

@@ -9,7 +9,8 @@ import io.pgolf.gpu.Tensor;
 /**
  * {@link LayerOps} on the GPU: the kernels of src/main/cuda/layer_ops.cu, head_ops.cu and loss_ops.cu, float32
  * arithmetic on F32 or BF16 tensors; attention is {@link CudaFlashAttention}. Operands are checked (shape and
- * dtype) before anything is launched. Row-wise operations give each row, or each head of a row, to one warp.
+ * dtype) before anything is launched. Row-wise operations give each row to one warp;
+ * the per-head ones stage a span of rows in shared memory and give each head of it to one warp.
  *
  * <p>A parameter gradient that sums over rows (dMix, dScale, the skip gate's, dGain) takes two launches: a
  * "partial" kernel in which each block sums its fixed range of rows into its own row of a float32 scratch matrix
@@ -20,6 +21,10 @@ import io.pgolf.gpu.Tensor;
 public final class CudaLayerOps implements LayerOps {
     /** Warps per 256-thread block of the warp-per-row kernels; PG_ROW_WARPS of pgolf_vec.cuh. */
     private static final int ROW_WARPS = 8;
+    /** (row, head) pairs a q/k norm-rope block stages in shared memory at a time; QK_TILE_PAIRS of head_ops.cu. */
+    private static final int QK_TILE_PAIRS = 32;
+    /** Rows an XSA block stages in shared memory; XSA_TILE_ROWS of head_ops.cu. */
+    private static final int XSA_TILE_ROWS = 4;
     /** Threads of a partial kernel's block: 128 four-value columns cover a row of 512. */
     private static final int PARTIAL_THREADS = 128;
     /** Rows per partial block aimed at: 2048 blocks of 48 rows fill an H100 for the record's 98,304 rows. */
@@ -198,9 +203,15 @@ public final class CudaLayerOps implements LayerOps {
         requireHeads(x, heads, headDim, rope, seqLen, gain);
         requireMatrix(out, rows, heads * headDim, "q/k norm-rope output");
         requireStatistics(invRms, (long) rows * heads, "q/k inverse rms");
-        launchWarps("pg_qk_norm_rope", (long) rows * heads, 0, KernelArgs.of().tensor(x).i32(heads).i32(headDim)
-                .tensor(rope.cos()).tensor(rope.sin()).i32(rope.dims()).i32(seqLen).tensorOrNull(gain).f32(eps)
-                .tensor(out).pointer(invRms).i32(rows));
+        long pairs = (long) rows * heads;
+        if (pairs == 0) {
+            return;
+        }
+        kernels.launch("pg_qk_norm_rope", KernelModules.Dim3.of(Math.toIntExact(Math.ceilDiv(pairs, QK_TILE_PAIRS))),
+                KernelModules.Dim3.of(ROW_WARPS * 32), 2 * QK_TILE_PAIRS * headDim * Float.BYTES,
+                KernelArgs.of().tensor(x).i32(heads).i32(headDim).tensor(rope.cos()).tensor(rope.sin())
+                        .i32(rope.dims()).i32(seqLen).tensorOrNull(gain).f32(eps).tensor(out).pointer(invRms)
+                        .i32(rows));
     }
 
     @Override
@@ -222,7 +233,8 @@ public final class CudaLayerOps implements LayerOps {
         try (CudaTensor partials = dGain == null ? null : tensors.empty(DType.F32, blocks.count(), heads)) {
             if (blocks.count() > 0) {
                 kernels.launch("pg_qk_norm_rope_backward_partial", KernelModules.Dim3.of(blocks.count()),
-                        KernelModules.Dim3.of(ROW_WARPS * 32), dGain == null ? 0 : ROW_WARPS * heads * Float.BYTES,
+                        KernelModules.Dim3.of(ROW_WARPS * 32),
+                        (3 * QK_TILE_PAIRS * headDim + ROW_WARPS * heads) * Float.BYTES,
                         KernelArgs.of().tensor(x).i32(heads).i32(headDim).tensor(rope.cos()).tensor(rope.sin())
                                 .i32(rope.dims()).i32(seqLen).tensorOrNull(gain).pointer(invRms).tensor(dOut)
                                 .tensor(dX).address(partials == null ? 0 : partials.address()).i32(rows)
@@ -249,8 +261,7 @@ public final class CudaLayerOps implements LayerOps {
     public void exclusiveSelfAttention(Tensor y, Tensor v, AttentionShape shape, Tensor out) {
         requireExclusiveOperands(y, v, shape);
         requireMatrix(out, shape.rows(), shape.heads() * shape.headDim(), "XSA output");
-        launchWarps("pg_exclusive_self_attention", (long) shape.rows() * shape.kvHeads(), 0,
-                KernelArgs.of().tensor(y).tensor(v).tensor(out).i32(shape.rows()).i32(shape.heads())
+        launchRowTiles("pg_exclusive_self_attention", shape, 1, KernelArgs.of().tensor(y).tensor(v).tensor(out).i32(shape.rows()).i32(shape.heads())
                         .i32(shape.kvHeads()).i32(shape.headDim()));
     }
 
@@ -261,9 +272,7 @@ public final class CudaLayerOps implements LayerOps {
         requireMatrix(dOut, shape.rows(), shape.heads() * shape.headDim(), "XSA output gradient");
         requireMatrix(dY, shape.rows(), shape.heads() * shape.headDim(), "XSA attention output gradient");
         requireMatrix(dV, shape.rows(), shape.kvHeads() * shape.headDim(), "XSA value gradient");
-        launchWarps("pg_exclusive_self_attention_backward", (long) shape.rows() * shape.kvHeads(),
-                ROW_WARPS * shape.headDim() * Float.BYTES,
-                KernelArgs.of().tensor(y).tensor(v).tensor(dOut).tensor(dY).tensor(dV).i32(shape.rows())
+        launchRowTiles("pg_exclusive_self_attention_backward", shape, 2, KernelArgs.of().tensor(y).tensor(v).tensor(dOut).tensor(dY).tensor(dV).i32(shape.rows())
                         .i32(shape.heads()).i32(shape.kvHeads()).i32(shape.headDim()));
     }
 
@@ -319,18 +328,26 @@ public final class CudaLayerOps implements LayerOps {
                         .pointer(loss).tensorOrNull(dZ).f32(gradScale).i32(rows).i32(vocab));
     }
 
-    /** A warp-per-row kernel over {@code rows} rows: blocks of {@link #ROW_WARPS} warps. */
-    private void launchRows(String kernel, int rows, KernelArgs args) {
-        launchWarps(kernel, rows, 0, args);
-    }
-
-    /** A kernel giving each of {@code items} rows (or heads of rows) one warp, {@link #ROW_WARPS} per block. */
-    private void launchWarps(String kernel, long items, int sharedBytes, KernelArgs args) {
-        if (items == 0) {
+    /**
+     * An XSA kernel: a block per {@link #XSA_TILE_ROWS} rows, staging {@code copies} row tiles of the attention
+     * output and of the values in shared memory.
+     */
+    private void launchRowTiles(String kernel, AttentionShape shape, int copies, KernelArgs args) {
+        if (shape.rows() == 0) {
             return;
         }
-        kernels.launch(kernel, KernelModules.Dim3.of(Math.toIntExact(Math.ceilDiv(items, ROW_WARPS))),
-                KernelModules.Dim3.of(ROW_WARPS * 32), sharedBytes, args);
+        int rowFloats = (shape.heads() + shape.kvHeads()) * shape.headDim();
+        kernels.launch(kernel, KernelModules.Dim3.of(Math.ceilDiv(shape.rows(), XSA_TILE_ROWS)),
+                KernelModules.Dim3.of(ROW_WARPS * 32), copies * XSA_TILE_ROWS * rowFloats * Float.BYTES, args);
+    }
+
+    /** A warp-per-row kernel over {@code rows} rows: blocks of {@link #ROW_WARPS} warps. */
+    private void launchRows(String kernel, int rows, KernelArgs args) {
+        if (rows == 0) {
+            return;
+        }
+        kernels.launch(kernel, KernelModules.Dim3.of(Math.ceilDiv(rows, ROW_WARPS)),
+                KernelModules.Dim3.of(ROW_WARPS * 32), 0, args);
     }
 
     private void launchPartial(String kernel, RowBlocks blocks, KernelArgs args) {

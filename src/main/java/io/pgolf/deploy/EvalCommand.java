@@ -71,6 +71,11 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ResolvedConfig resolved = config.resolve(System.getenv());
         PgolfConfig cfg = resolved.config();
+        if (cfg.prequantTtt().prequantTttEnabled()) {
+            throw new IllegalArgumentException("PREQUANT_TTT_ENABLED is set, but pre-quant TTT trains the weights"
+                    + " before GPTQ: it runs in pgolf train, between training and quantization; pgolf eval only"
+                    + " evaluates an artifact");
+        }
         PrintWriter out = spec.commandLine().getOut();
         Consumer<String> log = line -> {
             out.println(line);
@@ -83,7 +88,7 @@ public final class EvalCommand implements Callable<Integer> {
             try (MessageJournal journal = MessageJournal.create(partialJournal, MessageJournal.Options.DEFAULT);
                  EvaluationStages stages = EvaluationStages.of(resolved, artifactFile, backend,
                          data != null ? data : cfg.data().datasetDir(), Optional.ofNullable(valTokens),
-                         tokenizer != null ? tokenizer : cfg.data().tokenizerFile(), journal, log)) {
+                         tokenizer != null ? tokenizer : cfg.data().tokenizerFile(), () -> 0, journal, log)) {
                 RunPipeline.run(stages.all(), journal, Map.of(), log);
                 print(out, stages, cfg.quant().artifactBudgetBytes());
             }

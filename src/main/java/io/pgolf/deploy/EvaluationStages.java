@@ -25,12 +25,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * The evaluation of an artifact as stages of a run: read it back and rebuild its model with the dequantized weights
  * and the depth loop on (the reference's roundtrip), then score it in the reference's order: plain windows, sliding
- * windows (SLIDING_WINDOW_ENABLED, EVAL_STRIDE), then score-first TTT (TTT_ENABLED, with pre-quant TTT first when
- * PREQUANT_TTT_ENABLED), last because it changes the weights. Closing it closes the rebuilt model.
+ * windows (SLIDING_WINDOW_ENABLED, EVAL_STRIDE), then score-first TTT (TTT_ENABLED), last because it changes the
+ * weights. Closing it closes the rebuilt model.
  */
 record EvaluationStages(Stage<Loaded> load, Stage<Evaluated> plain, Optional<Stage<Evaluated>> sliding,
                         Optional<Stage<TttFinished>> ttt) implements AutoCloseable {
@@ -46,11 +47,13 @@ record EvaluationStages(Stage<Loaded> load, Stage<Evaluated> plain, Optional<Sta
     /**
      * @param resolved  the configuration: evaluation knobs, and a model architecture the artifact must agree with
      * @param dataset   the folder of validation shards
-     * @param valTokens score the first whole windows within this many tokens only, or all tokens when empty
+     * @param valTokens      score the first whole windows within this many tokens only, or all tokens when empty
+     * @param weightsVersion when the TTT stage starts, the version of the artifact's weights: 0 unless they trained
+     *                       on validation tokens (pre-quant TTT), which makes the TTT evaluation non-record
      */
     static EvaluationStages of(ResolvedConfig resolved, Path artifactFile, Backend backend, Path dataset,
-                               Optional<Long> valTokens, Path tokenizerFile, MessageJournal journal,
-                               Consumer<String> log) {
+                               Optional<Long> valTokens, Path tokenizerFile, LongSupplier weightsVersion,
+                               MessageJournal journal, Consumer<String> log) {
         PgolfConfig cfg = resolved.config();
         int seqLen = cfg.eval().evalSeqLen();
         Stage<Loaded> load = Stage.task(LOAD, system -> {
@@ -94,8 +97,7 @@ record EvaluationStages(Stage<Loaded> load, Stage<Evaluated> plain, Optional<Sta
             ttt = Optional.of(Stage.of(TTT, done -> {
                 Loaded loaded = load.result();
                 return TttPipeline.supervisor(new TttDriver.Settings(loaded.model(), loaded.tokens(), loaded.tables(),
-                        seqLen, cfg.eval().evalStride(), cfg.ttt(), cfg.prequantTtt().prequantTttEnabled()
-                        ? Optional.of(cfg.prequantTtt()) : Optional.empty(), journal, log), done);
+                        seqLen, cfg.eval().evalStride(), cfg.ttt(), weightsVersion.getAsLong(), journal, log), done);
             }));
         }
         return new EvaluationStages(load, plain, sliding, ttt);

@@ -1,6 +1,7 @@
 package io.pgolf.deploy;
 
 import io.pgolf.actors.PreparePipeline;
+import io.pgolf.actors.PrequantTttActor;
 import io.pgolf.actors.QuantizePipeline;
 import io.pgolf.actors.RunPipeline;
 import io.pgolf.actors.RunPipeline.Stage;
@@ -24,6 +25,7 @@ import io.pgolf.protocol.ArtifactRefused;
 import io.pgolf.protocol.JournalEntry;
 import io.pgolf.protocol.JournalReader;
 import io.pgolf.protocol.MessageJournal;
+import io.pgolf.protocol.PrequantTttTrained;
 import io.pgolf.protocol.StageFinished;
 import io.pgolf.protocol.TrainingFinished;
 import io.pgolf.protocol.ValidationReport;
@@ -47,6 +49,8 @@ import java.util.function.Consumer;
  * <ol>
  *   <li>prepare (documents given): the Tokenizer actors write the shards to RUN/data;</li>
  *   <li>train: DataLoader -> Trainer, the EMA weights to RUN/final_model.safetensors;</li>
+ *   <li>prequant-ttt (PREQUANT_TTT_ENABLED, non-record, seeds/001): AdamW on the validation tokens, the adapted
+ *       weights to RUN/prequant_ttt_model.safetensors, which the quantizer then takes;</li>
  *   <li>quantize: DataLoader -> Quantizer -> Compressor, RUN/final_model.artifact, refused over the budget;</li>
  *   <li>the artifact's evaluation ({@link EvaluationStages}): read back, plain, sliding, TTT.</li>
  * </ol>
@@ -56,6 +60,9 @@ import java.util.function.Consumer;
 final class PipelineRun {
     static final String JOURNAL = "run.journal";
     static final String REPORT = "submission.json";
+    static final String PREQUANT = "prequant-ttt";
+    /** Pre-quant TTT's adapted weights: training's EMA weights stay in final_model.safetensors. */
+    static final String PREQUANT_WEIGHTS = "prequant_ttt_model.safetensors";
 
     /** Where a run stops: after training, after writing the artifact, or after evaluating it. */
     enum LastStage { TRAIN, QUANTIZE, EVALUATE }
@@ -94,6 +101,8 @@ final class PipelineRun {
                     + "fineweb_{train,val}_*.bin shards, or --docs FILE to tokenize a corpus first)");
         }
         Path weightsFile = r.run().resolve("final_model.safetensors");
+        Path prequantWeightsFile = r.run().resolve(PREQUANT_WEIGHTS);
+        Map<String, String> weightsMetadata = Map.of(TrainedModel.CONFIG_METADATA, configListing);
         Path artifactFile = r.run().resolve("final_model.artifact").toAbsolutePath();
 
         // Models that stages load are closed after the run, whether it succeeded or not.
@@ -101,6 +110,7 @@ final class PipelineRun {
         String hardware;
         Optional<Stage<PrepareCommand.Prepared>> prepare;
         Stage<TrainingFinished> train;
+        Optional<Stage<PrequantTttTrained>> prequant;
         Optional<Stage<QuantizePipeline.Outcome>> quantize = Optional.empty();
         Optional<EvaluationStages> evaluation = Optional.empty();
         List<StageFinished> finished;
@@ -120,11 +130,23 @@ final class PipelineRun {
                             cfg.data().numValDocs(), cfg.data().shardTokens(), r.threads())));
             prepare.ifPresent(stages::add);
             train = Stage.of("train", done -> TrainingPipeline.supervisor(
-                    trainingSettings(r, dataset, spm, backend, weightsFile, configListing, journal, line), done));
+                    trainingSettings(r, dataset, spm, backend, weightsFile, weightsMetadata, journal, line), done));
             stages.add(train);
+            prequant = r.lastStage() != LastStage.TRAIN && cfg.prequantTtt().prequantTttEnabled()
+                    ? Optional.of(Stage.of(PREQUANT, done -> {
+                        TrainedModel trained = TrainedModel.load(weightsFile, r.resolved(), backend, line);
+                        resources.add(trained);
+                        return PrequantTttActor.supervisor(new PrequantTttActor.Settings(trained.model(),
+                                PlainValidation.tokens(dataset, cfg.eval().evalSeqLen(), r.valTokens()),
+                                cfg.eval().evalSeqLen(), cfg.ttt().tttBatchSeqs(), cfg.prequantTtt(), 0,
+                                prequantWeightsFile, weightsMetadata, line), journal, done);
+                    }))
+                    : Optional.empty();
+            prequant.ifPresent(stages::add);
+            Path quantizedWeights = prequant.isPresent() ? prequantWeightsFile : weightsFile;
             if (r.lastStage() != LastStage.TRAIN) {
                 quantize = Optional.of(Stage.of("quantize", done -> {
-                    Quantization quantization = Quantization.load(weightsFile, r.resolved(), backend, dataset,
+                    Quantization quantization = Quantization.load(quantizedWeights, r.resolved(), backend, dataset,
                             artifactFile, r.threads(), line);
                     resources.add(quantization);
                     return QuantizePipeline.supervisor(quantization.settings(journal), failingOnRefusal(done));
@@ -133,7 +155,8 @@ final class PipelineRun {
             }
             if (r.lastStage() == LastStage.EVALUATE) {
                 evaluation = Optional.of(EvaluationStages.of(r.resolved(), artifactFile, backend, dataset,
-                        r.valTokens(), r.tokenizer(), journal, line));
+                        r.valTokens(), r.tokenizer(), () -> prequant.map(s -> s.result().toVersion()).orElse(0L),
+                        journal, line));
                 resources.add(evaluation.get());
                 stages.addAll(evaluation.get().all());
             }
@@ -150,7 +173,7 @@ final class PipelineRun {
         List<ValidationReport> validations = entries.stream().map(JournalEntry::message)
                 .filter(ValidationReport.class::isInstance).map(ValidationReport.class::cast).toList();
         RunReport.Results results = new RunReport.Results(prepare.map(Stage::result), train.result(), validations,
-                quantize.map(Stage::result), evaluation.map(e -> e.load().result().artifact()),
+                prequant.map(Stage::result), quantize.map(Stage::result), evaluation.map(e -> e.load().result().artifact()),
                 evaluation.map(e -> e.plain().result()),
                 evaluation.flatMap(EvaluationStages::sliding).map(Stage::result),
                 evaluation.flatMap(EvaluationStages::ttt).map(Stage::result), finished);
@@ -162,7 +185,8 @@ final class PipelineRun {
 
     /** DataLoader, model and engine of the training stage, made when it starts (the shards may be prepared first). */
     private static TrainingPipeline.Settings trainingSettings(Request r, Path dataset, SentencePieceModel spm,
-                                                              Backend backend, Path weightsFile, String configListing,
+                                                              Backend backend, Path weightsFile,
+                                                              Map<String, String> weightsMetadata,
                                                               MessageJournal journal, Consumer<String> line)
             throws IOException {
         PgolfConfig cfg = r.resolved().config();
@@ -172,8 +196,7 @@ final class PipelineRun {
                 r.valTokens());
         MicroBatchShape shape = MicroBatchShape.of(cfg.train().trainBatchTokens(), cfg.distributed().worldSize(),
                 cfg.train().trainSeqLen());
-        TrainerSettings settings = TrainerSettings.of(cfg, accum, weightsFile,
-                Map.of(Quantization.CONFIG_METADATA, configListing));
+        TrainerSettings settings = TrainerSettings.of(cfg, accum, weightsFile, weightsMetadata);
         TrainBatchLoader loader = TrainBatchLoader.open(dataset, cfg.distributed().rank(), shape);
         Gpt model = Gpt.initialized(backend,
                 new GptLayout(cfg.model(), cfg.data().vocabSize(), cfg.optimizer().tiedEmbedInitStd()), cfg.train().seed());

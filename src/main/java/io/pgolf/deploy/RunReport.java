@@ -8,6 +8,7 @@ import io.pgolf.config.Setting;
 import io.pgolf.data.artifact.LoadedArtifact;
 import io.pgolf.protocol.ArtifactWritten;
 import io.pgolf.protocol.Evaluated;
+import io.pgolf.protocol.PrequantTttTrained;
 import io.pgolf.protocol.QuantizationDone;
 import io.pgolf.protocol.RunKind;
 import io.pgolf.protocol.StageFinished;
@@ -34,7 +35,8 @@ import java.util.OptionalLong;
  * What a run measured, stage by stage: written as {@code submission.json} (the challenge's field names where it has
  * them: val_bpb, val_loss, bytes_total, train_time_seconds) and printed as the table that ends a run.
  *
- * @param runKind        RECORD unless the TTT evaluation says otherwise (pre-quant TTT trains on validation tokens)
+ * @param runKind        NON_RECORD when pre-quant TTT trained the weights on validation tokens before GPTQ (whether
+ *                       or not a TTT evaluation followed), or when the TTT evaluation says so; RECORD otherwise
  * @param fullValidation whether every validation token was scored; a run on a prefix reports a bpb that is not the
  *                       challenge's
  * @param rows           the table, in pipeline order; the last row with a bpb holds the run's score
@@ -65,7 +67,8 @@ record RunReport(String name, RunKind runKind, boolean fullValidation, List<Row>
 
     /** Everything a run produced; the stages it did not run are empty. */
     record Results(Optional<PrepareCommand.Prepared> prepared, TrainingFinished training,
-                   List<ValidationReport> validations, Optional<QuantizePipeline.Outcome> quantized,
+                   List<ValidationReport> validations, Optional<PrequantTttTrained> prequant,
+                   Optional<QuantizePipeline.Outcome> quantized,
                    Optional<LoadedArtifact> loaded, Optional<Evaluated> plain, Optional<Evaluated> sliding,
                    Optional<TttFinished> ttt, List<StageFinished> stages) {
     }
@@ -85,6 +88,10 @@ record RunReport(String name, RunKind runKind, boolean fullValidation, List<Row>
         r.validations().stream().filter(ValidationReport::emaWeights).reduce((first, last) -> last).ifPresent(v ->
                 rows.add(Row.score("  post-EMA", "post_ema", "EMA of the weights, written", v.valLoss(), v.valBpb(),
                         OptionalDouble.empty())));
+        r.prequant().ifPresent(p -> rows.add(Row.stage(PipelineRun.PREQUANT, String.format(Locale.ROOT, "AdamW on the"
+                        + " validation tokens %s: %d epochs, %d steps, last epoch loss %.4f; non-record",
+                p.tokensRead(), p.epochs(), p.optimizerSteps(), p.epochLosses().isEmpty() ? Double.NaN
+                        : p.epochLosses().getLast()), OptionalLong.empty(), seconds(r, PipelineRun.PREQUANT))));
         r.quantized().ifPresent(q -> {
             QuantizationDone gptq = q.quantization();
             ArtifactWritten w = (ArtifactWritten) q.artifact();
@@ -109,7 +116,9 @@ record RunReport(String name, RunKind runKind, boolean fullValidation, List<Row>
         for (Setting setting : resolved.settings()) {
             config.put(setting.knob().envName(), setting.value().unwrapped());
         }
-        return new RunReport(name, r.ttt().map(TttFinished::runKind).orElse(RunKind.RECORD), fullValidation,
+        RunKind runKind = r.prequant().isPresent() ? RunKind.NON_RECORD
+                : r.ttt().map(TttFinished::runKind).orElse(RunKind.RECORD);
+        return new RunReport(name, runKind, fullValidation,
                 List.copyOf(rows), r.quantized().map(q -> (ArtifactWritten) q.artifact()), t, r.stages(), hardware,
                 config);
     }

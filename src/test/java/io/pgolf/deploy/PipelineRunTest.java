@@ -2,13 +2,23 @@ package io.pgolf.deploy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgolf.data.SafeTensors;
+import io.pgolf.data.artifact.ArchitectureKnobs;
+import io.pgolf.data.artifact.ArtifactReader;
+import io.pgolf.data.artifact.LoadedArtifact;
+import io.pgolf.gpu.cpu.CpuBackend;
+import io.pgolf.model.Gpt;
 import io.pgolf.protocol.ArtifactWritten;
+import io.pgolf.protocol.ChunkScored;
 import io.pgolf.protocol.Evaluated;
 import io.pgolf.protocol.JournalEntry;
 import io.pgolf.protocol.JournalReader;
 import io.pgolf.protocol.PipelineMessage;
+import io.pgolf.protocol.PrequantTttTrained;
+import io.pgolf.protocol.RunKind;
 import io.pgolf.protocol.StageFinished;
 import io.pgolf.protocol.TttFinished;
+import io.pgolf.protocol.TttStarted;
 import io.pgolf.protocol.ValidationReport;
 import io.pgolf.testing.SharedFiles;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,8 +29,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -107,6 +119,63 @@ class PipelineRunTest {
                 ttt.valBpb())), r.out());
         assertTrue(r.out().contains(String.format(Locale.ROOT, "%-16s %9s %9s %,12d", "  total", "", "",
                 artifact.totalBytes())), r.out());
+    }
+
+    /**
+     * Pre-quant TTT runs as a stage of its own between training and GPTQ, as seeds/001 does: the artifact holds its
+     * adapted weights (a tensor kept as float16 is exactly theirs), its training precedes every score, the run and its
+     * TTT evaluation are non-record, and the audit names that training as breaking score before update.
+     */
+    @Test
+    void aPrequantRunQuantizesTheAdaptedWeightsAndIsNonRecord() throws Exception {
+        Path run = dir.resolve("prequant");
+        CliResult r = train(run, "--set", "PREQUANT_TTT_ENABLED=1", "--set", "PREQUANT_TTT_EPOCHS=1");
+        assertEquals(0, r.exit(), r.err() + r.out());
+
+        List<JournalEntry> entries = JournalReader.readAll(run.resolve("run.journal")).entries();
+        List<PipelineMessage> messages = entries.stream().map(JournalEntry::message).toList();
+        assertEquals(List.of("train", "prequant-ttt", "quantize", "load-artifact", "eval-plain", "eval-sliding",
+                "eval-ttt"), of(messages, StageFinished.class).stream().map(StageFinished::stage).toList());
+        JournalEntry prequant = entries.stream().filter(e -> e.message() instanceof PrequantTttTrained).findFirst()
+                .orElseThrow();
+        int firstScore = messages.indexOf(messages.stream().filter(m -> m instanceof Evaluated
+                || m instanceof ChunkScored).findFirst().orElseThrow());
+        assertTrue(prequant.seq() < firstScore, "pre-quant TTT at seq " + prequant.seq() + ", first score at "
+                + firstScore);
+        TttStarted started = of(messages, TttStarted.class).getFirst();
+        assertEquals(RunKind.NON_RECORD, started.runKind());
+        assertEquals(1, started.weightsVersion());
+        JsonNode report = new ObjectMapper().readTree(run.resolve("submission.json").toFile());
+        assertEquals("non-record", report.get("run_kind").asText());
+
+        CliResult audit = CliResult.run("audit", run.resolve("run.journal").toString());
+        assertEquals(1, audit.exit(), audit.out());
+        assertTrue(audit.out().contains("3 score before update  FAIL  seq " + prequant.seq()
+                + " PrequantTttTrained(tokens [0, 1025), 1 epochs, weights version 0 -> 1)"), audit.out());
+
+        String name = "blocks.0.attn_scale";
+        float[] ema = weights(run.resolve("final_model.safetensors")).get(name);
+        float[] adapted = weights(run.resolve("prequant_ttt_model.safetensors")).get(name);
+        assertFalse(Arrays.equals(ema, adapted), "pre-quant TTT left " + name + " as training made it");
+        LoadedArtifact artifact = ArtifactReader.read(run.resolve("final_model.artifact"));
+        try (CpuBackend backend = new CpuBackend(1);
+             Gpt model = Gpt.zeros(backend, artifact.header().architecture().layout("test artifact"))) {
+            artifact.model().loadInto(model.parameters());
+            float[] quantized = model.parameters().valuesOnHost().get(name);
+            for (int i = 0; i < adapted.length; i++) {
+                assertEquals(Float.float16ToFloat(Float.floatToFloat16(adapted[i])), quantized[i], name + "[" + i + "]");
+            }
+        }
+    }
+
+    private static Map<String, float[]> weights(Path file) {
+        try (SafeTensors tensors = SafeTensors.open(file);
+             CpuBackend backend = new CpuBackend(1);
+             Gpt model = Gpt.zeros(backend, ArchitectureKnobs.fromListing(
+                     tensors.metadata().get(TrainedModel.CONFIG_METADATA), file.toString()).layout(file.toString()))) {
+            model.parameters().loadFrom(tensors, "");
+            return model.parameters().valuesOnHost();
+        }
     }
 
     @Test

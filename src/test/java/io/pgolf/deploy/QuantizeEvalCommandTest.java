@@ -248,4 +248,15 @@ class QuantizeEvalCommandTest {
         assertTrue(corrupt.err().contains(artifact + ": not a readable pgolf artifact: payload checksum mismatch"),
                 corrupt.err());
     }
+
+    /** Pre-quant TTT adapts the weights before GPTQ: asking eval (which only evaluates an artifact) for it fails. */
+    @Test
+    void evalRefusesPrequantTtt() {
+        Path artifact = dir.resolve("never-read.artifact");
+        CliResult r = eval(artifact, "--set", "PREQUANT_TTT_ENABLED=1");
+        assertEquals(1, r.exit(), r.out());
+        assertTrue(r.err().contains("pgolf eval: error: PREQUANT_TTT_ENABLED is set, but pre-quant TTT trains the"
+                + " weights before GPTQ: it runs in pgolf train"), r.err());
+        assertFalse(Files.exists(artifact.resolveSibling(EvalCommand.JOURNAL)));
+    }
 }

@@ -1,7 +1,6 @@
 package io.pgolf.actors;
 
 import io.pgolf.config.TttConfig;
-import io.pgolf.data.bytes.BitsPerByte;
 import io.pgolf.data.bytes.ByteTables;
 import io.pgolf.model.Gpt;
 import io.pgolf.model.eval.ScoreFirstTtt;
@@ -25,7 +24,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
-import java.util.Locale;
+import java.util.UUID;
 import java.util.function.Consumer;
 
 /**
@@ -62,28 +61,18 @@ public final class TttDriver extends AbstractBehavior<PipelineMessage> {
         }
     }
 
-    private final Settings settings;
     private final ActorRef<TttFinished> listener;
     private final ActorRef<TttEvaluatorActor.Request> evaluator;
+    private final TttTally tally;
     private TttStarted started;
     private int next;
-    private double nats;
-    private long tokens;
-    private long bytes;
-    private int chunksScored;
-    private int chunksTrained;
-    private long startNanos;
 
     private TttDriver(ActorContext<PipelineMessage> context, Settings settings, DispatcherSelector compute,
                       ActorRef<TttFinished> listener) {
         super(context);
-        this.settings = settings;
         this.listener = listener;
-        ScoreFirstTtt engine = new ScoreFirstTtt(settings.model(), settings.tokens(), settings.seqLen(),
-                settings.stride(), settings.ttt(), settings.tables());
-        evaluator = context.spawn(TttEvaluatorActor.create(engine, settings.runKind(), settings.weightsVersion(),
-                context.getSelf().narrow(), settings.journal()), EVALUATOR, compute);
-        context.watch(evaluator);
+        this.tally = new TttTally(settings.log());
+        this.evaluator = spawnEvaluator(context, settings, UUID.randomUUID().toString(), compute);
     }
 
     /**
@@ -92,8 +81,24 @@ public final class TttDriver extends AbstractBehavior<PipelineMessage> {
      */
     public static Behavior<PipelineMessage> create(Settings settings, DispatcherSelector compute,
                                                    ActorRef<TttFinished> listener) {
-        Behavior<PipelineMessage> driver = Behaviors.setup(context -> new TttDriver(context, settings, compute,
-                listener));
+        return journaled(Behaviors.setup(context -> new TttDriver(context, settings, compute, listener)), settings);
+    }
+
+    /** A driver's evaluator, with the engine for {@code settings}, watched by the driver. */
+    static ActorRef<TttEvaluatorActor.Request> spawnEvaluator(ActorContext<PipelineMessage> context,
+                                                              Settings settings, String evaluationId,
+                                                              DispatcherSelector compute) {
+        ScoreFirstTtt engine = new ScoreFirstTtt(settings.model(), settings.tokens(), settings.seqLen(),
+                settings.stride(), settings.ttt(), settings.tables());
+        ActorRef<TttEvaluatorActor.Request> evaluator = context.spawn(TttEvaluatorActor.create(engine,
+                settings.runKind(), settings.weightsVersion(), evaluationId, context.getSelf().narrow(),
+                settings.journal()), EVALUATOR, compute);
+        context.watch(evaluator);
+        return evaluator;
+    }
+
+    /** A driver journals every answer it receives but {@link Rejected}, which the evaluator journals itself. */
+    static Behavior<PipelineMessage> journaled(Behavior<PipelineMessage> driver, Settings settings) {
         return Journaling.wrap(driver, settings.journal(), EVALUATOR,
                 message -> message instanceof Rejected ? null : message);
     }
@@ -116,9 +121,7 @@ public final class TttDriver extends AbstractBehavior<PipelineMessage> {
 
     private Behavior<PipelineMessage> onStarted(TttStarted started) {
         this.started = started;
-        startNanos = System.nanoTime();
-        settings.log().accept(String.format(Locale.ROOT, "TTT evaluation %s: %,d tokens in %d chunks (%s run)",
-                started.evaluationId(), started.tokens(), started.chunkCount(), describe(started.runKind())));
+        tally.started(started);
         requestScore();
         return this;
     }
@@ -130,13 +133,7 @@ public final class TttDriver extends AbstractBehavior<PipelineMessage> {
                     + receipt.chunk());
         }
         next++;
-        nats += receipt.nats();
-        tokens += receipt.tokens();
-        bytes += receipt.bytes();
-        chunksScored++;
-        settings.log().accept(String.format(Locale.ROOT, "ttt chunk %d/%d scored: %d tokens, loss %.6f"
-                        + " (weights version %d)", receipt.chunk() + 1, started.chunkCount(), receipt.tokens(),
-                receipt.nats() / receipt.tokens(), receipt.weightsVersion()));
+        tally.scored(receipt);
         if (receipt.lastChunk()) {
             return finish();
         }
@@ -145,10 +142,7 @@ public final class TttDriver extends AbstractBehavior<PipelineMessage> {
     }
 
     private Behavior<PipelineMessage> onTrained(ChunkTrained trained) {
-        chunksTrained++;
-        settings.log().accept(String.format(Locale.ROOT, "ttt chunk %d/%d trained: %d steps at lr %.6g, mean loss"
-                        + " %.6f", trained.chunk() + 1, started.chunkCount(), trained.optimizerSteps(),
-                trained.learningRate(), trained.meanLoss()));
+        tally.trained(trained);
         if (next == started.scoredChunks().size()) {
             return finish();
         }
@@ -161,19 +155,8 @@ public final class TttDriver extends AbstractBehavior<PipelineMessage> {
                 started.scoredChunks().get(next)), getContext().getSelf().narrow()));
     }
 
-    /** The totals as {@link BitsPerByte} computes them, so they equal an engine run's to the bit. */
     private Behavior<PipelineMessage> finish() {
-        BitsPerByte.Totals totals = new BitsPerByte.Totals(nats, tokens, bytes);
-        TttFinished finished = new TttFinished(started.evaluationId(), started.runKind(), totals.meanLoss(),
-                totals.bitsPerByte(), tokens, bytes, chunksScored, chunksTrained,
-                (System.nanoTime() - startNanos) / 1e9);
-        settings.log().accept(String.format(Locale.ROOT, "ttt: val_loss %.8f val_bpb %.8f over %,d tokens (%s run)",
-                finished.valLoss(), finished.valBpb(), tokens, describe(started.runKind())));
-        listener.tell(finished);
+        listener.tell(tally.finished());
         return Behaviors.stopped();
-    }
-
-    private static String describe(RunKind kind) {
-        return kind == RunKind.RECORD ? "record" : "non-record";
     }
 }

@@ -2,6 +2,7 @@ package io.pgolf.deploy;
 
 import io.pgolf.actors.RunPipeline;
 import io.pgolf.config.ConfigOptions;
+import io.pgolf.config.HoconListing;
 import io.pgolf.config.PgolfConfig;
 import io.pgolf.config.ResolvedConfig;
 import io.pgolf.data.artifact.CodeBytes;
@@ -9,6 +10,8 @@ import io.pgolf.data.artifact.LoadedArtifact;
 import io.pgolf.gpu.Backend;
 import io.pgolf.gpu.cpu.CpuBackend;
 import io.pgolf.protocol.Evaluated;
+import io.pgolf.protocol.InputFile;
+import io.pgolf.protocol.InputRole;
 import io.pgolf.protocol.MessageJournal;
 import io.pgolf.protocol.RunKind;
 import io.pgolf.protocol.TttFinished;
@@ -22,6 +25,8 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -32,7 +37,9 @@ import java.util.function.Consumer;
  * {@code pgolf eval}: loads an artifact, rebuilds its model from the header's architecture with the dequantized
  * weights and the depth loop on (as the reference evaluates), and scores the validation tokens on the CPU as the
  * stages of one run ({@link EvaluationStages}): plain windows, sliding windows, then score-first TTT, as configured.
- * Every stage's messages go to one journal beside the artifact, which {@code pgolf audit} checks.
+ * Every stage's messages go to one journal beside the artifact, after a {@code RunStarted} that lists the artifact,
+ * the validation shards and the tokenizer with their sha256; {@code pgolf audit} checks it, {@code pgolf replay}
+ * re-drives it.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Score an artifact's model on the validation tokens in bits per byte (CPU): plain windows, then "
@@ -84,11 +91,18 @@ public final class EvalCommand implements Callable<Integer> {
         Path journalFile = artifactFile.resolveSibling(JOURNAL);
         Path partialJournal = artifactFile.resolveSibling(JOURNAL + ".partial");
         Files.deleteIfExists(partialJournal);
-        try (Backend backend = new CpuBackend(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+        Path dataset = data != null ? data : cfg.data().datasetDir();
+        Path tokenizerFile = tokenizer != null ? tokenizer : cfg.data().tokenizerFile();
+        int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        List<InputFile> inputs = new ArrayList<>(List.of(RunInputs.hash(InputRole.ARTIFACT, artifactFile)));
+        inputs.addAll(RunInputs.validationShards(dataset));
+        inputs.add(RunInputs.hash(InputRole.TOKENIZER, tokenizerFile));
+        try (Backend backend = new CpuBackend(workers)) {
             try (MessageJournal journal = MessageJournal.create(partialJournal, MessageJournal.Options.DEFAULT);
-                 EvaluationStages stages = EvaluationStages.of(resolved, artifactFile, backend,
-                         data != null ? data : cfg.data().datasetDir(), Optional.ofNullable(valTokens),
-                         tokenizer != null ? tokenizer : cfg.data().tokenizerFile(), () -> 0, journal, log)) {
+                 EvaluationStages stages = EvaluationStages.of(resolved, artifactFile, backend, dataset,
+                         Optional.ofNullable(valTokens), tokenizerFile, () -> 0, RunSources.live(), journal, log)) {
+                RunInputs.journal(journal, RunInputs.started(PgolfCli.commandLine(spec), HoconListing.of(resolved),
+                        backend.name(), workers, Optional.ofNullable(valTokens), inputs));
                 RunPipeline.run(stages.all(), journal, Map.of(), log);
                 print(out, stages, cfg.quant().artifactBudgetBytes());
             }

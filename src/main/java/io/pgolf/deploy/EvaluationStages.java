@@ -3,7 +3,6 @@ package io.pgolf.deploy;
 import io.pgolf.actors.EvaluatorActor;
 import io.pgolf.actors.RunPipeline.Stage;
 import io.pgolf.actors.TttDriver;
-import io.pgolf.actors.TttPipeline;
 import io.pgolf.config.PgolfConfig;
 import io.pgolf.config.ResolvedConfig;
 import io.pgolf.data.artifact.ArchitectureKnobs;
@@ -50,10 +49,11 @@ record EvaluationStages(Stage<Loaded> load, Stage<Evaluated> plain, Optional<Sta
      * @param valTokens      score the first whole windows within this many tokens only, or all tokens when empty
      * @param weightsVersion when the TTT stage starts, the version of the artifact's weights: 0 unless they trained
      *                       on validation tokens (pre-quant TTT), which makes the TTT evaluation non-record
+     * @param sources        what drives the TTT evaluator: a driver, or the requests a journal recorded
      */
     static EvaluationStages of(ResolvedConfig resolved, Path artifactFile, Backend backend, Path dataset,
                                Optional<Long> valTokens, Path tokenizerFile, LongSupplier weightsVersion,
-                               MessageJournal journal, Consumer<String> log) {
+                               RunSources sources, MessageJournal journal, Consumer<String> log) {
         PgolfConfig cfg = resolved.config();
         int seqLen = cfg.eval().evalSeqLen();
         Stage<Loaded> load = Stage.task(LOAD, system -> {
@@ -96,7 +96,7 @@ record EvaluationStages(Stage<Loaded> load, Stage<Evaluated> plain, Optional<Sta
         if (cfg.ttt().tttEnabled()) {
             ttt = Optional.of(Stage.of(TTT, done -> {
                 Loaded loaded = load.result();
-                return TttPipeline.supervisor(new TttDriver.Settings(loaded.model(), loaded.tokens(), loaded.tables(),
+                return sources.tttStage(new TttDriver.Settings(loaded.model(), loaded.tokens(), loaded.tables(),
                         seqLen, cfg.eval().evalStride(), cfg.ttt(), weightsVersion.getAsLong(), journal, log), done);
             }));
         }

@@ -77,28 +77,28 @@ record RunReport(String name, RunKind runKind, boolean fullValidation, List<Row>
         List<Row> rows = new ArrayList<>();
         r.prepared().ifPresent(p -> rows.add(Row.stage("prepare", String.format(Locale.ROOT, "%,d docs, %.2f MB of "
                         + "text -> %,d val + %,d train tokens in %d shards", p.documents(), p.textBytes() / 1e6,
-                p.valTokens(), p.trainTokens(), p.shards()), OptionalLong.empty(), seconds(r, "prepare"))));
+                p.valTokens(), p.trainTokens(), p.shards()), OptionalLong.empty(), seconds(r, RunStages.PREPARE))));
         TrainingFinished t = r.training();
         rows.add(Row.stage("train", String.format(Locale.ROOT, "%d steps (%s), %,d tokens in %.1f s, %,.0f tokens/s",
                 t.steps(), t.stopReason(), t.tokensSeen(), t.trainSeconds(),
-                t.trainSeconds() > 0 ? t.tokensSeen() / t.trainSeconds() : 0), OptionalLong.empty(), seconds(r, "train")));
+                t.trainSeconds() > 0 ? t.tokensSeen() / t.trainSeconds() : 0), OptionalLong.empty(), seconds(r, RunStages.TRAIN)));
         r.validations().stream().filter(v -> !v.emaWeights()).reduce((first, last) -> last).ifPresent(v ->
                 rows.add(Row.score("  live weights", "live", "after step " + v.step(), v.valLoss(), v.valBpb(),
                         OptionalDouble.empty())));
         r.validations().stream().filter(ValidationReport::emaWeights).reduce((first, last) -> last).ifPresent(v ->
                 rows.add(Row.score("  post-EMA", "post_ema", "EMA of the weights, written", v.valLoss(), v.valBpb(),
                         OptionalDouble.empty())));
-        r.prequant().ifPresent(p -> rows.add(Row.stage(PipelineRun.PREQUANT, String.format(Locale.ROOT, "AdamW on the"
+        r.prequant().ifPresent(p -> rows.add(Row.stage(RunStages.PREQUANT, String.format(Locale.ROOT, "AdamW on the"
                         + " validation tokens %s: %d epochs, %d steps, last epoch loss %.4f; non-record",
                 p.tokensRead(), p.epochs(), p.optimizerSteps(), p.epochLosses().isEmpty() ? Double.NaN
-                        : p.epochLosses().getLast()), OptionalLong.empty(), seconds(r, PipelineRun.PREQUANT))));
+                        : p.epochLosses().getLast()), OptionalLong.empty(), seconds(r, RunStages.PREQUANT))));
         r.quantized().ifPresent(q -> {
             QuantizationDone gptq = q.quantization();
             ArtifactWritten w = (ArtifactWritten) q.artifact();
             rows.add(Row.stage("quantize", String.format(Locale.ROOT, "GPTQ %d matrices (Hessians %.1f s, GPTQ %.1f s),"
                             + " %d float16; %s %.1f s", gptq.gptqTensors(), gptq.hessianSeconds(), gptq.gptqSeconds(),
                     gptq.float16Tensors(), w.compressor(), w.compressSeconds()), OptionalLong.of(w.modelBytes()),
-                    seconds(r, "quantize")));
+                    seconds(r, RunStages.QUANTIZE)));
             rows.add(Row.stage("  code", "pgolf's evaluation code, " + w.compressor(), OptionalLong.of(w.codeBytes()),
                     OptionalDouble.empty()));
             rows.add(Row.stage("  total", String.format(Locale.ROOT, "of the budget of %,d", w.budgetBytes()),

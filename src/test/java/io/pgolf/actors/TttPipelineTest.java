@@ -35,6 +35,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -115,6 +116,8 @@ class TttPipelineTest {
         ComplianceAudit.Report audit = ComplianceAudit.audit(entries);
         assertTrue(audit.passed(), audit.offenses().toString());
         List<PipelineMessage> messages = entries.stream().map(JournalEntry::message).toList();
+        // The driver gives each evaluation a fresh random id.
+        UUID.fromString(assertInstanceOf(TttStarted.class, messages.getFirst()).evaluationId());
         List<Class<?>> expected = new ArrayList<>(List.of(TttStarted.class));
         for (int chunk = 0; chunk < 3; chunk++) {
             expected.addAll(List.of(ScoreChunk.class, ChunkScored.class, TrainOnChunk.class, ChunkTrained.class));

@@ -78,7 +78,7 @@ class AuditCommandTest {
             List<Stage<?>> stages = new ArrayList<>();
             long weightsVersion = 0;
             if (prequant) {
-                stages.add(Stage.<PrequantTttTrained>of(PipelineRun.PREQUANT, done -> PrequantTttActor.supervisor(
+                stages.add(Stage.<PrequantTttTrained>of(RunStages.PREQUANT, done -> PrequantTttActor.supervisor(
                         new PrequantTttActor.Settings(model, tokens, SEQ_LEN, ttt.tttBatchSeqs(),
                                 new PrequantTttConfig(true, 1e-3, 1, 0), 0, runs.resolve("prequant.safetensors"),
                                 Map.of(), line -> { }), journal, done)));

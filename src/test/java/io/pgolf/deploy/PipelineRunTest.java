@@ -16,6 +16,7 @@ import io.pgolf.protocol.JournalReader;
 import io.pgolf.protocol.PipelineMessage;
 import io.pgolf.protocol.PrequantTttTrained;
 import io.pgolf.protocol.RunKind;
+import io.pgolf.protocol.RunStarted;
 import io.pgolf.protocol.StageFinished;
 import io.pgolf.protocol.TttFinished;
 import io.pgolf.protocol.TttStarted;
@@ -36,6 +37,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** pgolf train as one run of every stage, on a small model and the shared sp1024 shards. */
@@ -88,6 +90,17 @@ class PipelineRunTest {
         assertEquals(0, r.exit(), r.err() + r.out());
 
         List<PipelineMessage> messages = messages(run.resolve("run.journal"));
+        RunStarted started = assertInstanceOf(RunStarted.class, messages.getFirst());
+        assertTrue(started.command().startsWith("pgolf train --profile demo --data " + data), started.command());
+        assertEquals(Files.readString(run.resolve("config.conf")), started.config());
+        assertEquals("cpu x2", started.backend());
+        assertEquals(1024, started.valTokens());
+        JsonNode manifest = new ObjectMapper().readTree(SharedFiles.manifest().toFile()).get("variants").get("sp1024");
+        List<String> inputs = started.inputs().stream().map(f -> f.role() + " " + f.name() + " " + f.sha256()).toList();
+        assertEquals(List.of(
+                "TRAIN_SHARD fineweb_train_000000.bin " + sha256Of(manifest, "fineweb_train_000000.bin"),
+                "VAL_SHARD fineweb_val_000000.bin " + sha256Of(manifest, "fineweb_val_000000.bin"),
+                "TOKENIZER fineweb_1024_bpe.model " + manifest.get("tokenizer_sha256").asText()), inputs);
         assertEquals(List.of("train", "quantize", "load-artifact", "eval-plain", "eval-sliding", "eval-ttt"),
                 of(messages, StageFinished.class).stream().map(StageFinished::stage).toList());
         ValidationReport ema = of(messages, ValidationReport.class).getLast();
@@ -166,6 +179,10 @@ class PipelineRunTest {
                 assertEquals(Float.float16ToFloat(Float.floatToFloat16(adapted[i])), quantized[i], name + "[" + i + "]");
             }
         }
+    }
+
+    private static String sha256Of(JsonNode manifest, String shard) {
+        return manifest.get("files").get("datasets/fineweb10B_sp1024/" + shard).asText();
     }
 
     private static Map<String, float[]> weights(Path file) {

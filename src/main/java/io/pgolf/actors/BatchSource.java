@@ -10,7 +10,7 @@ import java.nio.file.Path;
 /**
  * Where a Trainer's or a Quantizer's micro-batches come from: an actor that speaks {@link DataLoaderActor}'s protocol
  * (Subscribe, Demand, Reset), made for a rank and a batch shape. A run's is a DataLoader over the training shards; a
- * replay's serves the batches its journal recorded.
+ * replay's serves the batches its journal recorded ({@link RecordedBatches}).
  */
 @FunctionalInterface
 public interface BatchSource {

@@ -9,12 +9,13 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Runs one TTT evaluation as actors: a {@link TttDriver} (and the evaluator it spawns) and a listener that journals
- * the final {@link TttFinished}, under a supervisor that ends the run with the driver's failure if it fails.
+ * the final {@link TttFinished}, under a supervisor that ends the run with the driver's failure if it fails; or, for a
+ * replay, the same with a {@link TttReplayDriver} in the driver's place.
  */
 public final class TttPipeline {
-    private static final String COMPUTE_DISPATCHER = "pgolf.dispatchers.trainer";
-    private static final String DRIVER = "ttt-driver";
-    private static final String LISTENER = "ttt-listener";
+    static final String COMPUTE_DISPATCHER = "pgolf.dispatchers.trainer";
+    static final String DRIVER = "ttt-driver";
+    static final String LISTENER = "ttt-listener";
 
     private TttPipeline() {
     }

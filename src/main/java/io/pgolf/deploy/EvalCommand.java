@@ -1,6 +1,7 @@
 package io.pgolf.deploy;
 
 import io.pgolf.actors.RunPipeline;
+import io.pgolf.actors.TttPipeline;
 import io.pgolf.config.ConfigOptions;
 import io.pgolf.config.HoconListing;
 import io.pgolf.config.PgolfConfig;
@@ -100,8 +101,9 @@ public final class EvalCommand implements Callable<Integer> {
         try (Backend backend = new CpuBackend(workers)) {
             try (MessageJournal journal = MessageJournal.create(partialJournal, MessageJournal.Options.DEFAULT);
                  EvaluationStages stages = EvaluationStages.of(resolved, artifactFile, backend, dataset,
-                         Optional.ofNullable(valTokens), tokenizerFile, () -> 0, RunSources.live(), journal, log)) {
-                RunInputs.journal(journal, RunInputs.started(PgolfCli.commandLine(spec), HoconListing.of(resolved),
+                         Optional.ofNullable(valTokens), tokenizerFile, () -> 0, TttPipeline::supervisor, journal,
+                         log)) {
+                RunInputs.journal(journal, RunInputs.started(Invocation.commandLine(spec), HoconListing.of(resolved),
                         backend.name(), workers, Optional.ofNullable(valTokens), inputs));
                 RunPipeline.run(stages.all(), journal, Map.of(), log);
                 print(out, stages, cfg.quant().artifactBudgetBytes());

@@ -5,14 +5,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code pgolf} command line: one subcommand per job of the pipeline. */
-@Command(name = "pgolf", mixinStandardHelpOptions = true, version = "pgolf " + PgolfCli.VERSION,
+@Command(name = "pgolf", mixinStandardHelpOptions = true, version = "pgolf " + Invocation.VERSION,
         description = "OpenAI Parameter Golf end to end on the JVM.",
         subcommands = {CommandLine.HelpCommand.class, PrepareCommand.class, TrainCommand.class, QuantizeCommand.class,
-                EvalCommand.class, AuditCommand.class, ConfigCommand.class, BenchCommand.class, DemoCommand.class,
-                VerifyCommand.class})
+                EvalCommand.class, AuditCommand.class, ReplayCommand.class, ConfigCommand.class, BenchCommand.class,
+                DemoCommand.class, VerifyCommand.class})
 public final class PgolfCli implements Runnable {
-    /** pgolf's version, which every run's journal records. */
-    static final String VERSION = "0.1.0";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -41,16 +39,6 @@ public final class PgolfCli implements Runnable {
             return 1;
         });
         return cli;
-    }
-
-    /** How a command was started, for its journal: {@code pgolf} and its arguments, quoted where they hold spaces. */
-    static String commandLine(CommandLine.Model.CommandSpec spec) {
-        StringBuilder line = new StringBuilder("pgolf");
-        for (String arg : spec.commandLine().getParseResult().originalArgs()) {
-            line.append(' ').append(arg.isEmpty() || arg.chars().anyMatch(Character::isWhitespace)
-                    ? "'" + arg + "'" : arg);
-        }
-        return line.toString();
     }
 
     private static String describe(Throwable e) {

@@ -5,6 +5,8 @@ import io.pgolf.actors.RunPipeline;
 import io.pgolf.config.HoconListing;
 import io.pgolf.config.PgolfConfig;
 import io.pgolf.config.ResolvedConfig;
+import io.pgolf.data.loader.TrainBatchLoader;
+import io.pgolf.data.shard.Shards;
 import io.pgolf.data.tokenizer.SentencePieceModel;
 import io.pgolf.gpu.Backend;
 import io.pgolf.gpu.cpu.CpuBackend;
@@ -106,13 +108,21 @@ final class PipelineRun {
         return new Outcome(report, results, journalFile, entries.size());
     }
 
-    /** The files the run reads, hashed: the documents to tokenize or the rank's shards, and the tokenizer. */
+    /**
+     * The files the run reads, hashed: the documents to tokenize or the rank's training shards and every validation
+     * shard, and the tokenizer.
+     */
     private static List<InputFile> inputs(Request r, Consumer<String> line) throws IOException {
         long start = System.nanoTime();
         PgolfConfig cfg = r.resolved().config();
-        List<InputFile> inputs = new ArrayList<>(r.docs().isPresent()
-                ? List.of(RunInputs.hash(InputRole.DOCUMENTS, r.docs().get()))
-                : RunInputs.shards(r.dataset(), cfg.distributed().rank(), cfg.distributed().worldSize()));
+        List<InputFile> inputs = new ArrayList<>();
+        if (r.docs().isPresent()) {
+            inputs.add(RunInputs.hash(InputRole.DOCUMENTS, r.docs().get()));
+        } else {
+            inputs.addAll(RunInputs.hashAll(InputRole.TRAIN_SHARD, TrainBatchLoader.filesOfRank(
+                    Shards.list(r.dataset(), "train"), cfg.distributed().rank(), cfg.distributed().worldSize())));
+            inputs.addAll(RunInputs.validationShards(r.dataset()));
+        }
         inputs.add(RunInputs.hash(InputRole.TOKENIZER, r.tokenizer()));
         line.accept(String.format(Locale.ROOT, "run: %d input files (%,d bytes) hashed in %.1f s",
                 inputs.size(), inputs.stream().mapToLong(InputFile::bytes).sum(), (System.nanoTime() - start) / 1e9));

@@ -1,19 +1,20 @@
 package io.pgolf.deploy;
 
-import io.pgolf.data.corpus.ShardPublisher;
-import io.pgolf.data.loader.TrainBatchLoader;
 import io.pgolf.data.shard.Shards;
-import io.pgolf.protocol.DataPrepared;
 import io.pgolf.protocol.InputFile;
 import io.pgolf.protocol.InputRole;
 import io.pgolf.protocol.MessageJournal;
 import io.pgolf.protocol.RunStarted;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -35,7 +36,19 @@ final class RunInputs {
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString(), null, "no such " + describe(role) + " file");
         }
-        return new InputFile(role, file.toString(), Files.size(file), ShardPublisher.sha256(file));
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JVM has no SHA-256", e);
+        }
+        byte[] buffer = new byte[1 << 20];
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n = in.read(buffer); n > 0; n = in.read(buffer)) {
+                digest.update(buffer, 0, n);
+            }
+        }
+        return new InputFile(role, file.toString(), Files.size(file), HexFormat.of().formatHex(digest.digest()));
     }
 
     /** A role in words: "val shard", "tokenizer". */
@@ -51,24 +64,8 @@ final class RunInputs {
         return hashed;
     }
 
-    /** The training shards rank {@code rank} of {@code worldSize} reads, then every validation shard. */
-    static List<InputFile> shards(Path dataset, int rank, int worldSize) throws IOException {
-        List<InputFile> shards = new ArrayList<>(hashAll(InputRole.TRAIN_SHARD,
-                TrainBatchLoader.filesOfRank(Shards.list(dataset, "train"), rank, worldSize)));
-        shards.addAll(validationShards(dataset));
-        return shards;
-    }
-
     static List<InputFile> validationShards(Path dataset) throws IOException {
         return hashAll(InputRole.VAL_SHARD, Shards.list(dataset, "val"));
-    }
-
-    /** A prepare stage's outcome with every shard it wrote to {@code dataset}. */
-    static DataPrepared prepared(PrepareCommand.Prepared prepared, Path dataset) throws IOException {
-        List<InputFile> shards = new ArrayList<>(validationShards(dataset));
-        shards.addAll(hashAll(InputRole.TRAIN_SHARD, Shards.list(dataset, "train")));
-        return new DataPrepared(prepared.documents(), prepared.textBytes(), prepared.valTokens(),
-                prepared.trainTokens(), shards);
     }
 
     /**
@@ -78,7 +75,7 @@ final class RunInputs {
      */
     static RunStarted started(String command, String configListing, String backend, int threads,
                               Optional<Long> valTokens, List<InputFile> inputs) {
-        return new RunStarted(PgolfCli.VERSION, command, configListing, backend, threads, valTokens.orElse(0L),
+        return new RunStarted(Invocation.VERSION, command, configListing, backend, threads, valTokens.orElse(0L),
                 inputs);
     }
 

@@ -14,7 +14,7 @@ import java.util.concurrent.CompletableFuture;
  * What a run's stages take from outside their configuration and data files: the Trainer's and the Quantizer's
  * micro-batches, the Trainer's clock, and the TTT evaluator's requests (with its evaluation id). A run takes them from
  * the training shards, the wall clock and a {@link TttDriver} ({@link #live()}); a replay from the journal it
- * re-drives.
+ * re-drives ({@link RecordedSources}).
  */
 interface RunSources {
     /** @param dataset the run's shard folder */

@@ -15,7 +15,11 @@ import io.pgolf.model.eval.PlainEvaluation;
 import io.pgolf.model.optim.ModelOptimizer;
 import io.pgolf.model.train.TrainerSettings;
 import io.pgolf.model.train.TrainingEngine;
+import io.pgolf.data.shard.Shards;
 import io.pgolf.protocol.ArtifactRefused;
+import io.pgolf.protocol.DataPrepared;
+import io.pgolf.protocol.InputFile;
+import io.pgolf.protocol.InputRole;
 import io.pgolf.protocol.MessageJournal;
 import io.pgolf.protocol.PrequantTttTrained;
 import io.pgolf.protocol.StageFinished;
@@ -47,7 +51,7 @@ import java.util.function.Consumer;
  * Batches, the training clock and TTT requests come from {@link RunSources}. Each stage makes what it needs when it
  * starts; closing this closes the models the stages loaded.
  */
-final class RunStages implements AutoCloseable {
+final class RunStages implements StagedRun {
     static final String PREPARE = "prepare";
     static final String TRAIN = "train";
     static final String PREQUANT = "prequant-ttt";
@@ -96,7 +100,7 @@ final class RunStages implements AutoCloseable {
         Optional<Stage<PrepareCommand.Prepared>> prepare = r.docs().map(docs -> Stage.task(PREPARE, system -> {
             PrepareCommand.Prepared prepared = PrepareCommand.prepare(system, docs, r.tokenizer(),
                     Optional.of(cfg.data()), dataset, cfg.data().numValDocs(), cfg.data().shardTokens(), r.threads());
-            journal.append(TOKENIZERS, "/user/" + PREPARE, RunInputs.prepared(prepared, dataset));
+            journal.append(TOKENIZERS, "/user/" + PREPARE, dataPrepared(prepared, dataset));
             return prepared;
         }));
         Stage<TrainingFinished> train = Stage.of(TRAIN, done -> TrainingPipeline.supervisor(
@@ -124,15 +128,15 @@ final class RunStages implements AutoCloseable {
                 : Optional.empty();
         Optional<EvaluationStages> evaluation = r.lastStage() == PipelineRun.LastStage.EVALUATE
                 ? Optional.of(EvaluationStages.of(r.resolved(), artifactFile, backend, dataset, r.valTokens(),
-                r.tokenizer(), () -> prequant.map(stage -> stage.result().toVersion()).orElse(0L), sources,
-                journal, line))
+                r.tokenizer(), () -> prequant.map(stage -> stage.result().toVersion()).orElse(0L),
+                sources::tttStage, journal, line))
                 : Optional.empty();
         evaluation.ifPresent(resources::add);
         return new RunStages(resources, prepare, train, prequant, quantize, evaluation);
     }
 
-    /** Every stage, in the order they run. */
-    List<Stage<?>> all() {
+    @Override
+    public List<Stage<?>> all() {
         List<Stage<?>> stages = new ArrayList<>();
         prepare.ifPresent(stages::add);
         stages.add(train);
@@ -149,6 +153,14 @@ final class RunStages implements AutoCloseable {
                 evaluation.map(e -> e.load().result().artifact()), evaluation.map(e -> e.plain().result()),
                 evaluation.flatMap(EvaluationStages::sliding).map(Stage::result),
                 evaluation.flatMap(EvaluationStages::ttt).map(Stage::result), finished);
+    }
+
+    /** A prepare stage's outcome with every shard it wrote to {@code dataset}, hashed. */
+    private static DataPrepared dataPrepared(PrepareCommand.Prepared prepared, Path dataset) throws IOException {
+        List<InputFile> shards = new ArrayList<>(RunInputs.validationShards(dataset));
+        shards.addAll(RunInputs.hashAll(InputRole.TRAIN_SHARD, Shards.list(dataset, "train")));
+        return new DataPrepared(prepared.documents(), prepared.textBytes(), prepared.valTokens(),
+                prepared.trainTokens(), shards);
     }
 
     /** DataLoader, model and engine of the training stage, made when it starts (the shards may be prepared first). */

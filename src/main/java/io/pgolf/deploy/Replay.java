@@ -68,6 +68,9 @@ final class Replay {
         JournalReadResult read = JournalReader.readAll(journalFile);
         RecordedRun recorded = RecordedRun.of(read);
         RunStarted started = recorded.started();
+        if (recorded.stages().isEmpty()) {
+            throw new IllegalArgumentException(journalFile + " records no finished stage: nothing to replay");
+        }
         boolean evaluation = !recorded.stages().contains(RunStages.TRAIN);
         if (evaluation && !recorded.stages().getFirst().equals(EvaluationStages.LOAD)) {
             throw new IllegalArgumentException(journalFile + " records the stages " + recorded.stages()

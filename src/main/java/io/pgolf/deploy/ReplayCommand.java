@@ -76,8 +76,8 @@ public final class ReplayCommand implements Callable<Integer> {
                 + " message, the fields that measure wall-clock time, name where a file went or depend on the build;"
                 + " journal %s%n", outcome.journal());
         console.println(outcome.allEqual()
-                ? String.format(Locale.ROOT, "verdict: EQUAL (%,d messages in %d stages, bit for bit)", compared,
-                outcome.stages().size())
+                ? String.format(Locale.ROOT, "verdict: EQUAL (%,d messages in %d stage%s, bit for bit)", compared,
+                outcome.stages().size(), outcome.stages().size() == 1 ? "" : "s")
                 : String.format(Locale.ROOT, "verdict: DIFFERENT (%d of %d stages%s)", differing,
                 outcome.stages().size(), outcome.failure().isPresent() ? "; the replay stopped early" : ""));
         console.flush();

@@ -12,7 +12,7 @@ import java.util.stream.Stream;
  */
 public record PgolfConfig(DataConfig data, ModelConfig model, TrainConfig train, OptimizerConfig optimizer,
                           QuantConfig quant, EvalConfig eval, TttConfig ttt, PrequantTttConfig prequantTtt,
-                          DistributedConfig distributed) {
+                          DistributedConfig distributed, RuntimeConfig runtime) {
 
     /**
      * Resolves defaults < file < env < --set, then validates.
@@ -31,7 +31,7 @@ public record PgolfConfig(DataConfig data, ModelConfig model, TrainConfig train,
         PgolfConfig config = new PgolfConfig(DataConfig.read(reader), ModelConfig.read(reader),
                 TrainConfig.read(reader), OptimizerConfig.read(reader), QuantConfig.read(reader),
                 EvalConfig.read(reader), TttConfig.read(reader), PrequantTttConfig.read(reader),
-                DistributedConfig.read(reader));
+                DistributedConfig.read(reader), RuntimeConfig.read(reader));
         List<ConfigProblem> unreadable = Stream.concat(layers.problems().stream(), reader.problems().stream()).toList();
         if (!unreadable.isEmpty()) {
             throw new ConfigException(unreadable);

@@ -17,7 +17,7 @@ import java.util.stream.Stream;
 
 /** {@code pgolf bench}: benchmarks that print figures (never pass/fail). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print figures.",
-        subcommands = {BenchCommand.Prepare.class, BenchTrainCommand.class})
+        subcommands = {BenchCommand.Prepare.class, BenchTrainCommand.class, BenchEvalCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;

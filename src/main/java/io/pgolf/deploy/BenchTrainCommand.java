@@ -1,7 +1,12 @@
 package io.pgolf.deploy;
 
+import io.pgolf.config.BackendKind;
 import io.pgolf.config.PgolfConfig;
-import io.pgolf.gpu.cpu.CpuBackend;
+import io.pgolf.gpu.Backend;
+import io.pgolf.gpu.Backends;
+import io.pgolf.gpu.TimedBackend;
+import io.pgolf.gpu.cuda.CudaBackend;
+import io.pgolf.gpu.cuda.DeviceMemoryPool;
 import io.pgolf.model.Gpt;
 import io.pgolf.model.GptLayout;
 import io.pgolf.model.optim.ModelOptimizer;
@@ -22,12 +27,15 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
 /**
- * {@code pgolf bench train}: training throughput of the CPU backend, for the fixtures' tiny configuration and for
- * the record's model. Tokens are random (throughput does not depend on them); every step is a real
- * forward, backward and optimizer step of the training engine.
+ * {@code pgolf bench train}: training throughput for the fixtures' tiny configuration and for the record's model.
+ * Tokens are random (throughput does not depend on them); every step is a real forward, backward and optimizer
+ * step of the training engine. On the CPU a record step would take hours, so one micro-batch of it is timed; on a
+ * GPU whole record steps (786,432 tokens) are timed with the depth loop off and on, with the peak device memory and
+ * a breakdown of one step by operation.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "CPU training throughput: the tiny fixture config, and micro-batches of the record model.")
+        description = "Training throughput: the tiny fixture config, and the record model (micro-batches on the CPU,"
+                + " whole steps on a GPU).")
 final class BenchTrainCommand implements Callable<Integer> {
     /** The configuration of ../shared/fixtures/reference_tiny (vocab 1024, 5 x 64, seq 32). */
     private static final Map<String, String> TINY = Map.ofEntries(Map.entry("VOCAB_SIZE", "1024"),
@@ -40,8 +48,18 @@ final class BenchTrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Option(names = "--backend", defaultValue = "cpu", description = "cpu or cuda (default ${DEFAULT-VALUE})")
+    BackendKind backendKind;
+
+    @Option(names = "--device", defaultValue = "0", description = "GPU ordinal of the cuda backend (default ${DEFAULT-VALUE})")
+    int device;
+
     @Option(names = "--threads", description = "CPU backend threads (default: the number of cores)")
     Integer threads;
+
+    @Option(names = "--record-steps", defaultValue = "3",
+            description = "measured whole record steps per loop state on a GPU (default ${DEFAULT-VALUE})")
+    int recordSteps;
 
     @Option(names = "--steps", defaultValue = "5", description = "measured tiny steps per loop state (default ${DEFAULT-VALUE})")
     int steps;
@@ -54,26 +72,101 @@ final class BenchTrainCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        try (CpuBackend backend = new CpuBackend(t)) {
+        try (Backend backend = Backends.open(backendKind, t, device)) {
             out.printf("bench train: %s%n", backend.name());
             out.flush();
-            PgolfConfig tiny = PgolfConfig.load(Optional.empty(), TINY, List.of());
-            try (TrainingEngine engine = engine(backend, tiny)) {
-                int rows = tiny.trainSequencesPerMicroStep();
-                measureSteps(out, "tiny", engine, rows, tiny.train().trainSeqLen(), tiny.data().vocabSize());
+            if (!(backend instanceof CudaBackend)) {
+                PgolfConfig tiny = PgolfConfig.load(Optional.empty(), TINY, List.of());
+                try (TrainingEngine engine = engine(backend, tiny)) {
+                    int rows = tiny.trainSequencesPerMicroStep();
+                    measureSteps(out, "tiny", engine, rows, tiny.train().trainSeqLen(), tiny.data().vocabSize());
+                }
             }
             PgolfConfig record = PgolfConfig.load(Optional.empty(), Map.of("QK_GAIN_INIT", "5.0"), List.of());
             long start = System.nanoTime();
             try (TrainingEngine engine = engine(backend, record)) {
                 out.printf(Locale.ROOT, "record: %,d parameters, initialized in %.1f s%n",
                         engine.model().parameters().elementCount(), (System.nanoTime() - start) / 1e9);
-                measureRecordStep(out, engine, record);
+                if (backend instanceof CudaBackend) {
+                    measureRecordSteps(out, engine, record);
+                } else {
+                    measureRecordStep(out, engine, record);
+                }
+            }
+            if (backend instanceof CudaBackend cuda) {
+                DeviceMemoryPool.Stats memory = cuda.memory();
+                out.printf(Locale.ROOT, "peak device memory: %.2f GiB in tensors, %.2f GiB taken from the driver%n",
+                        memory.peakInUseBytes() / GIB, memory.peakReservedBytes() / GIB);
+                breakdown(out, backend, record);
             }
         }
         return 0;
     }
 
-    private static TrainingEngine engine(CpuBackend backend, PgolfConfig config) {
+    private static final double GIB = 1L << 30;
+
+    /** Whole record steps, the depth loop off then on, after one warm-up step each. */
+    private void measureRecordSteps(PrintWriter out, TrainingEngine engine, PgolfConfig record) {
+        SplittableRandom random = new SplittableRandom(2);
+        int rows = record.trainSequencesPerMicroStep();
+        int seqLen = record.train().trainSeqLen();
+        long stepTokens = (long) engine.microBatchesPerStep() * rows * seqLen;
+        Backend backend = engine.model().parameters().backend();
+        for (boolean looping : new boolean[]{false, true}) {
+            engine.model().setLooping(looping);
+            long start = 0;
+            for (int s = 0; s < 1 + recordSteps; s++) {
+                if (s == 1) {
+                    backend.synchronize();
+                    start = System.nanoTime();
+                }
+                for (int m = 0; m < engine.microBatchesPerStep(); m++) {
+                    engine.accumulate(randomBatch(random, rows, seqLen, record.data().vocabSize()));
+                }
+                engine.step(s, 1.0);
+            }
+            backend.synchronize();
+            double seconds = (System.nanoTime() - start) / 1e9;
+            out.printf(Locale.ROOT, "record, loop %s: %d steps of %,d tokens (%d x %d x %d), %.3f s/step, %,.0f tokens/s%n",
+                    looping ? "on " : "off", recordSteps, stepTokens, engine.microBatchesPerStep(), rows, seqLen,
+                    seconds / recordSteps, stepTokens * recordSteps / seconds);
+            out.flush();
+        }
+    }
+
+    /** One record step (loop off) with every operation timed on its own: where the step's time goes. */
+    private static void breakdown(PrintWriter out, Backend backend, PgolfConfig record) {
+        TimedBackend timed = new TimedBackend(backend);
+        SplittableRandom random = new SplittableRandom(3);
+        int rows = record.trainSequencesPerMicroStep();
+        int seqLen = record.train().trainSeqLen();
+        try (TrainingEngine engine = engine(timed, record)) {
+            for (int s = 0; s < 2; s++) {
+                if (s == 1) {
+                    timed.clear();
+                }
+                for (int m = 0; m < engine.microBatchesPerStep(); m++) {
+                    engine.accumulate(randomBatch(random, rows, seqLen, record.data().vocabSize()));
+                }
+                engine.step(s, 1.0);
+            }
+        }
+        Map<String, long[]> table = timed.table();
+        double total = table.values().stream().mapToLong(v -> v[0]).sum() / 1e9;
+        Map<String, Double> groups = new java.util.LinkedHashMap<>();
+        table.forEach((op, v) -> groups.merge(op.equals("gemm") ? "GEMMs (cuBLAS)"
+                : op.startsWith("attention") ? "attention (flash, fwd+bwd)" : "the rest", v[0] / 1e9, Double::sum));
+        out.printf(Locale.ROOT, "breakdown of one record step, loop off, each operation timed alone (%.3f s in all):%n",
+                total);
+        groups.forEach((group, seconds) -> out.printf(Locale.ROOT, "  %-28s %8.3f s %5.1f%%%n", group, seconds,
+                100 * seconds / total));
+        table.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]))
+                .forEach(e -> out.printf(Locale.ROOT, "    %-32s %8.3f s %5.1f%% %7d calls%n", e.getKey(),
+                        e.getValue()[0] / 1e9, 100 * e.getValue()[0] / 1e9 / total, e.getValue()[1]));
+        out.flush();
+    }
+
+    private static TrainingEngine engine(Backend backend, PgolfConfig config) {
         Gpt model = Gpt.initialized(backend, new GptLayout(config.model(), config.data().vocabSize(),
                 config.optimizer().tiedEmbedInitStd()), config.train().seed());
         return new TrainingEngine(model, new ModelOptimizer(model.parameters(), config.optimizer(),

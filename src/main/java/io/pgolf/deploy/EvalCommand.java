@@ -9,7 +9,7 @@ import io.pgolf.config.ResolvedConfig;
 import io.pgolf.data.artifact.CodeBytes;
 import io.pgolf.data.artifact.LoadedArtifact;
 import io.pgolf.gpu.Backend;
-import io.pgolf.gpu.cpu.CpuBackend;
+import io.pgolf.gpu.Backends;
 import io.pgolf.protocol.Evaluated;
 import io.pgolf.protocol.InputFile;
 import io.pgolf.protocol.InputRole;
@@ -98,7 +98,7 @@ public final class EvalCommand implements Callable<Integer> {
         List<InputFile> inputs = new ArrayList<>(List.of(RunInputs.hash(InputRole.ARTIFACT, artifactFile)));
         inputs.addAll(RunInputs.validationShards(dataset));
         inputs.add(RunInputs.hash(InputRole.TOKENIZER, tokenizerFile));
-        try (Backend backend = new CpuBackend(workers)) {
+        try (Backend backend = Backends.open(cfg.runtime().pgolfBackend(), workers, cfg.distributed().localRank())) {
             try (MessageJournal journal = MessageJournal.create(partialJournal, MessageJournal.Options.DEFAULT);
                  EvaluationStages stages = EvaluationStages.of(resolved, artifactFile, backend, dataset,
                          Optional.ofNullable(valTokens), tokenizerFile, () -> 0, TttPipeline::supervisor, journal,

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         description = "OpenAI Parameter Golf end to end on the JVM.",
         subcommands = {CommandLine.HelpCommand.class, PrepareCommand.class, TrainCommand.class, QuantizeCommand.class,
                 EvalCommand.class, AuditCommand.class, ReplayCommand.class, ConfigCommand.class, BenchCommand.class,
-                DemoCommand.class, VerifyCommand.class})
+                DemoCommand.class, VerifyCommand.class, GpuInfoCommand.class, GpuParityCommand.class})
 public final class PgolfCli implements Runnable {
 
     @CommandLine.Spec
@@ -27,6 +27,7 @@ public final class PgolfCli implements Runnable {
     /** The configured command line; errors become one line on stderr (a stack trace with PGOLF_DEBUG=1). */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new PgolfCli());
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof ConfigException) {
                 cmd.getErr().println("pgolf " + cmd.getCommandName() + ": " + e.getMessage());

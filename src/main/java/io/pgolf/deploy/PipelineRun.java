@@ -9,7 +9,7 @@ import io.pgolf.data.loader.TrainBatchLoader;
 import io.pgolf.data.shard.Shards;
 import io.pgolf.data.tokenizer.SentencePieceModel;
 import io.pgolf.gpu.Backend;
-import io.pgolf.gpu.cpu.CpuBackend;
+import io.pgolf.gpu.Backends;
 import io.pgolf.protocol.InputFile;
 import io.pgolf.protocol.InputRole;
 import io.pgolf.protocol.JournalEntry;
@@ -31,10 +31,11 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * One run of the whole pipeline on the CPU backend, as {@code pgolf train} and {@code pgolf demo} start it: its
- * stages ({@link RunStages}) in sequence under one guardian ({@link RunPipeline}), into a run folder. The folder also
- * holds config.conf, run.log, run.journal (a {@code RunStarted} that lists every input with its sha256, then every
- * stage's messages) and, once every stage succeeded, submission.json ({@link RunReport}).
+ * One run of the whole pipeline on the configured backend (pgolf.runtime.pgolf-backend), as {@code pgolf train} and
+ * {@code pgolf demo} start it: its stages ({@link RunStages}) in sequence under one guardian ({@link RunPipeline}),
+ * into a run folder. The folder also holds config.conf, run.log, run.journal (a {@code RunStarted} that lists every
+ * input with its sha256, then every stage's messages) and, once every stage succeeded, submission.json
+ * ({@link RunReport}).
  */
 final class PipelineRun {
     static final String JOURNAL = "run.journal";
@@ -83,7 +84,7 @@ final class PipelineRun {
         RunStages stages;
         try (PrintWriter log = new PrintWriter(Files.newBufferedWriter(r.run().resolve(LOG), StandardCharsets.UTF_8));
              MessageJournal journal = MessageJournal.create(journalFile, MessageJournal.Options.DEFAULT);
-             Backend backend = new CpuBackend(r.threads())) {
+             Backend backend = Backends.open(cfg.runtime().pgolfBackend(), r.threads(), cfg.distributed().localRank())) {
             hardware = backend.name();
             Consumer<String> line = text -> {
                 console.println(text);

@@ -26,10 +26,13 @@ final class PlainValidation {
 
     /** @param tokens validation tokens as {@link #tokens} reads them */
     static PlainEvaluation of(Tokens tokens, PgolfConfig cfg, ByteTables tables) {
-        int seqLen = cfg.eval().evalSeqLen();
-        int batchSeqs = Math.max(1, cfg.eval().valBatchTokens()
-                / (cfg.distributed().worldSize() * cfg.distributed().gradAccumSteps()) / seqLen);
-        return new PlainEvaluation(tokens, seqLen, batchSeqs, tables);
+        return new PlainEvaluation(tokens, cfg.eval().evalSeqLen(), batchSeqs(cfg), tables);
+    }
+
+    /** Windows per batch: a rank's share of VAL_BATCH_TOKENS per micro-step, as the reference batches them. */
+    static int batchSeqs(PgolfConfig cfg) {
+        return Math.max(1, cfg.eval().valBatchTokens()
+                / (cfg.distributed().worldSize() * cfg.distributed().gradAccumSteps()) / cfg.eval().evalSeqLen());
     }
 
     /**

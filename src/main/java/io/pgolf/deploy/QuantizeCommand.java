@@ -7,7 +7,7 @@ import io.pgolf.config.PgolfConfig;
 import io.pgolf.config.ResolvedConfig;
 import io.pgolf.data.artifact.CodeBytes;
 import io.pgolf.gpu.Backend;
-import io.pgolf.gpu.cpu.CpuBackend;
+import io.pgolf.gpu.Backends;
 import io.pgolf.protocol.ArtifactRefused;
 import io.pgolf.protocol.ArtifactWritten;
 import io.pgolf.protocol.MessageJournal;
@@ -72,7 +72,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         QuantizePipeline.Outcome outcome;
         long parameters;
         CodeBytes code;
-        try (Backend backend = new CpuBackend(workers);
+        try (Backend backend = Backends.open(cfg.runtime().pgolfBackend(), workers, cfg.distributed().localRank());
              Quantization quantization = Quantization.load(weightsFile, resolved, backend, artifactFile, workers,
                      log);
              MessageJournal journal = Files.exists(journalFile)

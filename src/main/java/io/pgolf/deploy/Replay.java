@@ -4,6 +4,7 @@ import io.pgolf.actors.PreparePipeline;
 import io.pgolf.actors.RunPipeline;
 import io.pgolf.actors.RunPipeline.Stage;
 import io.pgolf.actors.StageFailedException;
+import io.pgolf.config.BackendKind;
 import io.pgolf.config.ConfigInputs;
 import io.pgolf.config.PgolfConfig;
 import io.pgolf.config.ResolvedConfig;
@@ -32,7 +33,8 @@ import java.util.function.Consumer;
 /**
  * Re-drives a recorded run into fresh actors and compares what they say with what the recorded ones said.
  *
- * <p>The journal's {@link RunStarted} gives the configuration (its HOCON, loaded with no environment), the threads and
+ * <p>The replay computes on the CPU backend, whatever backend the run used. The journal's {@link RunStarted} gives
+ * the configuration (its HOCON, loaded with no environment), the threads and
  * the validation tokens, and names every input with its sha256; the files the replay reads (validation shards,
  * tokenizer, and the documents of a run that prepared its data or the artifact of an evaluation) must have those
  * bytes. Then the stages the recording finished run again with the same actors a run has, into the replay folder,
@@ -116,6 +118,11 @@ final class Replay {
             line.accept(String.format(Locale.ROOT, "replay %s: %,d messages recorded by pgolf %s (%s, %s), stages %s;"
                             + " inputs match the recorded sha256", journalFile, read.entries().size(),
                     started.pgolfVersion(), started.command(), started.backend(), recorded.stages()));
+            if (resolved.config().runtime().pgolfBackend() != BackendKind.CPU) {
+                line.accept("replay: the run computed on " + started.backend() + "; the replay computes on the CPU,"
+                        + " whose floating-point arithmetic is not the GPU's: its results will differ from the first"
+                        + " one computed");
+            }
             read.tornTail().ifPresent(torn -> line.accept("replay: the journal ends with a torn record at byte "
                     + torn.offset() + ": the run stopped while writing it; its finished stages are replayed"));
             RunInputs.journal(journal, RunInputs.started(o.command(), started.config(), backend.name(), threads,

@@ -30,6 +30,10 @@ public interface Backend extends AutoCloseable {
         return Math.ulp(1.0f);
     }
 
+    /** Waits until every operation queued so far has finished; a backend that computes synchronously returns at once. */
+    default void synchronize() {
+    }
+
     @Override
     void close();
 }

@@ -9,6 +9,14 @@ public interface TensorOps {
     /** A new zero-filled tensor. */
     Tensor zeros(DType dtype, int... shape);
 
+    /**
+     * A new tensor whose contents are undefined (anything, NaN included), for an output an operation is about to
+     * overwrite: it saves the fill that {@link #zeros} costs on a GPU.
+     */
+    default Tensor empty(DType dtype, int... shape) {
+        return zeros(dtype, shape);
+    }
+
     /** A new float tensor holding {@code values} (converted to {@code dtype}). */
     Tensor upload(DType dtype, float[] values, int... shape);
 

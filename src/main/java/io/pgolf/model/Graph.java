@@ -83,8 +83,9 @@ public final class Graph implements AutoCloseable {
         return backend.layers();
     }
 
+    /** A forward output: every forward operation overwrites its output, so it starts undefined. */
     private Tensor activation(int... shape) {
-        return own(tensors().zeros(backend.activationType(), shape));
+        return own(tensors().empty(backend.activationType(), shape));
     }
 
     private Tensor statistics(int... shape) {

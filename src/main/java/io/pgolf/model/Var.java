@@ -1,6 +1,5 @@
 package io.pgolf.model;
 
-import io.pgolf.gpu.DType;
 import io.pgolf.gpu.Tensor;
 
 /**
@@ -44,10 +43,13 @@ public final class Var {
         return parameter;
     }
 
-    /** The gradient to add into, allocated zero-filled when first asked for. */
+    /**
+     * The gradient to add into, allocated zero-filled when first asked for, in the value's type: float32 for
+     * parameters, the activation type for activations (bfloat16 on a GPU, as torch's autocast backward).
+     */
     Tensor grad() {
         if (grad == null) {
-            grad = graph.own(graph.backend().tensors().zeros(DType.F32, value.shape()));
+            grad = graph.own(graph.backend().tensors().zeros(value.dtype(), value.shape()));
         }
         return grad;
     }

@@ -32,7 +32,9 @@ class KnobCatalogTest {
             "TTT_ENABLED", "TTT_LR", "TTT_MOMENTUM", "TTT_EPOCHS", "TTT_CHUNK_TOKENS", "TTT_FREEZE_BLOCKS",
             "TTT_GRAD_CLIP", "TTT_BATCH_SEQS",
             "PREQUANT_TTT_ENABLED", "PREQUANT_TTT_LR", "PREQUANT_TTT_EPOCHS", "PREQUANT_TTT_FREEZE_BLOCKS",
-            "WORLD_SIZE", "RANK", "LOCAL_RANK");
+            "WORLD_SIZE", "RANK", "LOCAL_RANK",
+            // pgolf's own: the reference has only its CUDA path.
+            "PGOLF_BACKEND");
 
     private final KnobCatalog catalog = KnobCatalog.fromReference();
 

@@ -2,6 +2,7 @@ package io.pgolf.data.bytes;
 
 import io.pgolf.data.tokenizer.SentencePieceModel;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -46,6 +47,19 @@ public final class ByteTables {
             }
         }
         return new ByteTables(baseBytes, hasLeadingSpace, isBoundary);
+    }
+
+    /**
+     * Tables of {@code vocabSize} entries under which every id stands for one byte and none is a boundary, so that
+     * bits per byte read as bits per token: for throughput measurements without a tokenizer, never for a score.
+     */
+    public static ByteTables oneBytePerToken(int vocabSize) {
+        if (vocabSize <= 0) {
+            throw new IllegalArgumentException("vocabSize must be positive, got " + vocabSize);
+        }
+        short[] baseBytes = new short[vocabSize];
+        Arrays.fill(baseBytes, (short) 1);
+        return new ByteTables(baseBytes, new boolean[vocabSize], new boolean[vocabSize]);
     }
 
     public int size() {

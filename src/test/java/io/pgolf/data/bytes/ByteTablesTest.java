@@ -1,11 +1,13 @@
 package io.pgolf.data.bytes;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pgolf.data.SafeTensors;
 import io.pgolf.testing.SharedFiles;
 import io.pgolf.data.tokenizer.SentencePieceModel;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -40,6 +42,16 @@ class ByteTablesTest {
         for (int id = 1024; id < tables.size(); id++) {
             assertEquals(0, tables.baseBytes(id));
             assertTrue(tables.isBoundary(id));
+        }
+    }
+
+    @Test
+    void oneBytePerTokenCountsEachTargetAsOneByte() {
+        ByteTables tables = ByteTables.oneBytePerToken(50);
+        assertEquals(50, tables.size());
+        for (int id = 0; id < 50; id++) {
+            assertEquals(1, tables.tokenBytes(id, (id + 7) % 50), "bytes of id " + id);
+            assertFalse(tables.isBoundary(id));
         }
     }
 }

@@ -1,0 +1,679 @@
+// Causal grouped-query flash attention for head_dim <= 64 (io.pgolf.gpu.cuda.CudaFlashAttention), FlashAttention-2
+// style on bf16 tensor cores (mma.sync m16n8k16, float32 accumulators). A block of 4 warps owns 128 rows (queries,
+// or keys in the dK/dV pass); each warp owns 32 of them as two blocks of 16, so that every fragment it reads from
+// shared memory feeds two MMAs, and streams the other side in tiles of 64 rows through double-buffered shared
+// memory (cp.async). Tiles above the causal diagonal are never visited, a warp skips the parts of a tile its rows
+// cannot see, and the diagonal is masked element by element.
+//
+// Forward: online softmax in float32 (base 2, the scale folded into log2 e), log-sum-exp saved per row.
+// Backward, deterministic (no float atomics): D = rowsum(dO * O); one pass over key blocks keeps dK and dV in
+// registers over every query head of the kv group, one pass over query blocks keeps dQ; both recompute the
+// probabilities from the log-sum-exp, 16 columns at a time. Gradients are added into dQ, dK, dV in their own types.
+//
+// q, k, v, dO are bf16 [rows, heads * headDim] / [rows, kvHeads * headDim] (the Java side converts float32 ones
+// first; headDim is a multiple of 8, at most 64);
+// out and the gradients are (pointer, dtype) pairs, see pgolf.cuh; log-sum-exp and D are float32
+// [batch, heads, seqLen].
+#include "pgolf.cuh"
+
+// Dims of a shared-memory tile row: a head of headDim < 64 (a multiple of 8) is padded with zeros, which add nothing
+// to q . k and produce output columns that are never stored.
+#define PG_ATT_DIM 64
+#define PG_ATT_TILE 64
+#define PG_ATT_THREADS 128
+// Rows a block owns: 4 warps of 2 x 16.
+#define PG_ATT_BLOCK_ROWS 128
+// Columns the backward takes at a time (one MMA k step of P V-like products).
+#define PG_ATT_STEP 16
+#define PG_ATT_TILE_ELEMENTS (PG_ATT_TILE * PG_ATT_DIM)
+#define PG_ATT_TILE_BYTES (PG_ATT_TILE_ELEMENTS * 2)
+#define PG_ATT_LOG2E 1.4426950408889634f
+#define PG_ATT_LN2 0.6931471805599453f
+
+typedef __nv_bfloat16 pg_bf16;
+
+// A tile is 64 rows of 128 bytes (eight 16-byte chunks). Chunk c of row r is stored at chunk c ^ (r % 8), so the
+// eight row addresses of one ldmatrix 8x8 matrix (same chunk, consecutive rows) fall in eight different banks.
+__device__ __forceinline__ uint32_t pg_att_offset(int row, int chunk) {
+    return (uint32_t)(row * 128 + ((chunk ^ (row & 7)) << 4));
+}
+
+__device__ __forceinline__ uint32_t pg_att_shared(const void* p) {
+    return (uint32_t)__cvta_generic_to_shared(p);
+}
+
+// Tile i of consecutive tiles starting at shared address `first`.
+__device__ __forceinline__ uint32_t pg_att_buffer(uint32_t first, int i) {
+    return first + (uint32_t)(i * PG_ATT_TILE_BYTES);
+}
+
+// Starts copying 64 rows of one head of headDim dims (row stride `width` elements, from `src`) into a tile; rows at
+// or past `validRows`, and dims at or past headDim, become zeros (src must still be a valid address). The whole block
+// takes part; completion through cp.async.commit/wait.
+__device__ __forceinline__ void pg_att_copy_tile(uint32_t tile, const pg_bf16* src, int width, int validRows,
+                                                 int headDim) {
+    for (int e = threadIdx.x; e < PG_ATT_TILE * 8; e += PG_ATT_THREADS) {
+        int row = e >> 3;
+        int chunk = e & 7;
+        bool valid = row < validRows && chunk * 8 < headDim;
+        const pg_bf16* from = valid ? src + (long long)row * width + chunk * 8 : src;
+        asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
+                     :: "r"(tile + pg_att_offset(row, chunk)), "l"(from), "r"(valid ? 16 : 0) : "memory");
+    }
+}
+
+// Starts copying 4 bytes (or writing 4 zero bytes when !valid; src must still be a valid address).
+__device__ __forceinline__ void pg_att_copy_word(uint32_t dst, const void* src, bool valid) {
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" :: "r"(dst), "l"(src), "r"(valid ? 4 : 0) : "memory");
+}
+
+// Starts copying 128 rows (two tiles) like pg_att_copy_tile.
+__device__ __forceinline__ void pg_att_copy_block(uint32_t tiles, const pg_bf16* src, int width, int validRows,
+                                                  int headDim) {
+    int secondRows = validRows - PG_ATT_TILE;
+    pg_att_copy_tile(tiles, src, width, validRows, headDim);
+    pg_att_copy_tile(pg_att_buffer(tiles, 1), secondRows > 0 ? src + (long long)PG_ATT_TILE * width : src, width,
+                     secondRows, headDim);
+}
+
+// Starts copying key tile `tile` and value tile `tile` of one sequence's kv head into their buffers `buffer`.
+__device__ __forceinline__ void pg_att_copy_key_values(uint32_t keyTiles, uint32_t valueTiles, int buffer,
+                                                       const pg_bf16* keys, const pg_bf16* values, int kvWidth,
+                                                       int headDim, int seqLen, int tile) {
+    long long first = (long long)tile * PG_ATT_TILE;
+    pg_att_copy_tile(pg_att_buffer(keyTiles, buffer), keys + first * kvWidth, kvWidth, seqLen - (int)first, headDim);
+    pg_att_copy_tile(pg_att_buffer(valueTiles, buffer), values + first * kvWidth, kvWidth, seqLen - (int)first,
+                     headDim);
+}
+
+__device__ __forceinline__ void pg_att_commit() {
+    asm volatile("cp.async.commit_group;\n" ::: "memory");
+}
+
+// Waits until at most `pending` (0 or 1) of this thread's copy groups are still in flight.
+__device__ __forceinline__ void pg_att_wait(int pending) {
+    if (pending == 0) {
+        asm volatile("cp.async.wait_group 0;\n" ::: "memory");
+    } else {
+        asm volatile("cp.async.wait_group 1;\n" ::: "memory");
+    }
+}
+
+__device__ __forceinline__ void pg_att_ldmatrix(uint32_t (&r)[4], uint32_t address) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(address) : "memory");
+}
+
+__device__ __forceinline__ void pg_att_ldmatrix_trans(uint32_t (&r)[4], uint32_t address) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(address) : "memory");
+}
+
+// c (16x8, f32) += a (16x16, bf16, row-major fragment) * b (16x8, bf16, column fragment).
+__device__ __forceinline__ void pg_att_mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+                 "{%0, %1, %2, %3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// 2^x in one MUFU.EX2; exp2f wraps it in a rescaling that keeps results below 2^-126 as subnormals, weights
+// that are nothing next to the row's largest, 1. 2^-inf = 0.
+__device__ __forceinline__ float pg_att_exp2(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+    return y;
+}
+
+__device__ __forceinline__ uint32_t pg_att_pack(float lo, float hi) {
+    __nv_bfloat162 pair = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<uint32_t*>(&pair);
+}
+
+// The warp's A fragments of tile rows [row0, row0 + 16) over the 64 dims, one per 16-dim step.
+__device__ __forceinline__ void pg_att_load_rows(uint32_t tile, int row0, uint32_t (&a)[4][4]) {
+    int lane = threadIdx.x & 31;
+    int row = row0 + (lane & 15);
+#pragma unroll
+    for (int kk = 0; kk < 4; kk++) {
+        pg_att_ldmatrix(a[kk], tile + pg_att_offset(row, 2 * kk + (lane >> 4)));
+    }
+}
+
+// acc[m] (16 x 8N) += A[m] (16 x 64 dims) * (tile rows [row0, row0 + 8N))^T for each of M row blocks: column j of
+// the result is the dot product with tile row row0 + j. Each fragment of the tile is loaded once for all M blocks.
+template <int M, int N>
+__device__ __forceinline__ void pg_att_mma_rows(const uint32_t (&a)[M][4][4], uint32_t tile, int row0,
+                                                float (&acc)[M][N][4]) {
+    int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int kk = 0; kk < 4; kk++) {
+#pragma unroll
+        for (int np = 0; np < N / 2; np++) {
+            uint32_t b[4];
+            pg_att_ldmatrix(b, tile + pg_att_offset(row0 + 16 * np + (lane & 7) + ((lane >> 4) << 3),
+                                                    2 * kk + ((lane >> 3) & 1)));
+#pragma unroll
+            for (int m = 0; m < M; m++) {
+                pg_att_mma(acc[m][2 * np], a[m][kk], b[0], b[1]);
+                pg_att_mma(acc[m][2 * np + 1], a[m][kk], b[2], b[3]);
+            }
+        }
+    }
+}
+
+// acc[m] (16 x 64 dims) += P[m] (16 x 16K, A fragments) * tile rows [row0, row0 + 16K) for each of M row blocks.
+template <int M, int K>
+__device__ __forceinline__ void pg_att_mma_tile(const uint32_t (&p)[M][K][4], uint32_t tile, int row0,
+                                                float (&acc)[M][8][4]) {
+    int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int kk = 0; kk < K; kk++) {
+#pragma unroll
+        for (int dp = 0; dp < 4; dp++) {
+            uint32_t b[4];
+            pg_att_ldmatrix_trans(b, tile + pg_att_offset(row0 + 16 * kk + (lane & 15), 2 * dp + (lane >> 4)));
+#pragma unroll
+            for (int m = 0; m < M; m++) {
+                pg_att_mma(acc[m][2 * dp], p[m][kk], b[0], b[1]);
+                pg_att_mma(acc[m][2 * dp + 1], p[m][kk], b[2], b[3]);
+            }
+        }
+    }
+}
+
+// A 16 x 8N accumulator rounded to bf16 A fragments (the accumulator's layout is the A operand's, pairwise).
+template <int N>
+__device__ __forceinline__ void pg_att_to_operand(const float (&acc)[N][4], uint32_t (&a)[N / 2][4]) {
+#pragma unroll
+    for (int kk = 0; kk < N / 2; kk++) {
+        a[kk][0] = pg_att_pack(acc[2 * kk][0], acc[2 * kk][1]);
+        a[kk][1] = pg_att_pack(acc[2 * kk][2], acc[2 * kk][3]);
+        a[kk][2] = pg_att_pack(acc[2 * kk + 1][0], acc[2 * kk + 1][1]);
+        a[kk][3] = pg_att_pack(acc[2 * kk + 1][2], acc[2 * kk + 1][3]);
+    }
+}
+
+template <int M, int N>
+__device__ __forceinline__ void pg_att_zero(float (&acc)[M][N][4]) {
+#pragma unroll
+    for (int m = 0; m < M; m++) {
+#pragma unroll
+        for (int nt = 0; nt < N; nt++) {
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                acc[m][nt][i] = 0.0f;
+            }
+        }
+    }
+}
+
+// Accumulator element i of n-tile nt sits at row (lane / 4) + 8 * (i / 2) and column 8 nt + 2 (lane % 4) + i % 2
+// of the warp's 16-row block.
+__device__ __forceinline__ int pg_att_row(int i) {
+    return ((threadIdx.x & 31) >> 2) + ((i >> 1) << 3);
+}
+
+__device__ __forceinline__ int pg_att_col(int nt, int i) {
+    return nt * 8 + ((threadIdx.x & 3) << 1) + (i & 1);
+}
+
+// grid (ceil(seqLen / 128), heads, batch), block 128. Block x takes query block gridDim.x - 1 - x (the longest
+// first) of head y of sequence z; warp w its rows 32 w .. 32 w + 31.
+extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS)
+pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void* out, int out_type, float* lse,
+                     int seqLen, int heads, int kvHeads, int headDim, float scale) {
+    // Two query tiles, then two key and two value buffers.
+    __shared__ __align__(128) pg_bf16 tiles[6][PG_ATT_TILE_ELEMENTS];
+    uint32_t queryTiles = pg_att_shared(tiles[0]);
+    uint32_t keyTiles = pg_att_shared(tiles[2]);
+    uint32_t valueTiles = pg_att_shared(tiles[4]);
+    int h = blockIdx.y;
+    int b = blockIdx.z;
+    int warp = threadIdx.x >> 5;
+    int qWidth = heads * headDim;
+    int kvWidth = kvHeads * headDim;
+    int kvCol = h / (heads / kvHeads) * headDim;
+    long long rowBase = (long long)b * seqLen;
+    int first = (gridDim.x - 1 - blockIdx.x) * PG_ATT_BLOCK_ROWS;
+    int lastKeyTile = (min(seqLen, first + PG_ATT_BLOCK_ROWS) - 1) / PG_ATT_TILE;
+    const pg_bf16* keys = k + rowBase * kvWidth + kvCol;
+    const pg_bf16* values = v + rowBase * kvWidth + kvCol;
+
+    pg_att_copy_block(queryTiles, q + (rowBase + first) * qWidth + h * headDim, qWidth, seqLen - first, headDim);
+    pg_att_copy_key_values(keyTiles, valueTiles, 0, keys, values, kvWidth, headDim, seqLen, 0);
+    pg_att_commit();
+
+    float scaleLog2 = scale * PG_ATT_LOG2E;
+    float o[2][8][4];
+    pg_att_zero(o);
+    float rowMax[2][2] = {{-INFINITY, -INFINITY}, {-INFINITY, -INFINITY}};
+    float rowSum[2][2] = {{0.0f, 0.0f}, {0.0f, 0.0f}};
+    uint32_t qa[2][4][4];
+    for (int n = 0; n <= lastKeyTile; n++) {
+        int buffer = n & 1;
+        if (n < lastKeyTile) {
+            pg_att_copy_key_values(keyTiles, valueTiles, buffer ^ 1, keys, values, kvWidth, headDim, seqLen, n + 1);
+            pg_att_commit();
+            pg_att_wait(1);
+        } else {
+            pg_att_wait(0);
+        }
+        __syncthreads();
+        if (n == 0) {
+#pragma unroll
+            for (int m = 0; m < 2; m++) {
+                pg_att_load_rows(pg_att_buffer(queryTiles, warp >> 1), 32 * (warp & 1) + 16 * m, qa[m]);
+            }
+        }
+        // Key column j of this tile is key keyOffset + j counted from the block's first query row; row r of the
+        // block sees it when keyOffset + j <= r. A warp whose rows see none of the tile skips it; every row sees
+        // key 0 of tile 0, so each row's running max is finite from the first tile on.
+        int keyOffset = n * PG_ATT_TILE - first;
+        if (keyOffset <= warp * 32 + 31) {
+            float s[2][8][4];
+            pg_att_zero(s);
+            pg_att_mma_rows(qa, pg_att_buffer(keyTiles, buffer), 0, s);
+            bool masking = keyOffset + PG_ATT_TILE - 1 > warp * 32;
+            uint32_t pa[2][4][4];
+#pragma unroll
+            for (int m = 0; m < 2; m++) {
+#pragma unroll
+                for (int nt = 0; nt < 8; nt++) {
+#pragma unroll
+                    for (int i = 0; i < 4; i++) {
+                        bool masked = masking && keyOffset + pg_att_col(nt, i) > warp * 32 + 16 * m + pg_att_row(i);
+                        s[m][nt][i] = masked ? -INFINITY : s[m][nt][i] * scaleLog2;
+                    }
+                }
+#pragma unroll
+                for (int half = 0; half < 2; half++) {
+                    float tileMax = rowMax[m][half];
+#pragma unroll
+                    for (int nt = 0; nt < 8; nt++) {
+                        tileMax = fmaxf(tileMax, fmaxf(s[m][nt][2 * half], s[m][nt][2 * half + 1]));
+                    }
+                    tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, 1));
+                    tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, 2));
+                    float correction = pg_att_exp2(rowMax[m][half] - tileMax);
+                    rowMax[m][half] = tileMax;
+                    float sum = rowSum[m][half] * correction;
+#pragma unroll
+                    for (int nt = 0; nt < 8; nt++) {
+                        o[m][nt][2 * half] *= correction;
+                        o[m][nt][2 * half + 1] *= correction;
+                        s[m][nt][2 * half] = pg_att_exp2(s[m][nt][2 * half] - tileMax);
+                        s[m][nt][2 * half + 1] = pg_att_exp2(s[m][nt][2 * half + 1] - tileMax);
+                        sum += s[m][nt][2 * half] + s[m][nt][2 * half + 1];
+                    }
+                    rowSum[m][half] = sum;
+                }
+                pg_att_to_operand(s[m], pa[m]);
+            }
+            pg_att_mma_tile(pa, pg_att_buffer(valueTiles, buffer), 0, o);
+        }
+        __syncthreads();
+    }
+
+#pragma unroll
+    for (int m = 0; m < 2; m++) {
+#pragma unroll
+        for (int half = 0; half < 2; half++) {
+            float sum = rowSum[m][half];
+            sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+            sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+            int row = first + warp * 32 + 16 * m + pg_att_row(2 * half);
+            if (row >= seqLen) {
+                continue;
+            }
+            if ((threadIdx.x & 3) == 0) {
+                lse[((long long)b * heads + h) * seqLen + row] = (rowMax[m][half] + log2f(sum)) * PG_ATT_LN2;
+            }
+            float inverse = 1.0f / sum;
+#pragma unroll
+            for (int nt = 0; nt < 8; nt++) {
+                if (pg_att_col(nt, 0) >= headDim) {
+                    continue;
+                }
+                long long i = (rowBase + row) * qWidth + h * headDim + pg_att_col(nt, 0);
+                float x = o[m][nt][2 * half] * inverse;
+                float y = o[m][nt][2 * half + 1] * inverse;
+                if (out_type == PG_BF16) {
+                    *reinterpret_cast<__nv_bfloat162*>(static_cast<pg_bf16*>(out) + i) = __floats2bfloat162_rn(x, y);
+                } else {
+                    *reinterpret_cast<float2*>(static_cast<float*>(out) + i) = make_float2(x, y);
+                }
+            }
+        }
+    }
+}
+
+// rowDots[b, h, t] = dOut . out over the head's dims, with dOut rounded to bf16 as the products will take it; a
+// float32 dOut is also written rounded into dOut16 (a bf16 dOut is its own dOut16). One warp per (row, head),
+// n = rows * heads warps.
+extern "C" __global__ void pg_attention_backward_dot(const void* out, int out_type, const void* dOut, int dOut_type,
+                                                     pg_bf16* dOut16, float* rowDots, long long n, int seqLen,
+                                                     int heads, int headDim) {
+    int lane = threadIdx.x & 31;
+    long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    long long warps = ((long long)gridDim.x * blockDim.x) >> 5;
+    for (long long w = warp; w < n; w += warps) {
+        long long row = w / heads;
+        int h = (int)(w % heads);
+        long long i = (row * heads + h) * headDim + 2 * lane;
+        float s = 0.0f;
+        if (2 * lane < headDim) {
+            __nv_bfloat162 g;
+            if (dOut_type == PG_BF16) {
+                g = *reinterpret_cast<const __nv_bfloat162*>(static_cast<const pg_bf16*>(dOut) + i);
+            } else {
+                g = __float22bfloat162_rn(*reinterpret_cast<const float2*>(static_cast<const float*>(dOut) + i));
+                *reinterpret_cast<__nv_bfloat162*>(dOut16 + i) = g;
+            }
+            float2 gf = __bfloat1622float2(g);
+            s = pg_load(out, out_type, i) * gf.x + pg_load(out, out_type, i + 1) * gf.y;
+        }
+        s = pg_warp_sum(s);
+        if (lane == 0) {
+            long long b = row / seqLen;
+            int t = (int)(row % seqLen);
+            rowDots[(b * heads + h) * seqLen + t] = s;
+        }
+    }
+}
+
+// The warp's two 16-row accumulators times `scale`, added into rows [row0, row0 + 32) of a head of headDim dims
+// (row stride `width`, column `col`), rows at or past `validRows` skipped: p[...] += value in p's type.
+__device__ __forceinline__ void pg_att_add_rows(void* p, int type, long long row0, int width, int col, int headDim,
+                                                int validRows, const float (&acc)[2][8][4], float scale) {
+#pragma unroll
+    for (int m = 0; m < 2; m++) {
+#pragma unroll
+        for (int half = 0; half < 2; half++) {
+            int row = 16 * m + pg_att_row(2 * half);
+            if (row >= validRows) {
+                continue;
+            }
+#pragma unroll
+            for (int nt = 0; nt < 8; nt++) {
+                if (pg_att_col(nt, 0) >= headDim) {
+                    continue;
+                }
+                long long i = (row0 + row) * width + col + pg_att_col(nt, 0);
+                float x = acc[m][nt][2 * half] * scale;
+                float y = acc[m][nt][2 * half + 1] * scale;
+                if (type == PG_BF16) {
+                    __nv_bfloat162* pair = reinterpret_cast<__nv_bfloat162*>(static_cast<pg_bf16*>(p) + i);
+                    float2 old = __bfloat1622float2(*pair);
+                    *pair = __floats2bfloat162_rn(old.x + x, old.y + y);
+                } else {
+                    float2* pair = reinterpret_cast<float2*>(static_cast<float*>(p) + i);
+                    float2 old = *pair;
+                    *pair = make_float2(old.x + x, old.y + y);
+                }
+            }
+        }
+    }
+}
+
+// Starts copying one query tile of the dK/dV pass into buffer `buffer`: queries and output gradients of head h,
+// rows first.., and their statistics, lse (threads 0..63) and D (threads 64..127). Rows past the sequence are all
+// zeros, so their probabilities, exp(q . k - 0) = 1, meet zero output gradients and contribute nothing.
+__device__ __forceinline__ void pg_att_load_query_tile(uint32_t queryTiles, uint32_t gradTiles,
+                                                       float (*statistics)[2][PG_ATT_TILE], int buffer,
+                                                       const pg_bf16* q, const pg_bf16* dOut, const float* lse,
+                                                       const float* rowDots, long long rowBase, int b, int h,
+                                                       int heads, int headDim, int first, int seqLen) {
+    static_assert(PG_ATT_THREADS == 2 * PG_ATT_TILE, "one thread per statistic of a query tile");
+    int qWidth = heads * headDim;
+    long long offset = (rowBase + first) * qWidth + h * headDim;
+    pg_att_copy_tile(pg_att_buffer(queryTiles, buffer), q + offset, qWidth, seqLen - first, headDim);
+    pg_att_copy_tile(pg_att_buffer(gradTiles, buffer), dOut + offset, qWidth, seqLen - first, headDim);
+    int kind = threadIdx.x / PG_ATT_TILE;
+    int r = threadIdx.x % PG_ATT_TILE;
+    const float* source = (kind == 0 ? lse : rowDots) + ((long long)b * heads + h) * seqLen;
+    bool valid = first + r < seqLen;
+    pg_att_copy_word(pg_att_shared(&statistics[buffer][kind][r]), valid ? source + first + r : source, valid);
+}
+
+// grid (ceil(seqLen / 128), kvHeads, batch), block 128. Block x owns key block x of kv head y of sequence z (the
+// longest first) and visits the query tiles from its first key on, of every query head of the group; warp w owns
+// keys 32 w .. 32 w + 31 and keeps their dK, dV in registers, working on transposed scores S^T = K Q^T, 16 queries
+// at a time.
+extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS)
+pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, const float* lse,
+                           const float* rowDots, const pg_bf16* dOut, void* dK, int dK_type, void* dV, int dV_type,
+                           int seqLen, int heads, int kvHeads, int headDim, float scale) {
+    // Two query and two output-gradient buffers; keys and values pass through them into registers first.
+    __shared__ __align__(128) pg_bf16 tiles[4][PG_ATT_TILE_ELEMENTS];
+    __shared__ __align__(16) float statistics[2][2][PG_ATT_TILE];
+    uint32_t queryTiles = pg_att_shared(tiles[0]);
+    uint32_t gradTiles = pg_att_shared(tiles[2]);
+    int kv = blockIdx.y;
+    int b = blockIdx.z;
+    int warp = threadIdx.x >> 5;
+    int kvWidth = kvHeads * headDim;
+    int group = heads / kvHeads;
+    long long rowBase = (long long)b * seqLen;
+    int keyFirst = blockIdx.x * PG_ATT_BLOCK_ROWS;
+    int firstQueryTile = keyFirst / PG_ATT_TILE;
+    int queryTileCount = (seqLen + PG_ATT_TILE - 1) / PG_ATT_TILE - firstQueryTile;
+    int steps = group * queryTileCount;
+
+    long long kvOffset = (rowBase + keyFirst) * kvWidth + kv * headDim;
+    pg_att_copy_block(queryTiles, k + kvOffset, kvWidth, seqLen - keyFirst, headDim);
+    pg_att_copy_block(gradTiles, v + kvOffset, kvWidth, seqLen - keyFirst, headDim);
+    pg_att_commit();
+    pg_att_wait(0);
+    __syncthreads();
+    uint32_t ka[2][4][4];
+    uint32_t va[2][4][4];
+#pragma unroll
+    for (int m = 0; m < 2; m++) {
+        pg_att_load_rows(pg_att_buffer(queryTiles, warp >> 1), 32 * (warp & 1) + 16 * m, ka[m]);
+        pg_att_load_rows(pg_att_buffer(gradTiles, warp >> 1), 32 * (warp & 1) + 16 * m, va[m]);
+    }
+    __syncthreads();
+    pg_att_load_query_tile(queryTiles, gradTiles, statistics, 0, q, dOut, lse, rowDots, rowBase, b, kv * group, heads,
+                           headDim, firstQueryTile * PG_ATT_TILE, seqLen);
+    pg_att_commit();
+
+    float scaleLog2 = scale * PG_ATT_LOG2E;
+    float dk[2][8][4];
+    float dv[2][8][4];
+    pg_att_zero(dk);
+    pg_att_zero(dv);
+    for (int step = 0; step < steps; step++) {
+        int buffer = step & 1;
+        if (step + 1 < steps) {
+            pg_att_load_query_tile(queryTiles, gradTiles, statistics, buffer ^ 1, q, dOut, lse, rowDots, rowBase, b,
+                                   kv * group + (step + 1) / queryTileCount, heads, headDim,
+                                   (firstQueryTile + (step + 1) % queryTileCount) * PG_ATT_TILE, seqLen);
+            pg_att_commit();
+            pg_att_wait(1);
+        } else {
+            pg_att_wait(0);
+        }
+        __syncthreads();
+        uint32_t queryTile = pg_att_buffer(queryTiles, buffer);
+        uint32_t gradTile = pg_att_buffer(gradTiles, buffer);
+        const float* tileLse = statistics[buffer][0];
+        const float* tileDots = statistics[buffer][1];
+        // The warp's first key counted from the tile's first query; key row r sees query column j when r <= j.
+        int warpKey = keyFirst + warp * 32 - (firstQueryTile + step % queryTileCount) * PG_ATT_TILE;
+#pragma unroll
+        for (int column = 0; column < PG_ATT_TILE; column += PG_ATT_STEP) {
+            if (warpKey > column + PG_ATT_STEP - 1) {
+                continue;
+            }
+            bool masking = warpKey + 31 > column;
+            float p[2][2][4];
+            pg_att_zero(p);
+            pg_att_mma_rows(ka, queryTile, column, p);
+            float2 columnLse[2];
+            float2 columnDots[2];
+#pragma unroll
+            for (int nt = 0; nt < 2; nt++) {
+                columnLse[nt] = *reinterpret_cast<const float2*>(tileLse + column + pg_att_col(nt, 0));
+                columnLse[nt].x *= PG_ATT_LOG2E;
+                columnLse[nt].y *= PG_ATT_LOG2E;
+                columnDots[nt] = *reinterpret_cast<const float2*>(tileDots + column + pg_att_col(nt, 0));
+            }
+#pragma unroll
+            for (int m = 0; m < 2; m++) {
+#pragma unroll
+                for (int nt = 0; nt < 2; nt++) {
+#pragma unroll
+                    for (int i = 0; i < 4; i++) {
+                        bool masked = masking && warpKey + 16 * m + pg_att_row(i) > column + pg_att_col(nt, i);
+                        float l = (i & 1) ? columnLse[nt].y : columnLse[nt].x;
+                        p[m][nt][i] = masked ? 0.0f : pg_att_exp2(p[m][nt][i] * scaleLog2 - l);
+                    }
+                }
+            }
+            uint32_t operand[2][1][4];
+            pg_att_to_operand(p[0], operand[0]);
+            pg_att_to_operand(p[1], operand[1]);
+            pg_att_mma_tile(operand, gradTile, column, dv);
+            float ds[2][2][4];
+            pg_att_zero(ds);
+            pg_att_mma_rows(va, gradTile, column, ds);
+#pragma unroll
+            for (int m = 0; m < 2; m++) {
+#pragma unroll
+                for (int nt = 0; nt < 2; nt++) {
+#pragma unroll
+                    for (int i = 0; i < 4; i++) {
+                        float d = (i & 1) ? columnDots[nt].y : columnDots[nt].x;
+                        ds[m][nt][i] = p[m][nt][i] * (ds[m][nt][i] - d);
+                    }
+                }
+            }
+            pg_att_to_operand(ds[0], operand[0]);
+            pg_att_to_operand(ds[1], operand[1]);
+            pg_att_mma_tile(operand, queryTile, column, dk);
+        }
+        __syncthreads();
+    }
+    long long keyRow0 = rowBase + keyFirst + warp * 32;
+    int validRows = seqLen - keyFirst - warp * 32;
+    pg_att_add_rows(dK, dK_type, keyRow0, kvWidth, kv * headDim, headDim, validRows, dk, scale);
+    pg_att_add_rows(dV, dV_type, keyRow0, kvWidth, kv * headDim, headDim, validRows, dv, 1.0f);
+}
+
+// grid (ceil(seqLen / 128), heads, batch), block 128. Block x owns query block gridDim.x - 1 - x of head y of
+// sequence z and visits the key tiles up to its last query; warp w owns rows 32 w .. 32 w + 31 and keeps their dQ,
+// 16 keys at a time.
+extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS)
+pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, const float* lse,
+                         const float* rowDots, const pg_bf16* dOut, void* dQ, int dQ_type, int seqLen, int heads,
+                         int kvHeads, int headDim, float scale) {
+    // Two key and two value buffers; queries and output gradients pass through them into registers first.
+    __shared__ __align__(128) pg_bf16 tiles[4][PG_ATT_TILE_ELEMENTS];
+    uint32_t keyTiles = pg_att_shared(tiles[0]);
+    uint32_t valueTiles = pg_att_shared(tiles[2]);
+    int h = blockIdx.y;
+    int b = blockIdx.z;
+    int warp = threadIdx.x >> 5;
+    int qWidth = heads * headDim;
+    int kvWidth = kvHeads * headDim;
+    int kvCol = h / (heads / kvHeads) * headDim;
+    long long rowBase = (long long)b * seqLen;
+    int first = (gridDim.x - 1 - blockIdx.x) * PG_ATT_BLOCK_ROWS;
+    int lastKeyTile = (min(seqLen, first + PG_ATT_BLOCK_ROWS) - 1) / PG_ATT_TILE;
+    const pg_bf16* keys = k + rowBase * kvWidth + kvCol;
+    const pg_bf16* values = v + rowBase * kvWidth + kvCol;
+
+    long long queryOffset = (rowBase + first) * qWidth + h * headDim;
+    pg_att_copy_block(keyTiles, q + queryOffset, qWidth, seqLen - first, headDim);
+    pg_att_copy_block(valueTiles, dOut + queryOffset, qWidth, seqLen - first, headDim);
+    pg_att_commit();
+    pg_att_wait(0);
+    __syncthreads();
+    uint32_t qa[2][4][4];
+    uint32_t ga[2][4][4];
+#pragma unroll
+    for (int m = 0; m < 2; m++) {
+        pg_att_load_rows(pg_att_buffer(keyTiles, warp >> 1), 32 * (warp & 1) + 16 * m, qa[m]);
+        pg_att_load_rows(pg_att_buffer(valueTiles, warp >> 1), 32 * (warp & 1) + 16 * m, ga[m]);
+    }
+    __syncthreads();
+    pg_att_copy_key_values(keyTiles, valueTiles, 0, keys, values, kvWidth, headDim, seqLen, 0);
+    pg_att_commit();
+
+    float rowLse[2][2];
+    float rowDot[2][2];
+    long long statBase = ((long long)b * heads + h) * seqLen;
+#pragma unroll
+    for (int m = 0; m < 2; m++) {
+#pragma unroll
+        for (int half = 0; half < 2; half++) {
+            int row = first + warp * 32 + 16 * m + pg_att_row(2 * half);
+            bool valid = row < seqLen;
+            rowLse[m][half] = valid ? lse[statBase + row] * PG_ATT_LOG2E : INFINITY;
+            rowDot[m][half] = valid ? rowDots[statBase + row] : 0.0f;
+        }
+    }
+
+    float scaleLog2 = scale * PG_ATT_LOG2E;
+    float dq[2][8][4];
+    pg_att_zero(dq);
+    for (int n = 0; n <= lastKeyTile; n++) {
+        int buffer = n & 1;
+        if (n < lastKeyTile) {
+            pg_att_copy_key_values(keyTiles, valueTiles, buffer ^ 1, keys, values, kvWidth, headDim, seqLen, n + 1);
+            pg_att_commit();
+            pg_att_wait(1);
+        } else {
+            pg_att_wait(0);
+        }
+        __syncthreads();
+        uint32_t keyTile = pg_att_buffer(keyTiles, buffer);
+        uint32_t valueTile = pg_att_buffer(valueTiles, buffer);
+        // Key column j of this tile is key keyOffset + j counted from the block's first query row; row r of the
+        // block sees it when keyOffset + j <= r.
+        int keyOffset = n * PG_ATT_TILE - first;
+#pragma unroll
+        for (int column = 0; column < PG_ATT_TILE; column += PG_ATT_STEP) {
+            if (keyOffset + column > warp * 32 + 31) {
+                continue;
+            }
+            bool masking = keyOffset + column + PG_ATT_STEP - 1 > warp * 32;
+            float p[2][2][4];
+            pg_att_zero(p);
+            pg_att_mma_rows(qa, keyTile, column, p);
+#pragma unroll
+            for (int m = 0; m < 2; m++) {
+#pragma unroll
+                for (int nt = 0; nt < 2; nt++) {
+#pragma unroll
+                    for (int i = 0; i < 4; i++) {
+                        bool masked = masking
+                                && keyOffset + column + pg_att_col(nt, i) > warp * 32 + 16 * m + pg_att_row(i);
+                        p[m][nt][i] = masked ? 0.0f : pg_att_exp2(p[m][nt][i] * scaleLog2 - rowLse[m][i >> 1]);
+                    }
+                }
+            }
+            float ds[2][2][4];
+            pg_att_zero(ds);
+            pg_att_mma_rows(ga, valueTile, column, ds);
+#pragma unroll
+            for (int m = 0; m < 2; m++) {
+#pragma unroll
+                for (int nt = 0; nt < 2; nt++) {
+#pragma unroll
+                    for (int i = 0; i < 4; i++) {
+                        ds[m][nt][i] = p[m][nt][i] * (ds[m][nt][i] - rowDot[m][i >> 1]);
+                    }
+                }
+            }
+            uint32_t operand[2][1][4];
+            pg_att_to_operand(ds[0], operand[0]);
+            pg_att_to_operand(ds[1], operand[1]);
+            pg_att_mma_tile(operand, keyTile, column, dq);
+        }
+        __syncthreads();
+    }
+    pg_att_add_rows(dQ, dQ_type, rowBase + first + warp * 32, qWidth, h * headDim, headDim,
+                    seqLen - first - warp * 32, dq, scale);
+}

@@ -1,0 +1,141 @@
+package io.pgolf.deploy;
+
+import io.pgolf.gpu.DType;
+import io.pgolf.gpu.Tensor;
+import io.pgolf.gpu.cuda.CudaRuntime;
+import io.pgolf.gpu.cuda.CudaTensorOps;
+import io.pgolf.gpu.cuda.DeviceMemoryPool;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code pgolf gpu-info}: what the CUDA backend finds on this machine (GPU, memory, cuBLAS, pgolf's kernels) and
+ * whether a GEMM through it agrees with the same product computed on the host, and how fast the record's GEMM
+ * shapes run through it. Fails with the reason when there is no usable GPU.
+ */
+@Command(name = "gpu-info", mixinStandardHelpOptions = true,
+        description = "Show the GPU, cuBLAS and kernels the CUDA backend uses; check and time its GEMMs.")
+public final class GpuInfoCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--device", defaultValue = "0", description = "GPU ordinal (default ${DEFAULT-VALUE})")
+    int device;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        try (CudaRuntime runtime = CudaRuntime.open(device)) {
+            out.printf(Locale.ROOT, "GPU %d: %s, compute capability %s, %d multiprocessors, %.1f GiB%n", device,
+                    runtime.device().name(), runtime.device().computeCapability(), runtime.device().multiprocessors(),
+                    runtime.device().totalMemory() / (double) (1L << 30));
+            out.println("cuBLAS: " + runtime.cublasLibrary());
+            out.println("kernels: " + runtime.kernels().modules());
+            boolean agrees = checkGemm(runtime.tensors(), out);
+            timeGemms(runtime, out);
+            DeviceMemoryPool.Stats stats = runtime.pool().stats();
+            out.printf(Locale.ROOT, "device memory: peak %.2f GiB taken, %d driver allocations%n",
+                    stats.peakReservedBytes() / (double) (1L << 30), stats.driverAllocations());
+            out.flush();
+            return agrees ? 0 : 1;
+        }
+    }
+
+    /** Each transpose combination of a small product, bf16 and float32, against a float64 host product. */
+    private static boolean checkGemm(CudaTensorOps ops, PrintWriter out) {
+        int m = 67;
+        int k = 130;
+        int n = 45;
+        SplittableRandom random = new SplittableRandom(7);
+        float[] a = randomBf16(random, m * k);
+        float[] b = randomBf16(random, k * n);
+        double[] expected = new double[m * n];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double sum = 0;
+                for (int p = 0; p < k; p++) {
+                    sum += (double) a[i * k + p] * b[p * n + j];
+                }
+                expected[i * n + j] = sum;
+            }
+        }
+        boolean all = true;
+        for (DType type : new DType[] {DType.F32, DType.BF16}) {
+            for (int variant = 0; variant < 4; variant++) {
+                boolean ta = (variant & 1) != 0;
+                boolean tb = (variant & 2) != 0;
+                try (Tensor ta0 = ops.upload(type, ta ? transposed(a, m, k) : a, ta ? new int[] {k, m} : new int[] {m, k});
+                     Tensor tb0 = ops.upload(type, tb ? transposed(b, k, n) : b, tb ? new int[] {n, k} : new int[] {k, n});
+                     Tensor c = ops.zeros(DType.F32, m, n)) {
+                    ops.gemm(ta, tb, 1f, ta0, tb0, 0f, c);
+                    float[] got = ops.download(c);
+                    double err = 0;
+                    double ref = 0;
+                    for (int i = 0; i < got.length; i++) {
+                        err += (got[i] - expected[i]) * (got[i] - expected[i]);
+                        ref += expected[i] * expected[i];
+                    }
+                    double relative = Math.sqrt(err / ref);
+                    boolean ok = relative < 1e-5;
+                    all &= ok;
+                    out.printf(Locale.ROOT, "gemm check %-4s %s%s: relative error %.2e %s%n", type, ta ? "A^T" : "A",
+                            tb ? "B^T" : "B", relative, ok ? "ok" : "FAILED");
+                }
+            }
+        }
+        return all;
+    }
+
+    /** TFLOP/s of bf16 products at the record's shapes (one micro-batch of 48 x 2048 tokens, d 512, MLP 2048). */
+    private static void timeGemms(CudaRuntime runtime, PrintWriter out) {
+        CudaTensorOps ops = runtime.tensors();
+        int[][] shapes = {{98_304, 2048, 512}, {98_304, 512, 2048}, {98_304, 512, 512}, {98_304, 8192, 512},
+                {8192, 8192, 8192}};
+        for (int[] s : shapes) {
+            int m = s[0];
+            int n = s[1];
+            int k = s[2];
+            try (Tensor a = ops.zeros(DType.BF16, m, k); Tensor b = ops.zeros(DType.BF16, n, k);
+                 Tensor c = ops.zeros(DType.BF16, m, n)) {
+                for (int i = 0; i < 3; i++) {
+                    ops.gemm(false, true, 1f, a, b, 0f, c);
+                }
+                runtime.device().synchronize();
+                int iterations = 20;
+                long start = System.nanoTime();
+                for (int i = 0; i < iterations; i++) {
+                    ops.gemm(false, true, 1f, a, b, 0f, c);
+                }
+                runtime.device().synchronize();
+                double seconds = (System.nanoTime() - start) / 1e9 / iterations;
+                out.printf(Locale.ROOT, "gemm bf16 %6d x %5d x %5d (A B^T): %.3f ms, %.0f TFLOP/s%n", m, n, k,
+                        seconds * 1e3, 2.0 * m * n * k / seconds / 1e12);
+            }
+        }
+    }
+
+    private static float[] randomBf16(SplittableRandom random, int n) {
+        float[] values = new float[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = io.pgolf.gpu.Bfloat16.round((float) random.nextGaussian());
+        }
+        return values;
+    }
+
+    private static float[] transposed(float[] x, int rows, int cols) {
+        float[] t = new float[x.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                t[c * rows + r] = x[r * cols + c];
+            }
+        }
+        return t;
+    }
+}

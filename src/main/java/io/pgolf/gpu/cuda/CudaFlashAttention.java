@@ -1,0 +1,135 @@
+package io.pgolf.gpu.cuda;
+
+import io.pgolf.gpu.AttentionShape;
+import io.pgolf.gpu.DType;
+import io.pgolf.gpu.Tensor;
+
+import java.util.Arrays;
+
+/**
+ * Causal grouped-query flash attention on the GPU (the bf16 tensor-core kernels of src/main/cuda/attention.cu), with
+ * the semantics of {@link io.pgolf.gpu.LayerOps#attention} and {@link io.pgolf.gpu.LayerOps#attentionBackward}: the
+ * forward saves each row's log-sum-exp, the backward recomputes the probabilities from it and adds into dQ, dK, dV in
+ * their own types, deterministically. Built for head_dim 64; a smaller head_dim (a multiple of 8) runs padded to 64.
+ *
+ * <p>The kernels read q, k, v and dOut as bfloat16, as torch's autocast feeds its flash attention; a float32 operand
+ * is rounded into a bf16 scratch copy first. out, dQ, dK and dV may be either float type.
+ */
+public final class CudaFlashAttention {
+    private static final int MAX_HEAD_DIM = 64;
+    /** Query (or, in the dK/dV pass, key) rows per block: four warps of 2 x 16. */
+    private static final int BLOCK_ROWS = 128;
+    private static final KernelModules.Dim3 BLOCK = KernelModules.Dim3.of(128);
+
+    private final CudaTensorOps tensors;
+    private final KernelModules kernels;
+
+    public CudaFlashAttention(CudaRuntime runtime) {
+        this.tensors = runtime.tensors();
+        this.kernels = runtime.kernels();
+    }
+
+    public void forward(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp) {
+        requireOperands(q, k, v, shape);
+        requireMatrix(out, shape.rows(), shape.heads() * shape.headDim(), "attention output");
+        requireStatistics(logSumExp, shape);
+        try (Bfloat16Operand q16 = asBfloat16(q); Bfloat16Operand k16 = asBfloat16(k);
+             Bfloat16Operand v16 = asBfloat16(v)) {
+            kernels.launch("pg_attention_forward", blocks(shape, shape.heads()), BLOCK, 0,
+                    geometry(KernelArgs.of().pointer(q16.tensor()).pointer(k16.tensor()).pointer(v16.tensor())
+                            .tensor(out).pointer(logSumExp), shape));
+        }
+    }
+
+    public void backward(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp,
+                         Tensor dOut, Tensor dQ, Tensor dK, Tensor dV) {
+        requireOperands(q, k, v, shape);
+        int qWidth = shape.heads() * shape.headDim();
+        int kvWidth = shape.kvHeads() * shape.headDim();
+        requireMatrix(out, shape.rows(), qWidth, "attention output");
+        requireStatistics(logSumExp, shape);
+        requireMatrix(dOut, shape.rows(), qWidth, "attention output gradient");
+        requireMatrix(dQ, shape.rows(), qWidth, "attention query gradient");
+        requireMatrix(dK, shape.rows(), kvWidth, "attention key gradient");
+        requireMatrix(dV, shape.rows(), kvWidth, "attention value gradient");
+        long statistics = (long) shape.batch() * shape.heads() * shape.seqLen();
+        try (Bfloat16Operand q16 = asBfloat16(q); Bfloat16Operand k16 = asBfloat16(k);
+             Bfloat16Operand v16 = asBfloat16(v); Bfloat16Operand dOut16 = bfloat16Scratch(dOut);
+             CudaTensor rowDots = tensors.empty(DType.F32, Math.toIntExact(statistics))) {
+            // D = rowsum(dOut * out) from dOut rounded to bf16 as the products take it (the same pass writes that
+            // copy of a float32 dOut), so that each row's sum over keys of P (dP - D) stays 0 up to rounding.
+            kernels.launchElementwise("pg_attention_backward_dot", 32 * statistics,
+                    KernelArgs.of().tensor(out).tensor(dOut).pointer(dOut16.tensor()).pointer(rowDots)
+                            .i64(statistics).i32(shape.seqLen()).i32(shape.heads()).i32(shape.headDim()));
+            kernels.launch("pg_attention_backward_dkdv", blocks(shape, shape.kvHeads()), BLOCK, 0,
+                    geometry(KernelArgs.of().pointer(q16.tensor()).pointer(k16.tensor()).pointer(v16.tensor())
+                            .pointer(logSumExp).pointer(rowDots).pointer(dOut16.tensor()).tensor(dK).tensor(dV),
+                            shape));
+            kernels.launch("pg_attention_backward_dq", blocks(shape, shape.heads()), BLOCK, 0,
+                    geometry(KernelArgs.of().pointer(q16.tensor()).pointer(k16.tensor()).pointer(v16.tensor())
+                            .pointer(logSumExp).pointer(rowDots).pointer(dOut16.tensor()).tensor(dQ), shape));
+        }
+    }
+
+    /** The kernels' common trailing parameters: seqLen, heads, kvHeads, headDim, scale. */
+    private static KernelArgs geometry(KernelArgs args, AttentionShape shape) {
+        return args.i32(shape.seqLen()).i32(shape.heads()).i32(shape.kvHeads()).i32(shape.headDim())
+                .f32(shape.softmaxScale());
+    }
+
+    /** A tensor's bfloat16 form: the tensor itself, or a rounded copy that closing releases. */
+    private record Bfloat16Operand(CudaTensor tensor, boolean copied) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (copied) {
+                tensor.close();
+            }
+        }
+    }
+
+    private Bfloat16Operand asBfloat16(Tensor t) {
+        Bfloat16Operand operand = bfloat16Scratch(t);
+        if (operand.copied()) {
+            tensors.copy(t, operand.tensor());
+        }
+        return operand;
+    }
+
+    /** t itself when it is bf16, else an uninitialized bf16 tensor of its shape for a kernel to fill. */
+    private Bfloat16Operand bfloat16Scratch(Tensor t) {
+        CudaTensor c = CudaTensor.of(t);
+        return c.dtype() == DType.BF16 ? new Bfloat16Operand(c, false)
+                : new Bfloat16Operand(tensors.empty(DType.BF16, c.shape()), true);
+    }
+
+    /** One block per {@link #BLOCK_ROWS} rows of a sequence, per head of {@code heads}, per sequence. */
+    private static KernelModules.Dim3 blocks(AttentionShape shape, int heads) {
+        return new KernelModules.Dim3(Math.ceilDiv(shape.seqLen(), BLOCK_ROWS), heads, shape.batch());
+    }
+
+    private static void requireOperands(Tensor q, Tensor k, Tensor v, AttentionShape shape) {
+        if (shape.headDim() > MAX_HEAD_DIM || shape.headDim() % 8 != 0) {
+            throw new IllegalArgumentException("CUDA attention needs a head_dim that is a multiple of 8 and at most "
+                    + MAX_HEAD_DIM + ", got " + shape);
+        }
+        requireMatrix(q, shape.rows(), shape.heads() * shape.headDim(), "attention queries");
+        requireMatrix(k, shape.rows(), shape.kvHeads() * shape.headDim(), "attention keys");
+        requireMatrix(v, shape.rows(), shape.kvHeads() * shape.headDim(), "attention values");
+    }
+
+    private static void requireMatrix(Tensor t, int rows, int cols, String what) {
+        if (t.dtype() == DType.I32 || t.size() != (long) rows * cols || t.dim(-1) != cols) {
+            throw new IllegalArgumentException(what + " must be a float [" + rows + ", " + cols + "] matrix, got "
+                    + t.describe());
+        }
+    }
+
+    private static void requireStatistics(Tensor t, AttentionShape shape) {
+        long expected = (long) shape.batch() * shape.heads() * shape.seqLen();
+        if (t.dtype() != DType.F32 || t.size() != expected) {
+            throw new IllegalArgumentException("attention log-sum-exp must be F32 with " + expected + " values (batch "
+                    + shape.batch() + " x heads " + shape.heads() + " x seqLen " + shape.seqLen() + "), got "
+                    + t.dtype() + Arrays.toString(t.shape()));
+        }
+    }
+}

@@ -1,0 +1,427 @@
+package io.pgolf.gpu.cuda;
+
+import io.pgolf.gpu.AttentionShape;
+import io.pgolf.gpu.DType;
+import io.pgolf.gpu.LayerOps;
+import io.pgolf.gpu.RopeTable;
+import io.pgolf.gpu.Tensor;
+
+/**
+ * {@link LayerOps} on the GPU: the kernels of src/main/cuda/layer_ops.cu, head_ops.cu and loss_ops.cu, float32
+ * arithmetic on F32 or BF16 tensors; attention is {@link CudaFlashAttention}. Operands are checked (shape and
+ * dtype) before anything is launched. Row-wise operations give each row, or each head of a row, to one warp.
+ *
+ * <p>A parameter gradient that sums over rows (dMix, dScale, the skip gate's, dGain) takes two launches: a
+ * "partial" kernel in which each block sums its fixed range of rows into its own row of a float32 scratch matrix
+ * (and adds the row-wise gradients), then {@code pg_sum_column_partials} adding those rows in block order in double;
+ * the ranges depend on the row count alone, so the result is deterministic. The embedding gradient is the exception:
+ * float atomics (see {@link #embeddingBackward}).
+ */
+public final class CudaLayerOps implements LayerOps {
+    /** Warps per 256-thread block of the warp-per-row kernels; PG_ROW_WARPS of pgolf_vec.cuh. */
+    private static final int ROW_WARPS = 8;
+    /** Threads of a partial kernel's block: 128 four-value columns cover a row of 512. */
+    private static final int PARTIAL_THREADS = 128;
+    /** Rows per partial block aimed at: 2048 blocks of 48 rows fill an H100 for the record's 98,304 rows. */
+    private static final int ROWS_PER_PARTIAL = 48;
+    private static final int MAX_PARTIALS = 2048;
+    /** Threads of a cross-entropy block: 16 logits each for a vocabulary of 8192. */
+    private static final int CROSS_ENTROPY_THREADS = 512;
+    /** tanh of a row's logits is kept in shared memory for the gradient: 192 KiB of the H100's 227 at most. */
+    private static final int MAX_CROSS_ENTROPY_VOCAB = 48 * 1024;
+    /** The rows of the column-sum kernels' 32 x 32 blocks. */
+    private static final int COLUMN_TILE = 32;
+
+    private final CudaTensorOps tensors;
+    private final KernelModules kernels;
+    private final CudaFlashAttention attention;
+
+    public CudaLayerOps(CudaRuntime runtime, CudaFlashAttention attention) {
+        this.tensors = runtime.tensors();
+        this.kernels = runtime.kernels();
+        this.attention = attention;
+    }
+
+    @Override
+    public void embedding(Tensor ids, Tensor weight, Tensor out) {
+        requireType(ids, DType.I32, "token ids");
+        requireFloat(weight, "embedding weight");
+        int rows = Math.toIntExact(ids.size());
+        int d = weight.dim(-1);
+        requireMatrix(out, rows, d, "embedding output");
+        launchRows("pg_embedding", rows, KernelArgs.of().pointer(ids).tensor(weight).tensor(out)
+                .i32(rows).i32(weight.rows()).i32(d));
+    }
+
+    /**
+     * dWeight[ids[n]] += dOut[n] by float atomics into an F32 dWeight: the order in which repeated tokens add is
+     * unspecified, so the last bits vary between runs, as with torch's embedding backward on a GPU. A deterministic
+     * version needs a stable sort of the ids and per-token segment sums, split for frequent tokens.
+     */
+    @Override
+    public void embeddingBackward(Tensor ids, Tensor dOut, Tensor dWeight) {
+        requireType(ids, DType.I32, "token ids");
+        requireType(dWeight, DType.F32, "embedding weight gradient (float atomics)");
+        int rows = Math.toIntExact(ids.size());
+        int d = dWeight.dim(-1);
+        requireMatrix(dOut, rows, d, "embedding output gradient");
+        launchRows("pg_embedding_backward", rows, KernelArgs.of().pointer(ids).tensor(dOut).pointer(dWeight)
+                .i32(rows).i32(dWeight.rows()).i32(d));
+    }
+
+    @Override
+    public void rmsNorm(Tensor x, float scale, float eps, Tensor out, Tensor invRms) {
+        int rows = x.rows();
+        int d = x.dim(-1);
+        requireFloat(x, "rms_norm input");
+        requireMatrix(out, rows, d, "rms_norm output");
+        requireStatistics(invRms, rows, "rms_norm inverse rms");
+        launchRows("pg_rms_norm", rows, KernelArgs.of().tensor(x).f32(scale).f32(eps).tensor(out).pointer(invRms)
+                .i32(rows).i32(d));
+    }
+
+    @Override
+    public void rmsNormBackward(Tensor x, Tensor invRms, float scale, Tensor dOut, Tensor dX) {
+        int rows = x.rows();
+        int d = x.dim(-1);
+        requireFloat(x, "rms_norm input");
+        requireStatistics(invRms, rows, "rms_norm inverse rms");
+        requireMatrix(dOut, rows, d, "rms_norm output gradient");
+        requireMatrix(dX, rows, d, "rms_norm input gradient");
+        launchRows("pg_rms_norm_backward", rows, KernelArgs.of().tensor(x).pointer(invRms).f32(scale).tensor(dOut)
+                .tensor(dX).i32(rows).i32(d));
+    }
+
+    @Override
+    public void residualMix(Tensor x, Tensor x0, Tensor mix, Tensor out) {
+        int rows = x.rows();
+        int d = x.dim(-1);
+        requireFloat(x, "residual mix x");
+        requireMatrix(x0, rows, d, "residual mix x0");
+        requireMatrix(mix, 2, d, "residual mix weights");
+        requireMatrix(out, rows, d, "residual mix output");
+        launchRows("pg_residual_mix", rows, KernelArgs.of().tensor(x).tensor(x0).tensor(mix).tensor(out)
+                .i32(rows).i32(d));
+    }
+
+    @Override
+    public void residualMixBackward(Tensor x, Tensor x0, Tensor mix, Tensor dOut, Tensor dX, Tensor dX0, Tensor dMix) {
+        int rows = x.rows();
+        int d = x.dim(-1);
+        requireFloat(x, "residual mix x");
+        requireMatrix(x0, rows, d, "residual mix x0");
+        requireMatrix(mix, 2, d, "residual mix weights");
+        requireMatrix(dOut, rows, d, "residual mix output gradient");
+        requireMatrix(dX, rows, d, "residual mix x gradient");
+        requireMatrix(dX0, rows, d, "residual mix x0 gradient");
+        requireMatrix(dMix, 2, d, "residual mix weights gradient");
+        RowBlocks blocks = RowBlocks.of(rows);
+        try (CudaTensor partials = tensors.empty(DType.F32, blocks.count(), 2 * d)) {
+            launchPartial("pg_residual_mix_backward_partial", blocks, KernelArgs.of().tensor(x).tensor(x0).tensor(mix)
+                    .tensor(dOut).tensor(dX).tensor(dX0).pointer(partials).i32(rows).i32(d).i32(blocks.rowsEach()));
+            addColumnSums(partials, blocks, 2 * d, dMix);
+        }
+    }
+
+    @Override
+    public void scaledResidual(Tensor x, Tensor scale, Tensor y, Tensor out) {
+        int rows = x.rows();
+        int d = x.dim(-1);
+        requireFloat(x, "scaled residual x");
+        requireFloats(scale, d, "residual scale");
+        requireMatrix(y, rows, d, "scaled residual branch");
+        requireMatrix(out, rows, d, "scaled residual output");
+        launchRows("pg_scaled_residual", rows, KernelArgs.of().tensor(x).tensor(scale).tensor(y).tensor(out)
+                .i32(rows).i32(d));
+    }
+
+    @Override
+    public void scaledResidualBackward(Tensor scale, Tensor y, Tensor dOut, Tensor dX, Tensor dY, Tensor dScale) {
+        int rows = y.rows();
+        int d = y.dim(-1);
+        requireFloats(scale, d, "residual scale");
+        requireFloat(y, "scaled residual branch");
+        requireMatrix(dOut, rows, d, "scaled residual output gradient");
+        requireMatrix(dX, rows, d, "scaled residual x gradient");
+        requireMatrix(dY, rows, d, "scaled residual branch gradient");
+        requireFloats(dScale, d, "residual scale gradient");
+        RowBlocks blocks = RowBlocks.of(rows);
+        try (CudaTensor partials = tensors.empty(DType.F32, blocks.count(), d)) {
+            launchPartial("pg_scaled_residual_backward_partial", blocks, KernelArgs.of().tensor(scale).tensor(y)
+                    .tensor(dOut).tensor(dX).tensor(dY).pointer(partials).i32(rows).i32(d).i32(blocks.rowsEach()));
+            addColumnSums(partials, blocks, d, dScale);
+        }
+    }
+
+    @Override
+    public void skipGate(Tensor x, Tensor skip, Tensor weight, Tensor gate, Tensor out) {
+        int rows = x.rows();
+        int d = x.dim(-1);
+        requireFloat(x, "skip gate x");
+        requireMatrix(skip, rows, d, "skip");
+        requireFloats(weight, d, "skip weight");
+        requireFloats(gate, d, "skip gate");
+        requireMatrix(out, rows, d, "skip gate output");
+        launchRows("pg_skip_gate", rows, KernelArgs.of().tensor(x).tensor(skip).tensor(weight).tensor(gate)
+                .tensor(out).i32(rows).i32(d));
+    }
+
+    @Override
+    public void skipGateBackward(Tensor x, Tensor skip, Tensor weight, Tensor gate, Tensor dOut,
+                                 Tensor dX, Tensor dSkip, Tensor dWeight, Tensor dGate) {
+        int rows = x.rows();
+        int d = x.dim(-1);
+        requireFloat(x, "skip gate x");
+        requireMatrix(skip, rows, d, "skip");
+        requireFloats(weight, d, "skip weight");
+        requireFloats(gate, d, "skip gate");
+        requireMatrix(dOut, rows, d, "skip gate output gradient");
+        requireMatrix(dX, rows, d, "skip gate x gradient");
+        requireMatrix(dSkip, rows, d, "skip gradient");
+        requireFloats(dWeight, d, "skip weight gradient");
+        requireFloats(dGate, d, "skip gate gradient");
+        RowBlocks blocks = RowBlocks.of(rows);
+        try (CudaTensor partials = tensors.empty(DType.F32, blocks.count(), 2 * d)) {
+            launchPartial("pg_skip_gate_backward_partial", blocks, KernelArgs.of().tensor(x).tensor(skip)
+                    .tensor(weight).tensor(gate).tensor(dOut).tensor(dX).tensor(dSkip).pointer(partials)
+                    .i32(rows).i32(d).i32(blocks.rowsEach()));
+            kernels.launch("pg_skip_gate_finish", KernelModules.Dim3.of(Math.ceilDiv(d, COLUMN_TILE)),
+                    KernelModules.Dim3.of(COLUMN_TILE, COLUMN_TILE), 0, KernelArgs.of().pointer(partials)
+                            .i32(blocks.count()).i32(d).tensor(gate).tensor(dWeight).tensor(dGate));
+        }
+    }
+
+    @Override
+    public void qkNormRope(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain, float eps,
+                           Tensor out, Tensor invRms) {
+        int rows = x.rows();
+        requireHeads(x, heads, headDim, rope, seqLen, gain);
+        requireMatrix(out, rows, heads * headDim, "q/k norm-rope output");
+        requireStatistics(invRms, (long) rows * heads, "q/k inverse rms");
+        launchWarps("pg_qk_norm_rope", (long) rows * heads, 0, KernelArgs.of().tensor(x).i32(heads).i32(headDim)
+                .tensor(rope.cos()).tensor(rope.sin()).i32(rope.dims()).i32(seqLen).tensorOrNull(gain).f32(eps)
+                .tensor(out).pointer(invRms).i32(rows));
+    }
+
+    @Override
+    public void qkNormRopeBackward(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain,
+                                   Tensor invRms, Tensor dOut, Tensor dX, Tensor dGain) {
+        int rows = x.rows();
+        requireHeads(x, heads, headDim, rope, seqLen, gain);
+        requireStatistics(invRms, (long) rows * heads, "q/k inverse rms");
+        requireMatrix(dOut, rows, heads * headDim, "q/k norm-rope output gradient");
+        requireMatrix(dX, rows, heads * headDim, "q/k norm-rope input gradient");
+        if ((gain == null) != (dGain == null)) {
+            throw new IllegalArgumentException("a gain gradient goes with a gain and only with one: gain "
+                    + (gain == null ? "absent" : "given") + ", its gradient " + (dGain == null ? "absent" : "given"));
+        }
+        if (dGain != null) {
+            requireFloats(dGain, heads, "q gain gradient");
+        }
+        RowBlocks blocks = RowBlocks.of(rows);
+        try (CudaTensor partials = dGain == null ? null : tensors.empty(DType.F32, blocks.count(), heads)) {
+            if (blocks.count() > 0) {
+                kernels.launch("pg_qk_norm_rope_backward_partial", KernelModules.Dim3.of(blocks.count()),
+                        KernelModules.Dim3.of(ROW_WARPS * 32), dGain == null ? 0 : ROW_WARPS * heads * Float.BYTES,
+                        KernelArgs.of().tensor(x).i32(heads).i32(headDim).tensor(rope.cos()).tensor(rope.sin())
+                                .i32(rope.dims()).i32(seqLen).tensorOrNull(gain).pointer(invRms).tensor(dOut)
+                                .tensor(dX).address(partials == null ? 0 : partials.address()).i32(rows)
+                                .i32(blocks.rowsEach()));
+            }
+            if (partials != null) {
+                addColumnSums(partials, blocks, heads, dGain);
+            }
+        }
+    }
+
+    @Override
+    public void attention(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp) {
+        attention.forward(q, k, v, shape, out, logSumExp);
+    }
+
+    @Override
+    public void attentionBackward(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp,
+                                  Tensor dOut, Tensor dQ, Tensor dK, Tensor dV) {
+        attention.backward(q, k, v, shape, out, logSumExp, dOut, dQ, dK, dV);
+    }
+
+    @Override
+    public void exclusiveSelfAttention(Tensor y, Tensor v, AttentionShape shape, Tensor out) {
+        requireExclusiveOperands(y, v, shape);
+        requireMatrix(out, shape.rows(), shape.heads() * shape.headDim(), "XSA output");
+        launchWarps("pg_exclusive_self_attention", (long) shape.rows() * shape.kvHeads(), 0,
+                KernelArgs.of().tensor(y).tensor(v).tensor(out).i32(shape.rows()).i32(shape.heads())
+                        .i32(shape.kvHeads()).i32(shape.headDim()));
+    }
+
+    @Override
+    public void exclusiveSelfAttentionBackward(Tensor y, Tensor v, AttentionShape shape, Tensor dOut, Tensor dY,
+                                               Tensor dV) {
+        requireExclusiveOperands(y, v, shape);
+        requireMatrix(dOut, shape.rows(), shape.heads() * shape.headDim(), "XSA output gradient");
+        requireMatrix(dY, shape.rows(), shape.heads() * shape.headDim(), "XSA attention output gradient");
+        requireMatrix(dV, shape.rows(), shape.kvHeads() * shape.headDim(), "XSA value gradient");
+        launchWarps("pg_exclusive_self_attention_backward", (long) shape.rows() * shape.kvHeads(),
+                ROW_WARPS * shape.headDim() * Float.BYTES,
+                KernelArgs.of().tensor(y).tensor(v).tensor(dOut).tensor(dY).tensor(dV).i32(shape.rows())
+                        .i32(shape.heads()).i32(shape.kvHeads()).i32(shape.headDim()));
+    }
+
+    @Override
+    public void leakyReluSquared(Tensor x, float slope, Tensor out) {
+        requireFloat(x, "leaky_relu^2 input");
+        requireFloats(out, x.size(), "leaky_relu^2 output");
+        kernels.launchElementwise("pg_leaky_relu_squared", Math.ceilDiv(x.size(), 4),
+                KernelArgs.of().tensor(x).f32(slope).tensor(out).i64(x.size()));
+    }
+
+    @Override
+    public void leakyReluSquaredBackward(Tensor x, float slope, Tensor dOut, Tensor dX) {
+        requireFloat(x, "leaky_relu^2 input");
+        requireFloats(dOut, x.size(), "leaky_relu^2 output gradient");
+        requireFloats(dX, x.size(), "leaky_relu^2 input gradient");
+        kernels.launchElementwise("pg_leaky_relu_squared_backward", Math.ceilDiv(x.size(), 4),
+                KernelArgs.of().tensor(x).f32(slope).tensor(dOut).tensor(dX).i64(x.size()));
+    }
+
+    @Override
+    public void softcap(Tensor z, float cap, Tensor out) {
+        requireFloat(z, "softcap input");
+        requireFloats(out, z.size(), "softcap output");
+        kernels.launchElementwise("pg_softcap", Math.ceilDiv(z.size(), 4),
+                KernelArgs.of().tensor(z).f32(cap).tensor(out).i64(z.size()));
+    }
+
+    @Override
+    public void softcapCrossEntropy(Tensor z, Tensor targets, float cap, Tensor loss, Tensor dZ, float gradScale) {
+        int rows = z.rows();
+        int vocab = z.dim(-1);
+        requireFloat(z, "logits");
+        requireType(targets, DType.I32, "cross-entropy targets");
+        if (targets.size() != rows) {
+            throw new IllegalArgumentException("cross-entropy targets must hold " + rows + " values, got "
+                    + targets.describe());
+        }
+        requireStatistics(loss, rows, "cross-entropy loss");
+        if (dZ != null) {
+            requireMatrix(dZ, rows, vocab, "logit gradient");
+            if (vocab > MAX_CROSS_ENTROPY_VOCAB) {
+                throw new IllegalArgumentException("the CUDA cross-entropy gradient keeps a row of tanh in shared"
+                        + " memory: at most " + MAX_CROSS_ENTROPY_VOCAB + " logits per row, got " + vocab);
+            }
+        }
+        if (rows == 0) {
+            return;
+        }
+        int threads = Math.min(CROSS_ENTROPY_THREADS, Math.max(32, Math.ceilDiv(Math.ceilDiv(vocab, 4), 32) * 32));
+        kernels.launch("pg_softcap_cross_entropy", KernelModules.Dim3.of(rows), KernelModules.Dim3.of(threads),
+                dZ == null ? 0 : vocab * Float.BYTES, KernelArgs.of().tensor(z).pointer(targets).f32(cap)
+                        .pointer(loss).tensorOrNull(dZ).f32(gradScale).i32(rows).i32(vocab));
+    }
+
+    /** A warp-per-row kernel over {@code rows} rows: blocks of {@link #ROW_WARPS} warps. */
+    private void launchRows(String kernel, int rows, KernelArgs args) {
+        launchWarps(kernel, rows, 0, args);
+    }
+
+    /** A kernel giving each of {@code items} rows (or heads of rows) one warp, {@link #ROW_WARPS} per block. */
+    private void launchWarps(String kernel, long items, int sharedBytes, KernelArgs args) {
+        if (items == 0) {
+            return;
+        }
+        kernels.launch(kernel, KernelModules.Dim3.of(Math.toIntExact(Math.ceilDiv(items, ROW_WARPS))),
+                KernelModules.Dim3.of(ROW_WARPS * 32), sharedBytes, args);
+    }
+
+    private void launchPartial(String kernel, RowBlocks blocks, KernelArgs args) {
+        if (blocks.count() > 0) {
+            kernels.launch(kernel, KernelModules.Dim3.of(blocks.count()), KernelModules.Dim3.of(PARTIAL_THREADS), 0,
+                    args);
+        }
+    }
+
+    /** dst[j] += the sum over the blocks of partials[b][j], j &lt; width. */
+    private void addColumnSums(CudaTensor partials, RowBlocks blocks, int width, Tensor dst) {
+        if (blocks.count() > 0 && width > 0) {
+            kernels.launch("pg_sum_column_partials", KernelModules.Dim3.of(Math.ceilDiv(width, COLUMN_TILE)),
+                    KernelModules.Dim3.of(COLUMN_TILE, COLUMN_TILE), 0,
+                    KernelArgs.of().pointer(partials).i32(blocks.count()).i32(width).tensor(dst));
+        }
+    }
+
+    /**
+     * The row ranges of a partial kernel: {@code count} blocks of {@code rowsEach} rows (the last fewer), about
+     * {@link #ROWS_PER_PARTIAL} each and at most {@link #MAX_PARTIALS} blocks; a function of the row count alone.
+     */
+    private record RowBlocks(int count, int rowsEach) {
+        static RowBlocks of(int rows) {
+            if (rows == 0) {
+                return new RowBlocks(0, 1);
+            }
+            int target = Math.min(MAX_PARTIALS, Math.ceilDiv(rows, ROWS_PER_PARTIAL));
+            int rowsEach = Math.ceilDiv(rows, target);
+            return new RowBlocks(Math.ceilDiv(rows, rowsEach), rowsEach);
+        }
+    }
+
+    private static void requireHeads(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain) {
+        requireFloat(x, "q/k rows");
+        if (heads <= 0 || headDim <= 0 || x.dim(-1) != heads * headDim) {
+            throw new IllegalArgumentException("q/k rows must hold " + heads + " heads of " + headDim + ", got "
+                    + x.describe());
+        }
+        if (seqLen <= 0 || x.rows() % seqLen != 0) {
+            throw new IllegalArgumentException(x.rows() + " q/k rows are not whole sequences of " + seqLen);
+        }
+        if (rope.dims() > headDim || rope.positions() < seqLen) {
+            throw new IllegalArgumentException("a rotary table of " + rope.dims() + " dims and " + rope.positions()
+                    + " positions does not cover heads of " + headDim + " at sequence length " + seqLen);
+        }
+        requireMatrix(rope.cos(), rope.positions(), rope.dims() / 2, "rotary cos");
+        requireMatrix(rope.sin(), rope.positions(), rope.dims() / 2, "rotary sin");
+        if (gain != null) {
+            requireFloats(gain, heads, "q gain");
+        }
+    }
+
+    private static void requireExclusiveOperands(Tensor y, Tensor v, AttentionShape shape) {
+        requireMatrix(y, shape.rows(), shape.heads() * shape.headDim(), "XSA attention output");
+        requireMatrix(v, shape.rows(), shape.kvHeads() * shape.headDim(), "XSA values");
+    }
+
+    /** Requires a float (F32 or BF16) matrix of rows x cols (any rank; the last dimension is the row length). */
+    private static void requireMatrix(Tensor t, int rows, int cols, String what) {
+        requireFloat(t, what);
+        if (t.dim(-1) != cols || t.size() != (long) rows * cols) {
+            throw new IllegalArgumentException(what + " must be " + rows + " x " + cols + ", got " + t.describe());
+        }
+    }
+
+    /** Requires a float tensor of {@code size} values. */
+    private static void requireFloats(Tensor t, long size, String what) {
+        requireFloat(t, what);
+        if (t.size() != size) {
+            throw new IllegalArgumentException(what + " must hold " + size + " values, got " + t.describe());
+        }
+    }
+
+    /** Requires an F32 tensor of {@code size} values: saved statistics (inverse rms, losses). */
+    private static void requireStatistics(Tensor t, long size, String what) {
+        requireType(t, DType.F32, what);
+        if (t.size() != size) {
+            throw new IllegalArgumentException(what + " must hold " + size + " values, got " + t.describe());
+        }
+    }
+
+    private static void requireFloat(Tensor t, String what) {
+        if (t.dtype() == DType.I32) {
+            throw new IllegalArgumentException(what + " must be F32 or BF16, got " + t.describe());
+        }
+    }
+
+    private static void requireType(Tensor t, DType dtype, String what) {
+        if (t.dtype() != dtype) {
+            throw new IllegalArgumentException(what + " must be " + dtype + ", got " + t.describe());
+        }
+    }
+}

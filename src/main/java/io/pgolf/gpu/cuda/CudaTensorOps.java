@@ -1,0 +1,249 @@
+package io.pgolf.gpu.cuda;
+
+import io.pgolf.gpu.DType;
+import io.pgolf.gpu.Tensor;
+import io.pgolf.gpu.TensorOps;
+import jcuda.Pointer;
+
+import java.util.Arrays;
+
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
+import static jcuda.driver.JCudaDriver.cuMemsetD16Async;
+import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
+
+/**
+ * TensorOps on the GPU. GEMMs go to cuBLAS; as under torch's autocast, a product with a BF16 operand or a BF16
+ * result is computed from bfloat16 operands (a float32 operand, a master weight say, is rounded to bfloat16 into a
+ * scratch copy first) with float32 accumulation, and only a product of three float32 tensors runs in float32.
+ * Elementwise work runs in the kernels of src/main/cuda/tensor_ops.cu.
+ */
+public final class CudaTensorOps implements TensorOps {
+    private static final int SUM_BLOCKS = 256;
+
+    private final CudaDevice device;
+    private final DeviceMemoryPool pool;
+    private final KernelModules kernels;
+    private final Cublas cublas;
+    private final PinnedStaging staging;
+
+    CudaTensorOps(CudaDevice device, DeviceMemoryPool pool, KernelModules kernels, Cublas cublas) {
+        this.device = device;
+        this.pool = pool;
+        this.kernels = kernels;
+        this.cublas = cublas;
+        this.staging = new PinnedStaging(device);
+    }
+
+    /** Frees the pinned host buffers (the runtime closes this before the device). */
+    void close() {
+        staging.close();
+    }
+
+    @Override
+    public Tensor zeros(DType dtype, int... shape) {
+        CudaTensor t = new CudaTensor(dtype, shape, pool);
+        fill(t, 0f);
+        return t;
+    }
+
+    @Override
+    public CudaTensor empty(DType dtype, int... shape) {
+        return new CudaTensor(dtype, shape, pool);
+    }
+
+    @Override
+    public Tensor upload(DType dtype, float[] values, int... shape) {
+        CudaTensor t = new CudaTensor(dtype, shape, pool);
+        requireLength(t, values.length);
+        device.makeCurrent();
+        switch (dtype) {
+            case F32 -> cuMemcpyHtoD(t.block(), Pointer.to(values), t.bytes());
+            case BF16 -> cuMemcpyHtoD(t.block(), Pointer.to(toBfloat16Bits(values)), t.bytes());
+            case I32 -> throw new IllegalArgumentException("upload float values into an I32 tensor: use uploadInts");
+        }
+        return t;
+    }
+
+    /** Token ids, the per-micro-batch input: copied asynchronously through pinned buffers. */
+    @Override
+    public Tensor uploadInts(int[] values, int... shape) {
+        CudaTensor t = new CudaTensor(DType.I32, shape, pool);
+        requireLength(t, values.length);
+        staging.upload(values, t.block());
+        return t;
+    }
+
+    @Override
+    public float[] download(Tensor t) {
+        CudaTensor c = CudaTensor.of(t);
+        int n = Math.toIntExact(c.size());
+        device.makeCurrent();
+        return switch (c.dtype()) {
+            case F32 -> {
+                float[] values = new float[n];
+                cuMemcpyDtoH(Pointer.to(values), c.block(), c.bytes());
+                yield values;
+            }
+            case BF16 -> {
+                short[] bits = new short[n];
+                cuMemcpyDtoH(Pointer.to(bits), c.block(), c.bytes());
+                float[] values = new float[n];
+                for (int i = 0; i < n; i++) {
+                    values[i] = Float.intBitsToFloat(bits[i] << 16);
+                }
+                yield values;
+            }
+            case I32 -> throw new IllegalArgumentException("download of an I32 tensor: use downloadInts");
+        };
+    }
+
+    @Override
+    public int[] downloadInts(Tensor t) {
+        CudaTensor c = CudaTensor.of(t);
+        if (c.dtype() != DType.I32) {
+            throw new IllegalArgumentException("downloadInts of a " + c.describe() + " tensor");
+        }
+        int[] values = new int[Math.toIntExact(c.size())];
+        device.makeCurrent();
+        cuMemcpyDtoH(Pointer.to(values), c.block(), c.bytes());
+        return values;
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        sameSize("copy", src, dst);
+        kernels.launchElementwise("pg_convert", src.size(), KernelArgs.of().tensor(src).tensor(dst).i64(src.size()));
+    }
+
+    /** A memset of the value's bit pattern on the stream: faster than a kernel, as fills are pure stores. */
+    @Override
+    public void fill(Tensor t, float value) {
+        CudaTensor c = CudaTensor.of(t);
+        device.makeCurrent();
+        switch (c.dtype()) {
+            case F32 -> cuMemsetD32Async(c.block(), Float.floatToRawIntBits(value), c.size(), device.stream());
+            case BF16 -> cuMemsetD16Async(c.block(),
+                    (short) (Float.floatToRawIntBits(io.pgolf.gpu.Bfloat16.round(value)) >>> 16), c.size(),
+                    device.stream());
+            case I32 -> cuMemsetD32Async(c.block(), (int) value, c.size(), device.stream());
+        }
+    }
+
+    @Override
+    public void gemm(boolean transposeA, boolean transposeB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        int m = transposeA ? a.dim(-1) : a.rows();
+        int k = transposeA ? a.rows() : a.dim(-1);
+        int kb = transposeB ? b.dim(-1) : b.rows();
+        int n = transposeB ? b.rows() : b.dim(-1);
+        if (k != kb || c.rows() != m || c.dim(-1) != n) {
+            throw new IllegalArgumentException("gemm shapes do not fit: op(a) of " + a.describe() + (transposeA ? "^T" : "")
+                    + ", op(b) of " + b.describe() + (transposeB ? "^T" : "") + ", c " + c.describe());
+        }
+        boolean float32 = a.dtype() == DType.F32 && b.dtype() == DType.F32 && c.dtype() == DType.F32;
+        CudaTensor left = float32 ? CudaTensor.of(a) : asBfloat16(a);
+        CudaTensor right = float32 ? CudaTensor.of(b) : asBfloat16(b);
+        try {
+            // Row-major C [m, n] is column-major C^T [n, m] = op(B)^T op(A)^T: cuBLAS gets B first.
+            cublas.gemm(transposeB, transposeA, n, m, k, alpha, right.address(), transposeB ? k : n,
+                    left.address(), transposeA ? m : k, float32 ? Cublas.CUDA_R_32F : Cublas.CUDA_R_16BF,
+                    beta, CudaTensor.of(c).address(), n, c.dtype() == DType.F32 ? Cublas.CUDA_R_32F : Cublas.CUDA_R_16BF);
+        } finally {
+            if (left != a) {
+                left.close();
+            }
+            if (right != b) {
+                right.close();
+            }
+        }
+    }
+
+    @Override
+    public void axpby(float alpha, Tensor x, float beta, Tensor y) {
+        sameSize("axpby", x, y);
+        kernels.launchElementwise("pg_axpby", y.size(),
+                KernelArgs.of().f32(alpha).tensor(x).f32(beta).tensor(y).i64(y.size()));
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        sameSize("add", a, b);
+        sameSize("add", a, out);
+        kernels.launchElementwise("pg_add", out.size(), KernelArgs.of().tensor(a).tensor(b).tensor(out).i64(out.size()));
+    }
+
+    @Override
+    public void scale(Tensor t, float alpha) {
+        kernels.launchElementwise("pg_scale", t.size(), KernelArgs.of().tensor(t).i64(t.size()).f32(alpha));
+    }
+
+    @Override
+    public void transpose(Tensor src, Tensor dst) {
+        int rows = src.rows();
+        int cols = src.dim(-1);
+        if (dst.rows() != cols || dst.dim(-1) != rows) {
+            throw new IllegalArgumentException("transpose of " + src.describe() + " into " + dst.describe());
+        }
+        kernels.launch("pg_transpose", KernelModules.Dim3.of(Math.ceilDiv(cols, 32), Math.ceilDiv(rows, 32)),
+                KernelModules.Dim3.of(32, 8), 0, KernelArgs.of().tensor(src).tensor(dst).i32(rows).i32(cols));
+    }
+
+    @Override
+    public void roundToBfloat16(Tensor t) {
+        switch (t.dtype()) {
+            case F32 -> kernels.launchElementwise("pg_round_bf16", t.size(), KernelArgs.of().pointer(t).i64(t.size()));
+            case BF16 -> { }
+            case I32 -> throw new IllegalArgumentException("roundToBfloat16 of an I32 tensor");
+        }
+    }
+
+    @Override
+    public double sumOfSquares(Tensor t) {
+        try (CudaTensor partials = empty(DType.F32, 2 * SUM_BLOCKS); CudaTensor total = empty(DType.F32, 2)) {
+            kernels.launch("pg_sum_squares_partial", KernelModules.Dim3.of(SUM_BLOCKS), KernelModules.Dim3.of(256), 0,
+                    KernelArgs.of().tensor(t).i64(t.size()).pointer(partials));
+            kernels.launch("pg_sum_partials", KernelModules.Dim3.of(1), KernelModules.Dim3.of(32), 0,
+                    KernelArgs.of().pointer(partials).i32(SUM_BLOCKS).pointer(total));
+            double[] result = new double[1];
+            device.makeCurrent();
+            cuMemcpyDtoH(Pointer.to(result), total.block(), Double.BYTES);
+            return result[0];
+        }
+    }
+
+    /** t itself when it is BF16, else a BF16 copy the caller closes. */
+    private CudaTensor asBfloat16(Tensor t) {
+        CudaTensor c = CudaTensor.of(t);
+        if (c.dtype() == DType.BF16) {
+            return c;
+        }
+        if (c.dtype() != DType.F32) {
+            throw new IllegalArgumentException("gemm of a " + c.describe() + " tensor");
+        }
+        CudaTensor copy = empty(DType.BF16, c.shape());
+        copy(c, copy);
+        return copy;
+    }
+
+    private static short[] toBfloat16Bits(float[] values) {
+        short[] bits = new short[values.length];
+        for (int i = 0; i < values.length; i++) {
+            bits[i] = (short) (Float.floatToRawIntBits(io.pgolf.gpu.Bfloat16.round(values[i])) >>> 16);
+        }
+        return bits;
+    }
+
+    private static void requireLength(CudaTensor t, int length) {
+        if (t.size() != length) {
+            t.close();
+            throw new IllegalArgumentException(length + " values for a tensor of shape " + Arrays.toString(t.shape()));
+        }
+    }
+
+    private static void sameSize(String op, Tensor a, Tensor b) {
+        if (a.size() != b.size()) {
+            throw new IllegalArgumentException(op + " of " + a.describe() + " and " + b.describe()
+                    + ": sizes differ");
+        }
+    }
+}

@@ -1,0 +1,347 @@
+package io.pgolf.gpu.parity;
+
+import io.pgolf.gpu.AttentionShape;
+import io.pgolf.gpu.RopeTable;
+import io.pgolf.gpu.Tensor;
+
+import java.util.List;
+
+import static io.pgolf.gpu.parity.Storage.ACTIVATION;
+import static io.pgolf.gpu.parity.Storage.FLOAT32;
+import static io.pgolf.gpu.parity.Storage.GRADIENT;
+import static io.pgolf.gpu.parity.TensorOpCases.dims;
+
+/**
+ * Every {@link io.pgolf.gpu.LayerOps} operation as parity cases, forward and backward, with the model's storage:
+ * activations as the backend stores them, parameters, statistics and gradients in float32. A backward reads the
+ * saved values (inverse rms, attention output and log-sum-exp) of the reference's forward, so that it is checked on
+ * the same inputs on both sides whatever the candidate's forward did. Includes the aliasing the contract allows:
+ * residualMixBackward with x = x0 and dX = dX0 (the first block), scaledResidual with out = x.
+ */
+final class LayerOpCases {
+    private static final float NORM_SCALE = 0.7f;
+    /** Far above the model's epsilon (2^-23), so that a misplaced or ignored epsilon shows. */
+    private static final float NORM_EPS = 0.25f;
+    private static final float LEAKY_SLOPE = 0.5f;
+    /** The record's LOGIT_SOFTCAP, with logits spread wide enough that tanh bends them. */
+    private static final float SOFTCAP = 30f;
+    private static final double LOGIT_STD = 15;
+    private static final float LOSS_GRAD_SCALE = 0.37f;
+    /** Queries larger than keys, as the q gain makes them: softmax rows between flat and peaked. */
+    private static final double QUERY_STD = 2;
+
+    private final ParityScale scale;
+    private final int rows;
+    private final int width;
+
+    private LayerOpCases(ParityScale scale) {
+        this.scale = scale;
+        this.rows = scale.rows();
+        this.width = scale.width();
+    }
+
+    static List<OpCase> of(ParityScale scale) {
+        LayerOpCases c = new LayerOpCases(scale);
+        return List.of(c.embedding(), c.embeddingBackward(), c.rmsNorm(), c.rmsNormBackward(), c.residualMix(),
+                c.residualMixBackward(), c.residualMixBackwardFirstBlock(), c.scaledResidual(false),
+                c.scaledResidual(true), c.scaledResidualBackward(), c.skipGate(), c.skipGateBackward(),
+                c.qkNormRope(true), c.qkNormRope(false), c.qkNormRopeBackward(true), c.qkNormRopeBackward(false),
+                c.attention(), c.attentionBackward(), c.exclusiveSelfAttention(), c.exclusiveSelfAttentionBackward(),
+                c.leakyReluSquared(), c.leakyReluSquaredBackward(), c.softcap(), c.softcapCrossEntropy(false),
+                c.softcapCrossEntropy(true));
+    }
+
+    private OpCase op(String op, String variant, String shape, OpCase.Body body) {
+        return new OpCase(scale.name(), op, variant, shape, body);
+    }
+
+    private String rowsShape() {
+        return dims(rows, width);
+    }
+
+    private OpCase embedding() {
+        int vocab = scale.vocab();
+        return op("embedding", "", dims(rows) + " of " + dims(vocab, width), (side, in) -> {
+            Tensor ids = side.ints(in.ints(rows, vocab), rows);
+            Tensor weight = side.float32(in.gaussian(vocab * width), vocab, width);
+            side.layers().embedding(ids, weight, side.output("out", ACTIVATION, rows, width));
+        });
+    }
+
+    /** Ids from an eighth of the vocabulary, so that tokens repeat and their rows must collect every addition. */
+    private OpCase embeddingBackward() {
+        int vocab = scale.vocab();
+        return op("embeddingBackward", "", dims(rows) + " of " + dims(vocab, width), (side, in) -> {
+            Tensor ids = side.ints(in.ints(rows, Math.max(1, vocab / 8)), rows);
+            Tensor dOut = side.upload(GRADIENT, in.gaussian(rows * width), rows, width);
+            side.layers().embeddingBackward(ids, dOut, side.accumulator("dWeight", FLOAT32, vocab, width));
+        });
+    }
+
+    private OpCase rmsNorm() {
+        return op("rmsNorm", "", rowsShape(), (side, in) -> {
+            Tensor x = side.activation(in.gaussian(rows * width), rows, width);
+            side.layers().rmsNorm(x, NORM_SCALE, NORM_EPS, side.output("out", ACTIVATION, rows, width),
+                    side.output("invRms", FLOAT32, rows));
+        });
+    }
+
+    private OpCase rmsNormBackward() {
+        return op("rmsNormBackward", "", rowsShape(), (side, in) -> {
+            float[] x = in.gaussian(rows * width);
+            float[] dOut = in.gaussian(rows * width);
+            float[] invRms = in.fromReference("invRms", ref -> {
+                Tensor inv = ref.zeros(FLOAT32, rows);
+                ref.layers().rmsNorm(ref.activation(x, rows, width), NORM_SCALE, NORM_EPS,
+                        ref.zeros(ACTIVATION, rows, width), inv);
+                return ref.download(inv);
+            });
+            side.layers().rmsNormBackward(side.activation(x, rows, width), side.float32(invRms, rows), NORM_SCALE,
+                    side.upload(GRADIENT, dOut, rows, width), side.accumulator("dX", GRADIENT, rows, width));
+        });
+    }
+
+    private OpCase residualMix() {
+        return op("residualMix", "", rowsShape(), (side, in) -> {
+            Tensor x = side.activation(in.gaussian(rows * width), rows, width);
+            Tensor x0 = side.activation(in.gaussian(rows * width), rows, width);
+            Tensor mix = side.float32(in.gaussian(2 * width), 2, width);
+            side.layers().residualMix(x, x0, mix, side.output("out", ACTIVATION, rows, width));
+        });
+    }
+
+    private OpCase residualMixBackward() {
+        return op("residualMixBackward", "", rowsShape(), (side, in) -> {
+            Tensor x = side.activation(in.gaussian(rows * width), rows, width);
+            Tensor x0 = side.activation(in.gaussian(rows * width), rows, width);
+            Tensor mix = side.float32(in.gaussian(2 * width), 2, width);
+            Tensor dOut = side.upload(GRADIENT, in.gaussian(rows * width), rows, width);
+            side.layers().residualMixBackward(x, x0, mix, dOut, side.accumulator("dX", GRADIENT, rows, width),
+                    side.accumulator("dX0", GRADIENT, rows, width), side.accumulator("dMix", FLOAT32, 2, width));
+        });
+    }
+
+    /** The first block, where x is x0: one input, one gradient receiving both additions. */
+    private OpCase residualMixBackwardFirstBlock() {
+        return op("residualMixBackward", "x=x0 dX=dX0", rowsShape(), (side, in) -> {
+            Tensor x = side.activation(in.gaussian(rows * width), rows, width);
+            Tensor mix = side.float32(in.gaussian(2 * width), 2, width);
+            Tensor dOut = side.upload(GRADIENT, in.gaussian(rows * width), rows, width);
+            Tensor dX = side.accumulator("dX", GRADIENT, rows, width);
+            side.layers().residualMixBackward(x, x, mix, dOut, dX, dX, side.accumulator("dMix", FLOAT32, 2, width));
+        });
+    }
+
+    private OpCase scaledResidual(boolean inPlace) {
+        return op("scaledResidual", inPlace ? "out=x" : "", rowsShape(), (side, in) -> {
+            Tensor x = side.activation(in.gaussian(rows * width), rows, width);
+            Tensor s = side.float32(in.gaussian(width), width);
+            Tensor y = side.activation(in.gaussian(rows * width), rows, width);
+            Tensor out = inPlace ? side.result("out", x) : side.output("out", ACTIVATION, rows, width);
+            side.layers().scaledResidual(x, s, y, out);
+        });
+    }
+
+    private OpCase scaledResidualBackward() {
+        return op("scaledResidualBackward", "", rowsShape(), (side, in) -> {
+            Tensor s = side.float32(in.gaussian(width), width);
+            Tensor y = side.activation(in.gaussian(rows * width), rows, width);
+            Tensor dOut = side.upload(GRADIENT, in.gaussian(rows * width), rows, width);
+            side.layers().scaledResidualBackward(s, y, dOut, side.accumulator("dX", GRADIENT, rows, width),
+                    side.accumulator("dY", GRADIENT, rows, width), side.accumulator("dScale", FLOAT32, width));
+        });
+    }
+
+    private OpCase skipGate() {
+        return op("skipGate", "", rowsShape(), (side, in) -> {
+            Tensor x = side.activation(in.gaussian(rows * width), rows, width);
+            Tensor skip = side.activation(in.gaussian(rows * width), rows, width);
+            Tensor weight = side.float32(in.gaussian(width), width);
+            Tensor gate = side.float32(in.gaussian(width), width);
+            side.layers().skipGate(x, skip, weight, gate, side.output("out", ACTIVATION, rows, width));
+        });
+    }
+
+    private OpCase skipGateBackward() {
+        return op("skipGateBackward", "", rowsShape(), (side, in) -> {
+            Tensor x = side.activation(in.gaussian(rows * width), rows, width);
+            Tensor skip = side.activation(in.gaussian(rows * width), rows, width);
+            Tensor weight = side.float32(in.gaussian(width), width);
+            Tensor gate = side.float32(in.gaussian(width), width);
+            Tensor dOut = side.upload(GRADIENT, in.gaussian(rows * width), rows, width);
+            side.layers().skipGateBackward(x, skip, weight, gate, dOut,
+                    side.accumulator("dX", GRADIENT, rows, width), side.accumulator("dSkip", GRADIENT, rows, width),
+                    side.accumulator("dWeight", FLOAT32, width), side.accumulator("dGate", FLOAT32, width));
+        });
+    }
+
+    /** Queries (with a gain per head) or keys (without), on a table of random rotation angles. */
+    private OpCase qkNormRope(boolean query) {
+        int heads = query ? scale.heads() : scale.kvHeads();
+        int headWidth = heads * scale.headDim();
+        return op("qkNormRope", query ? "q gain" : "k", headShape(heads), (side, in) -> {
+            Tensor x = side.activation(in.gaussian(rows * headWidth), rows, headWidth);
+            RopeTable rope = ropeTable(side, in);
+            Tensor gain = query ? side.float32(in.uniform(heads, 1, 5), heads) : null;
+            side.layers().qkNormRope(x, heads, scale.headDim(), rope, scale.seqLen(), gain, NORM_EPS,
+                    side.output("out", ACTIVATION, rows, headWidth), side.output("invRms", FLOAT32, rows * heads));
+        });
+    }
+
+    private OpCase qkNormRopeBackward(boolean query) {
+        int heads = query ? scale.heads() : scale.kvHeads();
+        int headWidth = heads * scale.headDim();
+        return op("qkNormRopeBackward", query ? "q gain" : "k", headShape(heads), (side, in) -> {
+            float[] x = in.gaussian(rows * headWidth);
+            float[][] angles = ropeAngles(in);
+            float[] gain = query ? in.uniform(heads, 1, 5) : null;
+            float[] dOut = in.gaussian(rows * headWidth);
+            float[] invRms = in.fromReference("invRms", ref -> {
+                Tensor inv = ref.zeros(FLOAT32, rows * heads);
+                ref.layers().qkNormRope(ref.activation(x, rows, headWidth), heads, scale.headDim(),
+                        ropeTable(ref, angles), scale.seqLen(), gain == null ? null : ref.float32(gain, heads),
+                        NORM_EPS, ref.zeros(ACTIVATION, rows, headWidth), inv);
+                return ref.download(inv);
+            });
+            side.layers().qkNormRopeBackward(side.activation(x, rows, headWidth), heads, scale.headDim(),
+                    ropeTable(side, angles), scale.seqLen(), gain == null ? null : side.float32(gain, heads),
+                    side.float32(invRms, rows * heads), side.upload(GRADIENT, dOut, rows, headWidth),
+                    side.accumulator("dX", GRADIENT, rows, headWidth),
+                    query ? side.accumulator("dGain", FLOAT32, heads) : null);
+        });
+    }
+
+    private String headShape(int heads) {
+        return dims(rows) + " x " + heads + "h" + scale.headDim() + " rope" + scale.ropeDims() + " seq"
+                + scale.seqLen();
+    }
+
+    /** cos and sin [seqLen, ropeDims / 2] of uniformly random angles. */
+    private float[][] ropeAngles(CaseInputs in) {
+        float[] angles = in.uniform(scale.seqLen() * scale.ropeDims() / 2, 0, 2 * Math.PI);
+        float[] cos = new float[angles.length];
+        float[] sin = new float[angles.length];
+        for (int i = 0; i < angles.length; i++) {
+            cos[i] = (float) Math.cos(angles[i]);
+            sin[i] = (float) Math.sin(angles[i]);
+        }
+        return new float[][] {cos, sin};
+    }
+
+    private RopeTable ropeTable(Side side, CaseInputs in) {
+        return ropeTable(side, ropeAngles(in));
+    }
+
+    private RopeTable ropeTable(Side side, float[][] cosSin) {
+        int half = scale.ropeDims() / 2;
+        return new RopeTable(scale.ropeDims(), scale.seqLen(), side.float32(cosSin[0], scale.seqLen(), half),
+                side.float32(cosSin[1], scale.seqLen(), half));
+    }
+
+    private String attentionShapeLabel() {
+        return "b" + scale.batch() + " seq" + scale.seqLen() + " " + scale.heads() + "/" + scale.kvHeads() + "h"
+                + scale.headDim();
+    }
+
+    private OpCase attention() {
+        AttentionShape shape = scale.attentionShape();
+        int qWidth = scale.heads() * scale.headDim();
+        int kvWidth = scale.kvHeads() * scale.headDim();
+        return op("attention", "", attentionShapeLabel(), (side, in) -> {
+            Tensor q = side.activation(in.gaussian(rows * qWidth, QUERY_STD), rows, qWidth);
+            Tensor k = side.activation(in.gaussian(rows * kvWidth), rows, kvWidth);
+            Tensor v = side.activation(in.gaussian(rows * kvWidth), rows, kvWidth);
+            side.layers().attention(q, k, v, shape, side.output("out", ACTIVATION, rows, qWidth),
+                    side.output("logSumExp", FLOAT32, scale.batch(), scale.heads(), scale.seqLen()));
+        });
+    }
+
+    private OpCase attentionBackward() {
+        AttentionShape shape = scale.attentionShape();
+        int qWidth = scale.heads() * scale.headDim();
+        int kvWidth = scale.kvHeads() * scale.headDim();
+        int[] lseShape = {scale.batch(), scale.heads(), scale.seqLen()};
+        return op("attentionBackward", "", attentionShapeLabel(), (side, in) -> {
+            float[] q = in.gaussian(rows * qWidth, QUERY_STD);
+            float[] k = in.gaussian(rows * kvWidth);
+            float[] v = in.gaussian(rows * kvWidth);
+            float[] dOut = in.gaussian(rows * qWidth);
+            float[][] saved = in.fromReference("forward", ref -> {
+                Tensor out = ref.zeros(ACTIVATION, rows, qWidth);
+                Tensor lse = ref.zeros(FLOAT32, lseShape);
+                ref.layers().attention(ref.activation(q, rows, qWidth), ref.activation(k, rows, kvWidth),
+                        ref.activation(v, rows, kvWidth), shape, out, lse);
+                return new float[][] {ref.download(out), ref.download(lse)};
+            });
+            side.layers().attentionBackward(side.activation(q, rows, qWidth), side.activation(k, rows, kvWidth),
+                    side.activation(v, rows, kvWidth), shape, side.activation(saved[0], rows, qWidth),
+                    side.float32(saved[1], lseShape), side.upload(GRADIENT, dOut, rows, qWidth),
+                    side.accumulator("dQ", GRADIENT, rows, qWidth), side.accumulator("dK", GRADIENT, rows, kvWidth),
+                    side.accumulator("dV", GRADIENT, rows, kvWidth));
+        });
+    }
+
+    private OpCase exclusiveSelfAttention() {
+        AttentionShape shape = scale.attentionShape();
+        int qWidth = scale.heads() * scale.headDim();
+        int kvWidth = scale.kvHeads() * scale.headDim();
+        return op("exclusiveSelfAttention", "", attentionShapeLabel(), (side, in) -> {
+            Tensor y = side.activation(in.gaussian(rows * qWidth), rows, qWidth);
+            Tensor v = side.activation(in.gaussian(rows * kvWidth), rows, kvWidth);
+            side.layers().exclusiveSelfAttention(y, v, shape, side.output("out", ACTIVATION, rows, qWidth));
+        });
+    }
+
+    private OpCase exclusiveSelfAttentionBackward() {
+        AttentionShape shape = scale.attentionShape();
+        int qWidth = scale.heads() * scale.headDim();
+        int kvWidth = scale.kvHeads() * scale.headDim();
+        return op("exclusiveSelfAttentionBackward", "", attentionShapeLabel(), (side, in) -> {
+            Tensor y = side.activation(in.gaussian(rows * qWidth), rows, qWidth);
+            Tensor v = side.activation(in.gaussian(rows * kvWidth), rows, kvWidth);
+            Tensor dOut = side.upload(GRADIENT, in.gaussian(rows * qWidth), rows, qWidth);
+            side.layers().exclusiveSelfAttentionBackward(y, v, shape, dOut,
+                    side.accumulator("dY", GRADIENT, rows, qWidth), side.accumulator("dV", GRADIENT, rows, kvWidth));
+        });
+    }
+
+    private OpCase leakyReluSquared() {
+        int hidden = scale.mlpHidden();
+        return op("leakyReluSquared", "", dims(rows, hidden), (side, in) -> {
+            Tensor x = side.activation(in.gaussian(rows * hidden), rows, hidden);
+            side.layers().leakyReluSquared(x, LEAKY_SLOPE, side.output("out", ACTIVATION, rows, hidden));
+        });
+    }
+
+    private OpCase leakyReluSquaredBackward() {
+        int hidden = scale.mlpHidden();
+        return op("leakyReluSquaredBackward", "", dims(rows, hidden), (side, in) -> {
+            Tensor x = side.activation(in.gaussian(rows * hidden), rows, hidden);
+            Tensor dOut = side.upload(GRADIENT, in.gaussian(rows * hidden), rows, hidden);
+            side.layers().leakyReluSquaredBackward(x, LEAKY_SLOPE, dOut,
+                    side.accumulator("dX", GRADIENT, rows, hidden));
+        });
+    }
+
+    private OpCase softcap() {
+        int n = scale.lossRows();
+        int vocab = scale.vocab();
+        return op("softcap", "", dims(n, vocab), (side, in) -> {
+            Tensor z = side.activation(in.gaussian(n * vocab, LOGIT_STD), n, vocab);
+            side.layers().softcap(z, SOFTCAP, side.output("out", ACTIVATION, n, vocab));
+        });
+    }
+
+    /** The evaluation's form (losses only, dZ null) or the training's (losses and the logits' gradient). */
+    private OpCase softcapCrossEntropy(boolean withGradient) {
+        int n = scale.lossRows();
+        int vocab = scale.vocab();
+        return op("softcapCrossEntropy", withGradient ? "loss+dZ" : "loss", dims(n, vocab), (side, in) -> {
+            Tensor z = side.activation(in.gaussian(n * vocab, LOGIT_STD), n, vocab);
+            Tensor targets = side.ints(in.ints(n, vocab), n);
+            Tensor loss = side.output("loss", FLOAT32, n);
+            Tensor dZ = withGradient ? side.accumulator("dZ", GRADIENT, n, vocab) : null;
+            side.layers().softcapCrossEntropy(z, targets, SOFTCAP, loss, dZ, withGradient ? LOSS_GRAD_SCALE : 0f);
+        });
+    }
+}

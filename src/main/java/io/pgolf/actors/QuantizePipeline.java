@@ -3,7 +3,6 @@ package io.pgolf.actors;
 import io.pgolf.config.Compressor;
 import io.pgolf.data.artifact.ArchitectureKnobs;
 import io.pgolf.data.artifact.ArtifactBudget;
-import io.pgolf.data.loader.TrainBatchLoader;
 import io.pgolf.model.Gpt;
 import io.pgolf.model.quant.ModelQuantizer;
 import io.pgolf.protocol.ArtifactEvent;
@@ -24,18 +23,19 @@ import java.util.function.Consumer;
 /**
  * Turns trained weights into an artifact as actors: DataLoader -> Quantizer (Hessians, GPTQ) -> Compressor, with a
  * monitor that logs and journals every {@link ArtifactEvent}. A guardian hands the Quantizer's model to the
- * Compressor and ends the run with the failure of any actor.
+ * Compressor and ends the run with the failure of any actor. The Quantizer journals its calibration batches.
  */
 public final class QuantizePipeline {
     private static final String QUANTIZER_DISPATCHER = "pgolf.dispatchers.trainer";
 
     /**
-     * Everything the run needs; the pipeline takes ownership of the loader, the caller keeps the model.
+     * Everything the run needs; the caller keeps the model.
      *
+     * @param batches      the Quantizer's DataLoader, an actor the pipeline spawns (and that owns what it reads)
      * @param architecture what the artifact's header records to rebuild the model
      * @param file         where the artifact goes
      */
-    public record Settings(TrainBatchLoader loader, Gpt model, ModelQuantizer quantizer, int calibrationBatches,
+    public record Settings(Behavior<DataLoaderActor.Command> batches, Gpt model, ModelQuantizer quantizer, int calibrationBatches,
                            ArchitectureKnobs architecture, Compressor compressor, Path file, ArtifactBudget budget,
                            MessageJournal journal, Consumer<String> log) {
     }
@@ -61,12 +61,12 @@ public final class QuantizePipeline {
         return Behaviors.setup(context -> {
             CompletableFuture<QuantizationDone> quantized = new CompletableFuture<>();
             CompletableFuture<ArtifactEvent> artifact = new CompletableFuture<>();
-            ActorRef<DataLoaderActor.Command> loader = context.spawn(DataLoaderActor.create(s.loader()),
-                    "data-loader", DispatcherSelector.blocking());
+            ActorRef<DataLoaderActor.Command> loader = context.spawn(s.batches(), "data-loader",
+                    DispatcherSelector.blocking());
             ActorRef<ArtifactEvent> monitor = context.spawn(Journaling.wrap(ArtifactMonitor.create(s.log(), artifact),
                     s.journal(), "quantizer"), "monitor");
             ActorRef<QuantizerActor.Command> quantizer = context.spawn(QuantizerActor.create(s.model(), s.quantizer(),
-                    s.calibrationBatches(), loader, context.getSelf()), "quantizer",
+                    s.calibrationBatches(), loader, context.getSelf(), s.journal()), "quantizer",
                     DispatcherSelector.fromConfig(QUANTIZER_DISPATCHER));
             ActorRef<CompressorActor.Compress> compressor = context.spawn(CompressorActor.create(), "compressor",
                     DispatcherSelector.blocking());

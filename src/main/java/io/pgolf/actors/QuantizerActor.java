@@ -7,6 +7,7 @@ import io.pgolf.model.quant.ModelQuantizer;
 import io.pgolf.model.quant.QuantizedModel;
 import io.pgolf.model.quant.QuantizedTensor;
 import io.pgolf.protocol.BatchDemand;
+import io.pgolf.protocol.MessageJournal;
 import io.pgolf.protocol.QuantizationDone;
 import io.pgolf.protocol.TrainBatch;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -22,8 +23,9 @@ import java.util.List;
 /**
  * The Quantizer (STACK §5): asks its DataLoader for GPTQ_CALIBRATION_BATCHES training batches, collects the
  * Hessians of the model's GPTQ weights over them (with the model's depth loop as the caller set it; the reference
- * calibrates with it on), quantizes every tensor, replies {@link Quantized} and stops. Calibration and GPTQ are
- * minutes of blocking compute: spawn it on a dispatcher of its own.
+ * calibrates with it on), quantizes every tensor, replies {@link Quantized} and stops. Every batch it receives is
+ * journaled (as sent by its DataLoader). Calibration and GPTQ are minutes of blocking compute: spawn it on a
+ * dispatcher of its own.
  */
 public final class QuantizerActor extends AbstractBehavior<QuantizerActor.Command> {
     /** What the actor receives: its calibration batches. */
@@ -57,13 +59,21 @@ public final class QuantizerActor extends AbstractBehavior<QuantizerActor.Comman
         loader.tell(new DataLoaderActor.Demand(new BatchDemand(calibrationBatches)));
     }
 
-    /** The caller keeps ownership of {@code model}; the actor only reads its weights. */
+    /**
+     * The caller keeps ownership of {@code model}; the actor only reads its weights.
+     *
+     * @param journal receives every batch the actor gets from {@code loader}
+     */
     public static Behavior<Command> create(Gpt model, ModelQuantizer quantizer, int calibrationBatches,
-                                           ActorRef<DataLoaderActor.Command> loader, ActorRef<Quantized> replyTo) {
+                                           ActorRef<DataLoaderActor.Command> loader, ActorRef<Quantized> replyTo,
+                                           MessageJournal journal) {
         if (calibrationBatches <= 0) {
             throw new IllegalArgumentException("GPTQ needs at least one calibration batch, got " + calibrationBatches);
         }
-        return Behaviors.setup(context -> new QuantizerActor(context, model, quantizer, calibrationBatches, loader, replyTo));
+        Behavior<Command> quantizing = Behaviors.setup(context -> new QuantizerActor(context, model, quantizer,
+                calibrationBatches, loader, replyTo));
+        return Journaling.wrap(quantizing, journal, loader.path().name(),
+                command -> command instanceof BatchArrived arrived ? arrived.batch() : null);
     }
 
     @Override

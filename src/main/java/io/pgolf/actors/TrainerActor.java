@@ -5,8 +5,10 @@ import io.pgolf.model.eval.GptScorer;
 import io.pgolf.model.eval.PlainEvaluation;
 import io.pgolf.model.optim.ExponentialMovingAverage;
 import io.pgolf.model.train.TrainerSettings;
+import io.pgolf.model.train.TrainingClock;
 import io.pgolf.model.train.TrainingEngine;
 import io.pgolf.protocol.BatchDemand;
+import io.pgolf.protocol.MessageJournal;
 import io.pgolf.protocol.TrainBatch;
 import io.pgolf.protocol.TrainerEvent;
 import io.pgolf.protocol.TrainerProgress;
@@ -29,7 +31,11 @@ import java.util.Optional;
  * with the depth loop on) to warm up, then the initial weights, optimizer state and loader position are restored;
  * then steps until ITERATIONS or the time budget, switching the loop on at ENABLE_LOOPING_AT, keeping an EMA of
  * the weights that replaces them at the end, validating at step 0, every VAL_LOSS_EVERY steps, after the last step
- * and once more with the EMA weights.
+ * and once more with the EMA weights. Its {@link TrainingClock} is read once per step; a step's schedule follows the
+ * reading at the end of the step before it.
+ *
+ * <p>Every batch it receives is journaled (as sent by its DataLoader), the ones it drops while its loader resets
+ * too: with the clock's readings, they are all a replay needs to train again bit for bit.
  *
  * <p>A step takes seconds of blocking compute, so spawn the actor on a dispatcher of its own (its backend may also
  * need one thread, as a CUDA context does).
@@ -49,6 +55,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerActor.Command> {
 
     private final TrainingEngine engine;
     private final TrainerSettings settings;
+    private final TrainingClock clock;
     private final ActorRef<DataLoaderActor.Command> loader;
     private final Optional<PlainEvaluation> validation;
     private final ActorRef<TrainerEvent> listener;
@@ -60,18 +67,18 @@ public final class TrainerActor extends AbstractBehavior<TrainerActor.Command> {
     private int stopAfterStep = -1;
     private long tokensSeen;
     private double stepLrMultiplier;
-    /** Training time before the current stretch, and when the current stretch started (validation is excluded). */
-    private long trainNanosBefore;
-    private long stretchStart;
+    /** The clock's reading at the end of the last training step (0 before the first). */
+    private double trainSeconds;
     private long stepStart;
     private ExponentialMovingAverage ema;
 
     private TrainerActor(ActorContext<Command> context, TrainingEngine engine, TrainerSettings settings,
-                         ActorRef<DataLoaderActor.Command> loader, Optional<PlainEvaluation> validation,
-                         ActorRef<TrainerEvent> listener) {
+                         TrainingClock clock, ActorRef<DataLoaderActor.Command> loader,
+                         Optional<PlainEvaluation> validation, ActorRef<TrainerEvent> listener) {
         super(context);
         this.engine = engine;
         this.settings = settings;
+        this.clock = clock;
         this.loader = loader;
         this.validation = validation;
         this.listener = listener;
@@ -87,11 +94,19 @@ public final class TrainerActor extends AbstractBehavior<TrainerActor.Command> {
         loader.tell(new DataLoaderActor.Demand(new BatchDemand(settings.prefetch())));
     }
 
-    /** The actor owns {@code engine} and closes it when it stops. */
-    public static Behavior<Command> create(TrainingEngine engine, TrainerSettings settings,
+    /**
+     * The actor owns {@code engine} and closes it when it stops.
+     *
+     * @param journal receives every batch the actor gets from {@code loader}
+     */
+    public static Behavior<Command> create(TrainingEngine engine, TrainerSettings settings, TrainingClock clock,
                                            ActorRef<DataLoaderActor.Command> loader,
-                                           Optional<PlainEvaluation> validation, ActorRef<TrainerEvent> listener) {
-        return Behaviors.setup(context -> new TrainerActor(context, engine, settings, loader, validation, listener));
+                                           Optional<PlainEvaluation> validation, ActorRef<TrainerEvent> listener,
+                                           MessageJournal journal) {
+        Behavior<Command> trainer = Behaviors.setup(context -> new TrainerActor(context, engine, settings, clock,
+                loader, validation, listener));
+        return Journaling.wrap(trainer, journal, loader.path().name(),
+                command -> command instanceof BatchArrived arrived ? arrived.batch() : null);
     }
 
     @Override
@@ -155,15 +170,14 @@ public final class TrainerActor extends AbstractBehavior<TrainerActor.Command> {
     private void beginTraining() {
         phase = Phase.TRAINING;
         ema = new ExponentialMovingAverage(engine.model().parameters(), settings.emaDecay());
-        trainNanosBefore = 0;
-        stretchStart = System.nanoTime();
+        clock.start();
         if (settings.valLossEvery() > 0 && settings.iterations() > 0) {
             validate(false);
         }
     }
 
     private void beginStep() {
-        double fraction = settings.schedule().trainingFraction(step, trainSeconds());
+        double fraction = settings.schedule().trainingFraction(step, trainSeconds);
         stepLrMultiplier = settings.schedule().multiplier(fraction);
         if (settings.loopEnabled() && !engine.model().looping() && fraction >= settings.enableLoopingAt()) {
             engine.model().setLooping(true);
@@ -178,7 +192,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerActor.Command> {
         step++;
         tokensSeen += settings.tokensPerStep();
         double stepSeconds = (System.nanoTime() - stepStart) / 1e9;
-        double trainSeconds = trainSeconds();
+        trainSeconds = clock.stepEnded();
         listener.tell(new TrainerProgress(settings.rank(), false, step, result.trainLoss(),
                 settings.tokensPerStep() / stepSeconds, stepLrMultiplier, settings.momentum().at(step - 1),
                 engine.model().looping(), trainSeconds, tokensSeen));
@@ -196,7 +210,6 @@ public final class TrainerActor extends AbstractBehavior<TrainerActor.Command> {
     }
 
     private Behavior<Command> finish(String reason) {
-        double trainSeconds = trainSeconds();
         validate(false);
         ema.applyToWeights();
         validate(true);
@@ -206,21 +219,17 @@ public final class TrainerActor extends AbstractBehavior<TrainerActor.Command> {
         return Behaviors.stopped();
     }
 
-    private double trainSeconds() {
-        return (trainNanosBefore + System.nanoTime() - stretchStart) / 1e9;
-    }
-
     /** Scores the validation tokens with the current weights; the time it takes is not training time. */
     private void validate(boolean emaWeights) {
         if (validation.isEmpty()) {
             return;
         }
-        trainNanosBefore += System.nanoTime() - stretchStart;
+        clock.pause();
         long start = System.nanoTime();
         BitsPerByte.Totals totals = validation.get().run(new GptScorer(engine.model()));
         listener.tell(new ValidationReport(step, emaWeights, totals.meanLoss(), totals.bitsPerByte(), totals.tokens(),
                 totals.bytes(), (System.nanoTime() - start) / 1e9));
-        stretchStart = System.nanoTime();
+        clock.resume();
     }
 
     private Behavior<Command> onStop() {

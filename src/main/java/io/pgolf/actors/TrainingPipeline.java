@@ -1,8 +1,8 @@
 package io.pgolf.actors;
 
-import io.pgolf.data.loader.TrainBatchLoader;
 import io.pgolf.model.eval.PlainEvaluation;
 import io.pgolf.model.train.TrainerSettings;
+import io.pgolf.model.train.TrainingClock;
 import io.pgolf.model.train.TrainingEngine;
 import io.pgolf.protocol.MessageJournal;
 import io.pgolf.protocol.TrainerEvent;
@@ -21,19 +21,21 @@ import java.util.function.Consumer;
 
 /**
  * Runs one rank's training as actors: DataLoader -> Trainer -> monitor, under a supervisor that ends the run with
- * the Trainer's failure if it fails. Every TrainerEvent the monitor receives is journaled.
+ * the Trainer's failure if it fails. Every batch the Trainer receives and every TrainerEvent the monitor receives is
+ * journaled.
  */
 public final class TrainingPipeline {
     private static final String TRAINER_DISPATCHER = "pgolf.dispatchers.trainer";
 
     /**
-     * Everything the run needs; the pipeline takes ownership of the loader and the engine and closes them.
+     * Everything the run needs; the pipeline takes ownership of the engine and closes it.
      *
+     * @param batches  the Trainer's DataLoader, an actor the pipeline spawns (and that owns what it reads)
      * @param logEvery progress lines every this many steps (besides the first five and the last)
      */
-    public record Settings(TrainBatchLoader loader, TrainingEngine engine, TrainerSettings trainer,
-                           Optional<PlainEvaluation> validation, MessageJournal journal, Consumer<String> log,
-                           int logEvery) {
+    public record Settings(Behavior<DataLoaderActor.Command> batches, TrainingEngine engine, TrainerSettings trainer,
+                           TrainingClock clock, Optional<PlainEvaluation> validation, MessageJournal journal,
+                           Consumer<String> log, int logEvery) {
     }
 
     private TrainingPipeline() {
@@ -51,14 +53,15 @@ public final class TrainingPipeline {
      */
     public static Behavior<Void> supervisor(Settings s, CompletableFuture<TrainingFinished> finished) {
         return Behaviors.setup(context -> {
-            ActorRef<DataLoaderActor.Command> loader = context.spawn(DataLoaderActor.create(s.loader()),
-                    "data-loader-" + s.trainer().rank(), DispatcherSelector.blocking());
+            ActorRef<DataLoaderActor.Command> loader = context.spawn(s.batches(), "data-loader-" + s.trainer().rank(),
+                    DispatcherSelector.blocking());
             double budget = s.trainer().schedule().wallClockBudgeted() ? s.trainer().schedule().trainingBudgetSeconds() : 0;
             ActorRef<TrainerEvent> monitor = context.spawn(Journaling.wrap(
                     TrainingMonitor.create(s.log(), s.trainer().iterations(), budget, s.logEvery(), finished),
                     s.journal(), "trainer-" + s.trainer().rank()), "monitor");
             ActorRef<TrainerActor.Command> trainer = context.spawn(
-                    TrainerActor.create(s.engine(), s.trainer(), loader, s.validation(), monitor),
+                    TrainerActor.create(s.engine(), s.trainer(), s.clock(), loader, s.validation(), monitor,
+                            s.journal()),
                     "trainer-" + s.trainer().rank(), DispatcherSelector.fromConfig(TRAINER_DISPATCHER));
             context.watch(loader);
             context.watch(trainer);

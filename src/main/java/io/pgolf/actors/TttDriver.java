@@ -1,8 +1,6 @@
 package io.pgolf.actors;
 
-import io.pgolf.config.PrequantTttConfig;
 import io.pgolf.config.TttConfig;
-import io.pgolf.data.bytes.BitsPerByte;
 import io.pgolf.data.bytes.ByteTables;
 import io.pgolf.model.Gpt;
 import io.pgolf.model.eval.ScoreFirstTtt;
@@ -10,7 +8,6 @@ import io.pgolf.protocol.ChunkScored;
 import io.pgolf.protocol.ChunkTrained;
 import io.pgolf.protocol.MessageJournal;
 import io.pgolf.protocol.PipelineMessage;
-import io.pgolf.protocol.PrequantTttTrained;
 import io.pgolf.protocol.Rejected;
 import io.pgolf.protocol.RunKind;
 import io.pgolf.protocol.ScoreChunk;
@@ -27,81 +24,88 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
-import java.util.Locale;
-import java.util.Optional;
+import java.util.UUID;
 import java.util.function.Consumer;
 
 /**
  * Runs one TTT evaluation: spawns a {@link TttEvaluatorActor}, asks it to score each chunk in the order its
  * {@link TttStarted} lists, answers every receipt but the last chunk's with the {@link TrainOnChunk} built from it,
- * sums the receipts, and ends by telling its listener {@link TttFinished}. With pre-quant TTT configured it first
- * runs a {@link PrequantTttActor} and then evaluates the weights it made as a {@link RunKind#NON_RECORD} run.
+ * sums the receipts, and ends by telling its listener {@link TttFinished}. Weights that have trained on validation
+ * tokens before (pre-quant TTT, a stage of its own before GPTQ) are evaluated as a {@link RunKind#NON_RECORD} run.
  *
  * <p>Every message it receives is journaled, except {@link Rejected}, which the evaluator journals as it rejects; a
  * rejection of the driver's own request is a bug, and fails the driver.
  */
 public final class TttDriver extends AbstractBehavior<PipelineMessage> {
     static final String EVALUATOR = "ttt-evaluator";
-    static final String PREQUANT = "prequant-ttt";
 
     /**
      * What an evaluation needs. The model is the caller's: the run changes its weights and leaves it open.
      *
-     * @param seqLen   EVAL_SEQ_LEN: the windows' length, and the length of TTT's training sequences
-     * @param stride   EVAL_STRIDE
-     * @param prequant pre-quant TTT to run first (non-record), in batches of TTT_BATCH_SEQS sequences of seqLen
-     * @param log      progress lines
+     * @param seqLen         EVAL_SEQ_LEN: the windows' length, and the length of TTT's training sequences
+     * @param stride         EVAL_STRIDE
+     * @param weightsVersion the version of the model's weights: 0 for weights that never trained on a validation
+     *                       token; any other (pre-quant TTT made them) makes the evaluation {@link RunKind#NON_RECORD}
+     * @param log            progress lines
      */
     public record Settings(Gpt model, Tokens tokens, ByteTables tables, int seqLen, int stride, TttConfig ttt,
-                           Optional<PrequantTttConfig> prequant, MessageJournal journal, Consumer<String> log) {
+                           long weightsVersion, MessageJournal journal, Consumer<String> log) {
+        public Settings {
+            if (weightsVersion < 0) {
+                throw new IllegalArgumentException("weights versions are not negative, got " + weightsVersion);
+            }
+        }
+
+        public RunKind runKind() {
+            return weightsVersion == 0 ? RunKind.RECORD : RunKind.NON_RECORD;
+        }
     }
 
-    private final Settings settings;
-    private final DispatcherSelector compute;
     private final ActorRef<TttFinished> listener;
-    private ActorRef<TttEvaluatorActor.Request> evaluator;
+    private final ActorRef<TttEvaluatorActor.Request> evaluator;
+    private final TttTally tally;
     private TttStarted started;
     private int next;
-    private double nats;
-    private long tokens;
-    private long bytes;
-    private int chunksScored;
-    private int chunksTrained;
-    private long startNanos;
 
     private TttDriver(ActorContext<PipelineMessage> context, Settings settings, DispatcherSelector compute,
                       ActorRef<TttFinished> listener) {
         super(context);
-        this.settings = settings;
-        this.compute = compute;
         this.listener = listener;
-        if (settings.prequant().isPresent()) {
-            settings.log().accept("pre-quant TTT on the validation tokens: a non-record run");
-            context.spawn(PrequantTttActor.create(settings.model(), settings.tokens(), settings.seqLen(),
-                    settings.ttt().tttBatchSeqs(), settings.prequant().get(), 0,
-                    context.getSelf().narrow()), PREQUANT, compute);
-        } else {
-            spawnEvaluator(RunKind.RECORD, 0);
-        }
+        this.tally = new TttTally(settings.log());
+        this.evaluator = spawnEvaluator(context, settings, UUID.randomUUID().toString(), compute);
     }
 
     /**
-     * @param compute  the dispatcher for the evaluator's and pre-quant TTT's blocking compute
+     * @param compute  the dispatcher for the evaluator's blocking compute
      * @param listener receives {@link TttFinished}
      */
     public static Behavior<PipelineMessage> create(Settings settings, DispatcherSelector compute,
                                                    ActorRef<TttFinished> listener) {
-        Behavior<PipelineMessage> driver = Behaviors.setup(context -> new TttDriver(context, settings, compute,
-                listener));
-        return Journaling.wrap(driver, settings.journal(),
-                message -> message instanceof PrequantTttTrained ? PREQUANT : EVALUATOR,
+        return journaled(Behaviors.setup(context -> new TttDriver(context, settings, compute, listener)), settings);
+    }
+
+    /** A driver's evaluator, with the engine for {@code settings}, watched by the driver. */
+    static ActorRef<TttEvaluatorActor.Request> spawnEvaluator(ActorContext<PipelineMessage> context,
+                                                              Settings settings, String evaluationId,
+                                                              DispatcherSelector compute) {
+        ScoreFirstTtt engine = new ScoreFirstTtt(settings.model(), settings.tokens(), settings.seqLen(),
+                settings.stride(), settings.ttt(), settings.tables());
+        ActorRef<TttEvaluatorActor.Request> evaluator = context.spawn(TttEvaluatorActor.create(engine,
+                settings.runKind(), settings.weightsVersion(), evaluationId, context.getSelf().narrow(),
+                settings.journal()), EVALUATOR, compute);
+        context.watch(evaluator);
+        return evaluator;
+    }
+
+    /** A driver journals every answer it receives but {@link Rejected}, which the evaluator journals itself. */
+    static Behavior<PipelineMessage> journaled(Behavior<PipelineMessage> driver, Settings settings) {
+        return Journaling.wrap(driver, settings.journal(), EVALUATOR,
                 message -> message instanceof Rejected ? null : message);
     }
 
     @Override
     public Receive<PipelineMessage> createReceive() {
         return newReceiveBuilder()
-                .onMessage(PrequantTttTrained.class, this::onPrequantTrained)
                 .onMessage(TttStarted.class, this::onStarted)
                 .onMessage(ChunkScored.class, this::onScored)
                 .onMessage(ChunkTrained.class, this::onTrained)
@@ -115,27 +119,9 @@ public final class TttDriver extends AbstractBehavior<PipelineMessage> {
                 .build();
     }
 
-    private Behavior<PipelineMessage> onPrequantTrained(PrequantTttTrained trained) {
-        settings.log().accept(String.format(Locale.ROOT, "pre-quant TTT: %d epochs, %d steps on tokens %s, last"
-                        + " epoch loss %.6f", trained.epochs(), trained.optimizerSteps(), trained.tokensRead(),
-                trained.epochLosses().isEmpty() ? Double.NaN : trained.epochLosses().getLast()));
-        spawnEvaluator(RunKind.NON_RECORD, trained.toVersion());
-        return this;
-    }
-
-    private void spawnEvaluator(RunKind runKind, long weightsVersion) {
-        ScoreFirstTtt engine = new ScoreFirstTtt(settings.model(), settings.tokens(), settings.seqLen(),
-                settings.stride(), settings.ttt(), settings.tables());
-        evaluator = getContext().spawn(TttEvaluatorActor.create(engine, runKind, weightsVersion,
-                getContext().getSelf().narrow(), settings.journal()), EVALUATOR, compute);
-        getContext().watch(evaluator);
-    }
-
     private Behavior<PipelineMessage> onStarted(TttStarted started) {
         this.started = started;
-        startNanos = System.nanoTime();
-        settings.log().accept(String.format(Locale.ROOT, "TTT evaluation %s: %,d tokens in %d chunks (%s run)",
-                started.evaluationId(), started.tokens(), started.chunkCount(), describe(started.runKind())));
+        tally.started(started);
         requestScore();
         return this;
     }
@@ -147,13 +133,7 @@ public final class TttDriver extends AbstractBehavior<PipelineMessage> {
                     + receipt.chunk());
         }
         next++;
-        nats += receipt.nats();
-        tokens += receipt.tokens();
-        bytes += receipt.bytes();
-        chunksScored++;
-        settings.log().accept(String.format(Locale.ROOT, "ttt chunk %d/%d scored: %d tokens, loss %.6f"
-                        + " (weights version %d)", receipt.chunk() + 1, started.chunkCount(), receipt.tokens(),
-                receipt.nats() / receipt.tokens(), receipt.weightsVersion()));
+        tally.scored(receipt);
         if (receipt.lastChunk()) {
             return finish();
         }
@@ -162,10 +142,7 @@ public final class TttDriver extends AbstractBehavior<PipelineMessage> {
     }
 
     private Behavior<PipelineMessage> onTrained(ChunkTrained trained) {
-        chunksTrained++;
-        settings.log().accept(String.format(Locale.ROOT, "ttt chunk %d/%d trained: %d steps at lr %.6g, mean loss"
-                        + " %.6f", trained.chunk() + 1, started.chunkCount(), trained.optimizerSteps(),
-                trained.learningRate(), trained.meanLoss()));
+        tally.trained(trained);
         if (next == started.scoredChunks().size()) {
             return finish();
         }
@@ -178,19 +155,8 @@ public final class TttDriver extends AbstractBehavior<PipelineMessage> {
                 started.scoredChunks().get(next)), getContext().getSelf().narrow()));
     }
 
-    /** The totals as {@link BitsPerByte} computes them, so they equal an engine run's to the bit. */
     private Behavior<PipelineMessage> finish() {
-        BitsPerByte.Totals totals = new BitsPerByte.Totals(nats, tokens, bytes);
-        TttFinished finished = new TttFinished(started.evaluationId(), started.runKind(), totals.meanLoss(),
-                totals.bitsPerByte(), tokens, bytes, chunksScored, chunksTrained,
-                (System.nanoTime() - startNanos) / 1e9);
-        settings.log().accept(String.format(Locale.ROOT, "ttt: val_loss %.8f val_bpb %.8f over %,d tokens (%s run)",
-                finished.valLoss(), finished.valBpb(), tokens, describe(started.runKind())));
-        listener.tell(finished);
+        listener.tell(tally.finished());
         return Behaviors.stopped();
-    }
-
-    private static String describe(RunKind kind) {
-        return kind == RunKind.RECORD ? "record" : "non-record";
     }
 }

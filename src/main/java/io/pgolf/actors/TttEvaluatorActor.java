@@ -26,7 +26,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Objects;
-import java.util.UUID;
 import java.util.function.Function;
 
 /**
@@ -43,8 +42,8 @@ import java.util.function.Function;
  * the actor answers {@link Rejected} and journals the rejection itself, so it is on record even when the asker
  * journals nothing. Every request it receives is journaled before it is handled, with the asker's path as sender.
  *
- * <p>On start it tells its owner {@link TttStarted}: a fresh random evaluation id that every request must carry, the
- * plan, and the weights version it starts from (0: weights that never trained on a validation token). Each training
+ * <p>On start it tells its owner {@link TttStarted}: the evaluation id that every request must carry (a fresh random
+ * one for each evaluation; a replay gives the one it re-drives), the plan, and the weights version it starts from (0: weights that never trained on a validation token). Each training
  * makes a new version. Scoring and training take seconds of blocking compute: spawn it on a dispatcher of its own.
  */
 public final class TttEvaluatorActor {
@@ -64,11 +63,11 @@ public final class TttEvaluatorActor {
     private long weightsVersion;
 
     private TttEvaluatorActor(ActorContext<Request> context, ScoreFirstTtt engine, MessageJournal journal,
-                              long weightsVersion) {
+                              long weightsVersion, String evaluationId) {
         this.context = context;
         this.engine = engine;
         this.journal = journal;
-        this.evaluationId = UUID.randomUUID().toString();
+        this.evaluationId = evaluationId;
         this.chunks = engine.plan().scoredChunks();
         this.weightsVersion = weightsVersion;
     }
@@ -78,16 +77,18 @@ public final class TttEvaluatorActor {
      *
      * @param runKind        {@link RunKind#RECORD} only for weights that never trained on a validation token
      * @param weightsVersion the version of the weights the engine's model holds now
+     * @param evaluationId   the evaluation's id, which every request must carry
      * @param owner          receives {@link TttStarted}
      */
     public static Behavior<Request> create(ScoreFirstTtt engine, RunKind runKind, long weightsVersion,
-                                           ActorRef<TttEvent> owner, MessageJournal journal) {
+                                           String evaluationId, ActorRef<TttEvent> owner, MessageJournal journal) {
         if (runKind == RunKind.RECORD && weightsVersion != 0) {
             throw new IllegalArgumentException("a record evaluation starts from weights that never trained on a"
                     + " validation token (version 0), not version " + weightsVersion);
         }
         Behavior<Request> machine = Behaviors.setup(context -> {
-            TttEvaluatorActor actor = new TttEvaluatorActor(context, engine, journal, weightsVersion);
+            TttEvaluatorActor actor = new TttEvaluatorActor(context, engine, journal, weightsVersion,
+                    Objects.requireNonNull(evaluationId, "evaluationId"));
             owner.tell(actor.started(runKind));
             return actor.awaitingScore(0);
         });

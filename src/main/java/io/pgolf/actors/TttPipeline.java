@@ -8,12 +8,14 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Runs one TTT evaluation as actors: a {@link TttDriver} (and the evaluator, and pre-quant TTT if configured, that
- * it spawns) and a listener that journals the final {@link TttFinished}, under a supervisor that ends the run with
- * the driver's failure if it fails.
+ * Runs one TTT evaluation as actors: a {@link TttDriver} (and the evaluator it spawns) and a listener that journals
+ * the final {@link TttFinished}, under a supervisor that ends the run with the driver's failure if it fails; or, for a
+ * replay, the same with a {@link TttReplayDriver} in the driver's place.
  */
 public final class TttPipeline {
-    private static final String COMPUTE_DISPATCHER = "pgolf.dispatchers.trainer";
+    static final String COMPUTE_DISPATCHER = "pgolf.dispatchers.trainer";
+    static final String DRIVER = "ttt-driver";
+    static final String LISTENER = "ttt-listener";
 
     private TttPipeline() {
     }
@@ -24,11 +26,11 @@ public final class TttPipeline {
     }
 
     /**
-     * The evaluation as a stage of a run: the driver (which spawns the evaluator, and pre-quant TTT if configured) and
-     * a listener that journals {@link TttFinished} and completes {@code finished}; the supervisor then stops.
+     * The evaluation as a stage of a run: the driver (which spawns the evaluator) and a listener that journals
+     * {@link TttFinished} and completes {@code finished}; the supervisor then stops.
      */
     public static Behavior<Void> supervisor(TttDriver.Settings settings, CompletableFuture<TttFinished> finished) {
-        return WorkerStage.supervisor(TttFinished.class, "ttt-driver", "ttt-listener",
+        return WorkerStage.supervisor(TttFinished.class, DRIVER, LISTENER,
                 listener -> TttDriver.create(settings, DispatcherSelector.fromConfig(COMPUTE_DISPATCHER), listener),
                 DispatcherSelector.defaultDispatcher(), settings.journal(), finished);
     }

@@ -74,7 +74,8 @@ public final class DemoCommand implements Callable<Integer> {
 
         Path data = run.resolve("data");
         PipelineRun.Outcome outcome = PipelineRun.run(new PipelineRun.Request(resolved, Optional.of(corpus), data,
-                tokenizer, run, cores, Optional.ofNullable(valTokens), PipelineRun.LastStage.EVALUATE), console);
+                tokenizer, run, cores, Optional.ofNullable(valTokens), PipelineRun.LastStage.EVALUATE,
+                Invocation.commandLine(spec)), console);
 
         SentencePieceModel model = SentencePieceModel.load(tokenizer);
         Tokens scored = PlainValidation.tokens(data, resolved.config().eval().evalSeqLen(), Optional.ofNullable(valTokens));

@@ -1,7 +1,9 @@
 package io.pgolf.deploy;
 
 import io.pgolf.actors.RunPipeline;
+import io.pgolf.actors.TttPipeline;
 import io.pgolf.config.ConfigOptions;
+import io.pgolf.config.HoconListing;
 import io.pgolf.config.PgolfConfig;
 import io.pgolf.config.ResolvedConfig;
 import io.pgolf.data.artifact.CodeBytes;
@@ -9,6 +11,8 @@ import io.pgolf.data.artifact.LoadedArtifact;
 import io.pgolf.gpu.Backend;
 import io.pgolf.gpu.Backends;
 import io.pgolf.protocol.Evaluated;
+import io.pgolf.protocol.InputFile;
+import io.pgolf.protocol.InputRole;
 import io.pgolf.protocol.MessageJournal;
 import io.pgolf.protocol.RunKind;
 import io.pgolf.protocol.TttFinished;
@@ -22,6 +26,8 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -32,7 +38,9 @@ import java.util.function.Consumer;
  * {@code pgolf eval}: loads an artifact, rebuilds its model from the header's architecture with the dequantized
  * weights and the depth loop on (as the reference evaluates), and scores the validation tokens on the CPU as the
  * stages of one run ({@link EvaluationStages}): plain windows, sliding windows, then score-first TTT, as configured.
- * Every stage's messages go to one journal beside the artifact, which {@code pgolf audit} checks.
+ * Every stage's messages go to one journal beside the artifact, after a {@code RunStarted} that lists the artifact,
+ * the validation shards and the tokenizer with their sha256; {@code pgolf audit} checks it, {@code pgolf replay}
+ * re-drives it.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Score an artifact's model on the validation tokens in bits per byte (CPU): plain windows, then "
@@ -71,6 +79,11 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ResolvedConfig resolved = config.resolve(System.getenv());
         PgolfConfig cfg = resolved.config();
+        if (cfg.prequantTtt().prequantTttEnabled()) {
+            throw new IllegalArgumentException("PREQUANT_TTT_ENABLED is set, but pre-quant TTT trains the weights"
+                    + " before GPTQ: it runs in pgolf train, between training and quantization; pgolf eval only"
+                    + " evaluates an artifact");
+        }
         PrintWriter out = spec.commandLine().getOut();
         Consumer<String> log = line -> {
             out.println(line);
@@ -79,12 +92,19 @@ public final class EvalCommand implements Callable<Integer> {
         Path journalFile = artifactFile.resolveSibling(JOURNAL);
         Path partialJournal = artifactFile.resolveSibling(JOURNAL + ".partial");
         Files.deleteIfExists(partialJournal);
-        try (Backend backend = Backends.open(cfg.runtime().pgolfBackend(),
-                threads != null ? threads : Runtime.getRuntime().availableProcessors(), cfg.distributed().localRank())) {
+        Path dataset = data != null ? data : cfg.data().datasetDir();
+        Path tokenizerFile = tokenizer != null ? tokenizer : cfg.data().tokenizerFile();
+        int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        List<InputFile> inputs = new ArrayList<>(List.of(RunInputs.hash(InputRole.ARTIFACT, artifactFile)));
+        inputs.addAll(RunInputs.validationShards(dataset));
+        inputs.add(RunInputs.hash(InputRole.TOKENIZER, tokenizerFile));
+        try (Backend backend = Backends.open(cfg.runtime().pgolfBackend(), workers, cfg.distributed().localRank())) {
             try (MessageJournal journal = MessageJournal.create(partialJournal, MessageJournal.Options.DEFAULT);
-                 EvaluationStages stages = EvaluationStages.of(resolved, artifactFile, backend,
-                         data != null ? data : cfg.data().datasetDir(), Optional.ofNullable(valTokens),
-                         tokenizer != null ? tokenizer : cfg.data().tokenizerFile(), journal, log)) {
+                 EvaluationStages stages = EvaluationStages.of(resolved, artifactFile, backend, dataset,
+                         Optional.ofNullable(valTokens), tokenizerFile, () -> 0, TttPipeline::supervisor, journal,
+                         log)) {
+                RunInputs.journal(journal, RunInputs.started(Invocation.commandLine(spec), HoconListing.of(resolved),
+                        backend.name(), workers, Optional.ofNullable(valTokens), inputs));
                 RunPipeline.run(stages.all(), journal, Map.of(), log);
                 print(out, stages, cfg.quant().artifactBudgetBytes());
             }

@@ -5,11 +5,11 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code pgolf} command line: one subcommand per job of the pipeline. */
-@Command(name = "pgolf", mixinStandardHelpOptions = true, version = "pgolf 0.1.0",
+@Command(name = "pgolf", mixinStandardHelpOptions = true, version = "pgolf " + Invocation.VERSION,
         description = "OpenAI Parameter Golf end to end on the JVM.",
         subcommands = {CommandLine.HelpCommand.class, PrepareCommand.class, TrainCommand.class, QuantizeCommand.class,
-                EvalCommand.class, AuditCommand.class, ConfigCommand.class, BenchCommand.class, DemoCommand.class,
-                VerifyCommand.class, GpuInfoCommand.class, GpuParityCommand.class})
+                EvalCommand.class, AuditCommand.class, ReplayCommand.class, ConfigCommand.class, BenchCommand.class,
+                DemoCommand.class, VerifyCommand.class, GpuInfoCommand.class, GpuParityCommand.class})
 public final class PgolfCli implements Runnable {
 
     @CommandLine.Spec

@@ -1,5 +1,6 @@
 package io.pgolf.deploy;
 
+import io.pgolf.actors.BatchSource;
 import io.pgolf.actors.QuantizePipeline;
 import io.pgolf.config.ConfigOptions;
 import io.pgolf.config.PgolfConfig;
@@ -72,14 +73,15 @@ public final class QuantizeCommand implements Callable<Integer> {
         long parameters;
         CodeBytes code;
         try (Backend backend = Backends.open(cfg.runtime().pgolfBackend(), workers, cfg.distributed().localRank());
-             Quantization quantization = Quantization.load(weightsFile, resolved, backend,
-                     data != null ? data : cfg.data().datasetDir(), artifactFile, workers, log);
+             Quantization quantization = Quantization.load(weightsFile, resolved, backend, artifactFile, workers,
+                     log);
              MessageJournal journal = Files.exists(journalFile)
                      ? MessageJournal.openForAppend(journalFile, MessageJournal.Options.DEFAULT)
                      : MessageJournal.create(journalFile, MessageJournal.Options.DEFAULT)) {
             parameters = quantization.model().parameters().elementCount();
             code = quantization.code();
-            outcome = QuantizePipeline.run(quantization.settings(journal));
+            outcome = QuantizePipeline.run(quantization.settings(journal,
+                    BatchSource.shards(data != null ? data : cfg.data().datasetDir())));
         }
         return switch (outcome.artifact()) {
             case ArtifactWritten written -> {

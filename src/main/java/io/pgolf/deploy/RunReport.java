@@ -8,6 +8,7 @@ import io.pgolf.config.Setting;
 import io.pgolf.data.artifact.LoadedArtifact;
 import io.pgolf.protocol.ArtifactWritten;
 import io.pgolf.protocol.Evaluated;
+import io.pgolf.protocol.PrequantTttTrained;
 import io.pgolf.protocol.QuantizationDone;
 import io.pgolf.protocol.RunKind;
 import io.pgolf.protocol.StageFinished;
@@ -34,7 +35,8 @@ import java.util.OptionalLong;
  * What a run measured, stage by stage: written as {@code submission.json} (the challenge's field names where it has
  * them: val_bpb, val_loss, bytes_total, train_time_seconds) and printed as the table that ends a run.
  *
- * @param runKind        RECORD unless the TTT evaluation says otherwise (pre-quant TTT trains on validation tokens)
+ * @param runKind        NON_RECORD when pre-quant TTT trained the weights on validation tokens before GPTQ (whether
+ *                       or not a TTT evaluation followed), or when the TTT evaluation says so; RECORD otherwise
  * @param fullValidation whether every validation token was scored; a run on a prefix reports a bpb that is not the
  *                       challenge's
  * @param rows           the table, in pipeline order; the last row with a bpb holds the run's score
@@ -65,7 +67,8 @@ record RunReport(String name, RunKind runKind, boolean fullValidation, List<Row>
 
     /** Everything a run produced; the stages it did not run are empty. */
     record Results(Optional<PrepareCommand.Prepared> prepared, TrainingFinished training,
-                   List<ValidationReport> validations, Optional<QuantizePipeline.Outcome> quantized,
+                   List<ValidationReport> validations, Optional<PrequantTttTrained> prequant,
+                   Optional<QuantizePipeline.Outcome> quantized,
                    Optional<LoadedArtifact> loaded, Optional<Evaluated> plain, Optional<Evaluated> sliding,
                    Optional<TttFinished> ttt, List<StageFinished> stages) {
     }
@@ -74,24 +77,28 @@ record RunReport(String name, RunKind runKind, boolean fullValidation, List<Row>
         List<Row> rows = new ArrayList<>();
         r.prepared().ifPresent(p -> rows.add(Row.stage("prepare", String.format(Locale.ROOT, "%,d docs, %.2f MB of "
                         + "text -> %,d val + %,d train tokens in %d shards", p.documents(), p.textBytes() / 1e6,
-                p.valTokens(), p.trainTokens(), p.shards()), OptionalLong.empty(), seconds(r, "prepare"))));
+                p.valTokens(), p.trainTokens(), p.shards()), OptionalLong.empty(), seconds(r, RunStages.PREPARE))));
         TrainingFinished t = r.training();
         rows.add(Row.stage("train", String.format(Locale.ROOT, "%d steps (%s), %,d tokens in %.1f s, %,.0f tokens/s",
                 t.steps(), t.stopReason(), t.tokensSeen(), t.trainSeconds(),
-                t.trainSeconds() > 0 ? t.tokensSeen() / t.trainSeconds() : 0), OptionalLong.empty(), seconds(r, "train")));
+                t.trainSeconds() > 0 ? t.tokensSeen() / t.trainSeconds() : 0), OptionalLong.empty(), seconds(r, RunStages.TRAIN)));
         r.validations().stream().filter(v -> !v.emaWeights()).reduce((first, last) -> last).ifPresent(v ->
                 rows.add(Row.score("  live weights", "live", "after step " + v.step(), v.valLoss(), v.valBpb(),
                         OptionalDouble.empty())));
         r.validations().stream().filter(ValidationReport::emaWeights).reduce((first, last) -> last).ifPresent(v ->
                 rows.add(Row.score("  post-EMA", "post_ema", "EMA of the weights, written", v.valLoss(), v.valBpb(),
                         OptionalDouble.empty())));
+        r.prequant().ifPresent(p -> rows.add(Row.stage(RunStages.PREQUANT, String.format(Locale.ROOT, "AdamW on the"
+                        + " validation tokens %s: %d epochs, %d steps, last epoch loss %.4f; non-record",
+                p.tokensRead(), p.epochs(), p.optimizerSteps(), p.epochLosses().isEmpty() ? Double.NaN
+                        : p.epochLosses().getLast()), OptionalLong.empty(), seconds(r, RunStages.PREQUANT))));
         r.quantized().ifPresent(q -> {
             QuantizationDone gptq = q.quantization();
             ArtifactWritten w = (ArtifactWritten) q.artifact();
             rows.add(Row.stage("quantize", String.format(Locale.ROOT, "GPTQ %d matrices (Hessians %.1f s, GPTQ %.1f s),"
                             + " %d float16; %s %.1f s", gptq.gptqTensors(), gptq.hessianSeconds(), gptq.gptqSeconds(),
                     gptq.float16Tensors(), w.compressor(), w.compressSeconds()), OptionalLong.of(w.modelBytes()),
-                    seconds(r, "quantize")));
+                    seconds(r, RunStages.QUANTIZE)));
             rows.add(Row.stage("  code", "pgolf's evaluation code, " + w.compressor(), OptionalLong.of(w.codeBytes()),
                     OptionalDouble.empty()));
             rows.add(Row.stage("  total", String.format(Locale.ROOT, "of the budget of %,d", w.budgetBytes()),
@@ -109,7 +116,9 @@ record RunReport(String name, RunKind runKind, boolean fullValidation, List<Row>
         for (Setting setting : resolved.settings()) {
             config.put(setting.knob().envName(), setting.value().unwrapped());
         }
-        return new RunReport(name, r.ttt().map(TttFinished::runKind).orElse(RunKind.RECORD), fullValidation,
+        RunKind runKind = r.prequant().isPresent() ? RunKind.NON_RECORD
+                : r.ttt().map(TttFinished::runKind).orElse(RunKind.RECORD);
+        return new RunReport(name, runKind, fullValidation,
                 List.copyOf(rows), r.quantized().map(q -> (ArtifactWritten) q.artifact()), t, r.stages(), hardware,
                 config);
     }

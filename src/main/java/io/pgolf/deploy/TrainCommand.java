@@ -74,7 +74,7 @@ public final class TrainCommand implements Callable<Integer> {
         PipelineRun.Outcome outcome = PipelineRun.run(new PipelineRun.Request(resolved, Optional.ofNullable(docs),
                 data != null ? data : cfg.data().datasetDir(), tokenizer != null ? tokenizer : cfg.data().tokenizerFile(),
                 run, threads != null ? threads : Runtime.getRuntime().availableProcessors(),
-                Optional.ofNullable(valTokens), last), console);
+                Optional.ofNullable(valTokens), last, Invocation.commandLine(spec)), console);
         console.println();
         outcome.report().print(console);
         console.printf("pgolf train: run folder %s: %s, journal %s (%,d messages)%n", run, PipelineRun.REPORT,

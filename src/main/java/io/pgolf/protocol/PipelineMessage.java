@@ -7,5 +7,5 @@ package io.pgolf.protocol;
  * a fixed id in {@link WireRegistry}; a test checks that no permitted message lacks one.
  */
 public sealed interface PipelineMessage permits TokenizeBatch, TokenizedBatch, BatchDemand, TrainBatch, TrainerEvent,
-        ArtifactEvent, TttRequest, TttEvent, PrequantTttTrained, Evaluated, StageFinished {
+        ArtifactEvent, TttRequest, TttEvent, PrequantTttTrained, Evaluated, StageFinished, RunStarted, DataPrepared {
 }

@@ -61,7 +61,11 @@ final class WireRegistry {
 
             record(80, StageFinished.class),
             new WireType(81, EvaluationMethod.class, () -> new DefaultSerializers.EnumSerializer(EvaluationMethod.class)),
-            record(82, Evaluated.class));
+            record(82, Evaluated.class),
+            new WireType(83, InputRole.class, () -> new DefaultSerializers.EnumSerializer(InputRole.class)),
+            record(84, InputFile.class),
+            record(85, RunStarted.class),
+            record(86, DataPrepared.class));
 
     static {
         Set<Integer> ids = new HashSet<>();

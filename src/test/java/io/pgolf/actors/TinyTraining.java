@@ -4,7 +4,6 @@ import io.pgolf.config.PgolfConfig;
 import io.pgolf.data.SafeTensors;
 import io.pgolf.data.bytes.ByteTables;
 import io.pgolf.data.loader.MicroBatchShape;
-import io.pgolf.data.loader.TrainBatchLoader;
 import io.pgolf.data.shard.Shards;
 import io.pgolf.data.tokenizer.SentencePieceModel;
 import io.pgolf.gpu.cpu.CpuBackend;
@@ -13,6 +12,7 @@ import io.pgolf.model.GptLayout;
 import io.pgolf.model.eval.PlainEvaluation;
 import io.pgolf.model.optim.ModelOptimizer;
 import io.pgolf.model.train.TrainerSettings;
+import io.pgolf.model.train.TrainingClock;
 import io.pgolf.model.train.TrainingEngine;
 import io.pgolf.protocol.JournalEntry;
 import io.pgolf.protocol.JournalReader;
@@ -110,14 +110,16 @@ final class TinyTraining {
         Path journalFile = dir.resolve("train.journal");
         List<String> log = new ArrayList<>();
         try (MessageJournal journal = MessageJournal.create(journalFile, MessageJournal.Options.DEFAULT)) {
-            TrainingPipeline.run(new TrainingPipeline.Settings(TrainBatchLoader.open(dataset(), 0, shape), engine,
-                    settings, Optional.of(validation), journal, log::add, 0));
+            TrainingPipeline.run(new TrainingPipeline.Settings(BatchSource.shards(dataset()).open(0, shape), engine,
+                    settings, TrainingClock.wall(), Optional.of(validation), journal, log::add, 0));
         } finally {
             backend.close();
         }
         List<TrainerEvent> events = new ArrayList<>();
         for (JournalEntry e : JournalReader.readAll(journalFile).entries()) {
-            events.add((TrainerEvent) e.message());
+            if (e.message() instanceof TrainerEvent event) {
+                events.add(event);
+            }
         }
         return new Run(events, weights, config);
     }

@@ -9,6 +9,7 @@ import io.pgolf.gpu.cpu.CpuBackend;
 import io.pgolf.model.Gpt;
 import io.pgolf.model.TinyReference;
 import io.pgolf.model.eval.EvalFixtures;
+import io.pgolf.model.eval.PrequantTtt;
 import io.pgolf.model.eval.ScoreFirstTtt;
 import io.pgolf.protocol.ChunkScored;
 import io.pgolf.protocol.ChunkTrained;
@@ -19,6 +20,7 @@ import io.pgolf.protocol.PipelineMessage;
 import io.pgolf.protocol.PrequantTttTrained;
 import io.pgolf.protocol.RunKind;
 import io.pgolf.protocol.ScoreChunk;
+import io.pgolf.protocol.StageFinished;
 import io.pgolf.protocol.TokenSpan;
 import io.pgolf.protocol.Tokens;
 import io.pgolf.protocol.TrainOnChunk;
@@ -33,7 +35,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -67,12 +69,16 @@ class TttPipelineTest {
     }
 
     /** A run of the pipeline; its journal is complete when this returns. */
-    private TttFinished run(Gpt model, Tokens tokens, Optional<PrequantTttConfig> prequant, Path journalFile,
-                            List<String> log) throws Exception {
+    private TttFinished run(Gpt model, Tokens tokens, Path journalFile, List<String> log) throws Exception {
         try (MessageJournal journal = MessageJournal.create(journalFile, MessageJournal.Options.DEFAULT)) {
-            return TttPipeline.run(new TttDriver.Settings(model, tokens, tables, reference.evalSeqLen(),
-                    reference.evalStride(), reference.tttConfig(), prequant, journal, log::add));
+            return TttPipeline.run(settings(model, tokens, 0, journal, log));
         }
+    }
+
+    private TttDriver.Settings settings(Gpt model, Tokens tokens, long weightsVersion, MessageJournal journal,
+                                        List<String> log) {
+        return new TttDriver.Settings(model, tokens, tables, reference.evalSeqLen(), reference.evalStride(),
+                reference.tttConfig(), weightsVersion, journal, log::add);
     }
 
     /**
@@ -93,7 +99,7 @@ class TttPipelineTest {
         Path journalFile = dir.resolve("ttt.journal");
         List<String> log = new ArrayList<>();
         try (Gpt model = EvalFixtures.model(backend, reference, fixture, "step1.")) {
-            TttFinished finished = run(model, tokens, Optional.empty(), journalFile, log);
+            TttFinished finished = run(model, tokens, journalFile, log);
             System.out.printf("actor TTT: val_loss %.9f val_bpb %.9f (engine %.9f %.9f)%n", finished.valLoss(),
                     finished.valBpb(), engineTotals.meanLoss(), engineTotals.bitsPerByte());
             assertEquals(engineTotals.meanLoss(), finished.valLoss());
@@ -110,6 +116,8 @@ class TttPipelineTest {
         ComplianceAudit.Report audit = ComplianceAudit.audit(entries);
         assertTrue(audit.passed(), audit.offenses().toString());
         List<PipelineMessage> messages = entries.stream().map(JournalEntry::message).toList();
+        // The driver gives each evaluation a fresh random id.
+        UUID.fromString(assertInstanceOf(TttStarted.class, messages.getFirst()).evaluationId());
         List<Class<?>> expected = new ArrayList<>(List.of(TttStarted.class));
         for (int chunk = 0; chunk < 3; chunk++) {
             expected.addAll(List.of(ScoreChunk.class, ChunkScored.class, TrainOnChunk.class, ChunkTrained.class));
@@ -121,25 +129,50 @@ class TttPipelineTest {
                 engineTotals.tokens()));
     }
 
-    /** Pre-quant TTT trains on every validation token first; the evaluation after it is labelled non-record. */
+    /**
+     * Pre-quant TTT as the stage before an evaluation: it trains on every validation token first and writes the weights
+     * the engine makes, and the evaluation of those weights (version 1) is labelled non-record.
+     */
     @Test
-    void aPrequantRunTrainsOnTheTokensFirstAndIsNonRecord() throws Exception {
+    void aPrequantStageTrainsOnTheTokensFirstAndItsWeightsAreEvaluatedAsNonRecord() throws Exception {
         Tokens tokens = EvalFixtures.validationPrefix(dir, reference.evalSeqLen(), 1025);
-        Path journalFile = dir.resolve("prequant.journal");
+        PrequantTttConfig config = new PrequantTttConfig(true, 1e-3, 1, 0);
+        int batchSeqs = reference.tttConfig().tttBatchSeqs();
+        Map<String, float[]> engineWeights;
         try (Gpt model = EvalFixtures.model(backend, reference, fixture, "step1.")) {
-            TttFinished finished = run(model, tokens, Optional.of(new PrequantTttConfig(true, 1e-3, 1, 0)),
-                    journalFile, new ArrayList<>());
-            assertEquals(RunKind.NON_RECORD, finished.runKind());
+            PrequantTtt.train(model, tokens, reference.evalSeqLen(), batchSeqs, config);
+            engineWeights = model.parameters().valuesOnHost();
+        }
+        Path journalFile = dir.resolve("prequant.journal");
+        Path weightsFile = dir.resolve("prequant.safetensors");
+        List<String> log = new ArrayList<>();
+        try (Gpt model = EvalFixtures.model(backend, reference, fixture, "step1.");
+             MessageJournal journal = MessageJournal.create(journalFile, MessageJournal.Options.DEFAULT)) {
+            RunPipeline.Stage<PrequantTttTrained> prequant = RunPipeline.Stage.of("prequant-ttt", done ->
+                    PrequantTttActor.supervisor(new PrequantTttActor.Settings(model, tokens, reference.evalSeqLen(),
+                            batchSeqs, config, 0, weightsFile, Map.of("note", "test"), log::add), journal, done));
+            RunPipeline.Stage<TttFinished> ttt = RunPipeline.Stage.of("eval-ttt", done ->
+                    TttPipeline.supervisor(settings(model, tokens, prequant.result().toVersion(), journal, log), done));
+            RunPipeline.run(List.of(prequant, ttt), journal, Map.of(), log::add);
+            assertEquals(RunKind.NON_RECORD, ttt.result().runKind());
+        }
+        try (SafeTensors written = SafeTensors.open(weightsFile);
+             Gpt adapted = Gpt.zeros(backend, reference.layout())) {
+            assertEquals("test", written.metadata().get("note"));
+            adapted.parameters().loadFrom(written, "");
+            adapted.parameters().valuesOnHost().forEach((name, values) ->
+                    assertArrayEquals(engineWeights.get(name), values, 0f, name));
         }
         List<PipelineMessage> messages = JournalReader.readAll(journalFile).entries().stream()
                 .map(JournalEntry::message).toList();
-        PrequantTttTrained prequant = assertInstanceOf(PrequantTttTrained.class, messages.get(0));
-        assertEquals(new TokenSpan(0, 1025), prequant.tokensRead());
-        assertEquals(1, prequant.toVersion());
-        TttStarted started = assertInstanceOf(TttStarted.class, messages.get(1));
+        PrequantTttTrained trained = assertInstanceOf(PrequantTttTrained.class, messages.get(0));
+        assertEquals(new TokenSpan(0, 1025), trained.tokensRead());
+        assertEquals(1, trained.toVersion());
+        assertInstanceOf(StageFinished.class, messages.get(1));
+        TttStarted started = assertInstanceOf(TttStarted.class, messages.get(2));
         assertEquals(RunKind.NON_RECORD, started.runKind());
         assertEquals(1, started.weightsVersion());
-        ChunkScored first = assertInstanceOf(ChunkScored.class, messages.get(3));
+        ChunkScored first = assertInstanceOf(ChunkScored.class, messages.get(4));
         assertEquals(1, first.weightsVersion());
     }
 }

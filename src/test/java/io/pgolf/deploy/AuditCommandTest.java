@@ -1,5 +1,8 @@
 package io.pgolf.deploy;
 
+import io.pgolf.actors.PrequantTttActor;
+import io.pgolf.actors.RunPipeline;
+import io.pgolf.actors.RunPipeline.Stage;
 import io.pgolf.actors.TttDriver;
 import io.pgolf.actors.TttPipeline;
 import io.pgolf.config.PrequantTttConfig;
@@ -21,6 +24,7 @@ import io.pgolf.protocol.ScoredWindow;
 import io.pgolf.protocol.ScoringMethod;
 import io.pgolf.protocol.Tokens;
 import io.pgolf.protocol.TrainOnChunk;
+import io.pgolf.protocol.TttFinished;
 import io.pgolf.protocol.TttStarted;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
@@ -59,18 +64,30 @@ class AuditCommandTest {
         try (SafeTensors fixture = SafeTensors.open(TinyReference.tensors());
              CpuBackend backend = new CpuBackend(2)) {
             Tokens tokens = EvalFixtures.validationPrefix(runs, SEQ_LEN, 385);
-            honest = evaluate(backend, reference, fixture, tokens, Optional.empty(), runs.resolve("honest.journal"));
-            prequant = evaluate(backend, reference, fixture, tokens, Optional.of(new PrequantTttConfig(true, 1e-3, 1,
-                    0)), runs.resolve("prequant.journal"));
+            honest = evaluate(backend, reference, fixture, tokens, false, runs.resolve("honest.journal"));
+            prequant = evaluate(backend, reference, fixture, tokens, true, runs.resolve("prequant.journal"));
         }
     }
 
+    /** The TTT evaluation as a run's stage; with {@code prequant}, after pre-quant TTT's stage, as pgolf train runs them. */
     private static Path evaluate(CpuBackend backend, TinyReference reference, SafeTensors fixture, Tokens tokens,
-                                 Optional<PrequantTttConfig> prequant, Path file) throws Exception {
+                                 boolean prequant, Path file) throws Exception {
+        TttConfig ttt = new TttConfig(true, 0.005, 0.9, 1, 128, 0, 1.0, 4);
         try (Gpt model = EvalFixtures.model(backend, reference, fixture, "step1.");
              MessageJournal journal = MessageJournal.create(file, MessageJournal.Options.DEFAULT)) {
-            TttPipeline.run(new TttDriver.Settings(model, tokens, EvalFixtures.tables(), SEQ_LEN, STRIDE,
-                    new TttConfig(true, 0.005, 0.9, 1, 128, 0, 1.0, 4), prequant, journal, line -> { }));
+            List<Stage<?>> stages = new ArrayList<>();
+            long weightsVersion = 0;
+            if (prequant) {
+                stages.add(Stage.<PrequantTttTrained>of(RunStages.PREQUANT, done -> PrequantTttActor.supervisor(
+                        new PrequantTttActor.Settings(model, tokens, SEQ_LEN, ttt.tttBatchSeqs(),
+                                new PrequantTttConfig(true, 1e-3, 1, 0), 0, runs.resolve("prequant.safetensors"),
+                                Map.of(), line -> { }), journal, done)));
+                weightsVersion = 1;
+            }
+            TttDriver.Settings settings = new TttDriver.Settings(model, tokens, EvalFixtures.tables(), SEQ_LEN, STRIDE,
+                    ttt, weightsVersion, journal, line -> { });
+            stages.add(Stage.<TttFinished>of(EvaluationStages.TTT, done -> TttPipeline.supervisor(settings, done)));
+            RunPipeline.run(stages, journal, Map.of(), line -> { });
         }
         return file;
     }
@@ -146,8 +163,8 @@ class AuditCommandTest {
         System.out.print(result.out());
         assertEquals(1, result.exit());
         assertTrue(result.out().contains("3 score before update  FAIL  seq " + entry.seq() + " ChunkTrained(chunk 0,"
-                + " tokens [0, 129), weights version 0 -> 1) from ttt-evaluator to /user/ttt-driver: trains on token 1"
-                + " before it is scored"), result.out());
+                + " tokens [0, 129), weights version 0 -> 1) from ttt-evaluator to /user/eval-ttt/ttt-driver: trains on"
+                + " token 1 before it is scored"), result.out());
         assertTrue(result.out().contains("verdict: FAIL (1 of 4 conditions broken)"), result.out());
     }
 
@@ -268,7 +285,8 @@ class AuditCommandTest {
         assertTrue(lines.getFirst().contains("non-record run, 385 tokens in 3 chunks, starting from weights version 1"),
                 lines.getFirst());
         assertEquals("3 score before update  FAIL  seq 0 PrequantTttTrained(tokens [0, 385), 1 epochs, weights"
-                + " version 0 -> 1) from prequant-ttt to /user/ttt-driver: trains on token 1 before it is scored",
+                + " version 0 -> 1) from prequant-ttt to /user/prequant-ttt/prequant-listener: trains on token 1 before"
+                + " it is scored",
                 lines.get(3));
     }
 

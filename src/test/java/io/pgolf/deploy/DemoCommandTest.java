@@ -2,8 +2,13 @@ package io.pgolf.deploy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgolf.protocol.DataPrepared;
+import io.pgolf.protocol.InputFile;
+import io.pgolf.protocol.InputRole;
 import io.pgolf.protocol.JournalEntry;
 import io.pgolf.protocol.JournalReader;
+import io.pgolf.protocol.PipelineMessage;
+import io.pgolf.protocol.RunStarted;
 import io.pgolf.protocol.StageFinished;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -16,6 +21,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DemoCommandTest {
@@ -40,8 +46,21 @@ class DemoCommandTest {
         }
         assertTrue(r.out().contains("score-first TTT, chunks scored 1, trained 0, record run"), r.out());
 
-        List<String> stages = JournalReader.readAll(run.resolve("run.journal")).entries().stream()
-                .map(JournalEntry::message).filter(StageFinished.class::isInstance)
+        List<PipelineMessage> messages = JournalReader.readAll(run.resolve("run.journal")).entries().stream()
+                .map(JournalEntry::message).toList();
+        RunStarted started = assertInstanceOf(RunStarted.class, messages.getFirst());
+        assertEquals(List.of(InputRole.DOCUMENTS, InputRole.TOKENIZER),
+                started.inputs().stream().map(InputFile::role).toList());
+        // The prepare stage journals the shards it wrote, with the manifest's sha256.
+        DataPrepared prepared = messages.stream().filter(DataPrepared.class::isInstance).map(DataPrepared.class::cast)
+                .findFirst().orElseThrow();
+        assertEquals(1250, prepared.documents());
+        JsonNode manifest = new ObjectMapper().readTree(run.resolve("data/manifest.json").toFile()).get("files");
+        assertEquals(4, prepared.shards().size());
+        for (InputFile shard : prepared.shards()) {
+            assertEquals(manifest.get(shard.name()).asText(), shard.sha256(), shard.name());
+        }
+        List<String> stages = messages.stream().filter(StageFinished.class::isInstance)
                 .map(m -> ((StageFinished) m).stage()).toList();
         assertEquals(List.of("prepare", "train", "quantize", "load-artifact", "eval-plain", "eval-sliding", "eval-ttt"),
                 stages);

@@ -2,13 +2,24 @@ package io.pgolf.deploy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgolf.data.SafeTensors;
+import io.pgolf.data.artifact.ArchitectureKnobs;
+import io.pgolf.data.artifact.ArtifactReader;
+import io.pgolf.data.artifact.LoadedArtifact;
+import io.pgolf.gpu.cpu.CpuBackend;
+import io.pgolf.model.Gpt;
 import io.pgolf.protocol.ArtifactWritten;
+import io.pgolf.protocol.ChunkScored;
 import io.pgolf.protocol.Evaluated;
 import io.pgolf.protocol.JournalEntry;
 import io.pgolf.protocol.JournalReader;
 import io.pgolf.protocol.PipelineMessage;
+import io.pgolf.protocol.PrequantTttTrained;
+import io.pgolf.protocol.RunKind;
+import io.pgolf.protocol.RunStarted;
 import io.pgolf.protocol.StageFinished;
 import io.pgolf.protocol.TttFinished;
+import io.pgolf.protocol.TttStarted;
 import io.pgolf.protocol.ValidationReport;
 import io.pgolf.testing.SharedFiles;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,11 +30,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** pgolf train as one run of every stage, on a small model and the shared sp1024 shards. */
@@ -76,6 +90,17 @@ class PipelineRunTest {
         assertEquals(0, r.exit(), r.err() + r.out());
 
         List<PipelineMessage> messages = messages(run.resolve("run.journal"));
+        RunStarted started = assertInstanceOf(RunStarted.class, messages.getFirst());
+        assertTrue(started.command().startsWith("pgolf train --profile demo --data " + data), started.command());
+        assertEquals(Files.readString(run.resolve("config.conf")), started.config());
+        assertEquals("cpu x2", started.backend());
+        assertEquals(1024, started.valTokens());
+        JsonNode manifest = new ObjectMapper().readTree(SharedFiles.manifest().toFile()).get("variants").get("sp1024");
+        List<String> inputs = started.inputs().stream().map(f -> f.role() + " " + f.name() + " " + f.sha256()).toList();
+        assertEquals(List.of(
+                "TRAIN_SHARD fineweb_train_000000.bin " + sha256Of(manifest, "fineweb_train_000000.bin"),
+                "VAL_SHARD fineweb_val_000000.bin " + sha256Of(manifest, "fineweb_val_000000.bin"),
+                "TOKENIZER fineweb_1024_bpe.model " + manifest.get("tokenizer_sha256").asText()), inputs);
         assertEquals(List.of("train", "quantize", "load-artifact", "eval-plain", "eval-sliding", "eval-ttt"),
                 of(messages, StageFinished.class).stream().map(StageFinished::stage).toList());
         ValidationReport ema = of(messages, ValidationReport.class).getLast();
@@ -107,6 +132,67 @@ class PipelineRunTest {
                 ttt.valBpb())), r.out());
         assertTrue(r.out().contains(String.format(Locale.ROOT, "%-16s %9s %9s %,12d", "  total", "", "",
                 artifact.totalBytes())), r.out());
+    }
+
+    /**
+     * Pre-quant TTT runs as a stage of its own between training and GPTQ, as seeds/001 does: the artifact holds its
+     * adapted weights (a tensor kept as float16 is exactly theirs), its training precedes every score, the run and its
+     * TTT evaluation are non-record, and the audit names that training as breaking score before update.
+     */
+    @Test
+    void aPrequantRunQuantizesTheAdaptedWeightsAndIsNonRecord() throws Exception {
+        Path run = dir.resolve("prequant");
+        CliResult r = train(run, "--set", "PREQUANT_TTT_ENABLED=1", "--set", "PREQUANT_TTT_EPOCHS=1");
+        assertEquals(0, r.exit(), r.err() + r.out());
+
+        List<JournalEntry> entries = JournalReader.readAll(run.resolve("run.journal")).entries();
+        List<PipelineMessage> messages = entries.stream().map(JournalEntry::message).toList();
+        assertEquals(List.of("train", "prequant-ttt", "quantize", "load-artifact", "eval-plain", "eval-sliding",
+                "eval-ttt"), of(messages, StageFinished.class).stream().map(StageFinished::stage).toList());
+        JournalEntry prequant = entries.stream().filter(e -> e.message() instanceof PrequantTttTrained).findFirst()
+                .orElseThrow();
+        int firstScore = messages.indexOf(messages.stream().filter(m -> m instanceof Evaluated
+                || m instanceof ChunkScored).findFirst().orElseThrow());
+        assertTrue(prequant.seq() < firstScore, "pre-quant TTT at seq " + prequant.seq() + ", first score at "
+                + firstScore);
+        TttStarted started = of(messages, TttStarted.class).getFirst();
+        assertEquals(RunKind.NON_RECORD, started.runKind());
+        assertEquals(1, started.weightsVersion());
+        JsonNode report = new ObjectMapper().readTree(run.resolve("submission.json").toFile());
+        assertEquals("non-record", report.get("run_kind").asText());
+
+        CliResult audit = CliResult.run("audit", run.resolve("run.journal").toString());
+        assertEquals(1, audit.exit(), audit.out());
+        assertTrue(audit.out().contains("3 score before update  FAIL  seq " + prequant.seq()
+                + " PrequantTttTrained(tokens [0, 1025), 1 epochs, weights version 0 -> 1)"), audit.out());
+
+        String name = "blocks.0.attn_scale";
+        float[] ema = weights(run.resolve("final_model.safetensors")).get(name);
+        float[] adapted = weights(run.resolve("prequant_ttt_model.safetensors")).get(name);
+        assertFalse(Arrays.equals(ema, adapted), "pre-quant TTT left " + name + " as training made it");
+        LoadedArtifact artifact = ArtifactReader.read(run.resolve("final_model.artifact"));
+        try (CpuBackend backend = new CpuBackend(1);
+             Gpt model = Gpt.zeros(backend, artifact.header().architecture().layout("test artifact"))) {
+            artifact.model().loadInto(model.parameters());
+            float[] quantized = model.parameters().valuesOnHost().get(name);
+            for (int i = 0; i < adapted.length; i++) {
+                assertEquals(Float.float16ToFloat(Float.floatToFloat16(adapted[i])), quantized[i], name + "[" + i + "]");
+            }
+        }
+    }
+
+    private static String sha256Of(JsonNode manifest, String shard) {
+        return manifest.get("files").get("datasets/fineweb10B_sp1024/" + shard).asText();
+    }
+
+    private static Map<String, float[]> weights(Path file) {
+        try (SafeTensors tensors = SafeTensors.open(file);
+             CpuBackend backend = new CpuBackend(1);
+             Gpt model = Gpt.zeros(backend, ArchitectureKnobs.fromListing(
+                     tensors.metadata().get(TrainedModel.CONFIG_METADATA), file.toString()).layout(file.toString()))) {
+            model.parameters().loadFrom(tensors, "");
+            return model.parameters().valuesOnHost();
+        }
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.pgolf.config.ResolvedConfig;
 import io.pgolf.data.artifact.ArtifactReader;
 import io.pgolf.data.artifact.LoadedArtifact;
 import io.pgolf.data.bytes.ByteTables;
+import io.pgolf.data.corpus.ShardPublisher;
 import io.pgolf.data.tokenizer.SentencePieceModel;
 import io.pgolf.gpu.cpu.CpuBackend;
 import io.pgolf.model.Gpt;
@@ -21,7 +22,11 @@ import io.pgolf.protocol.JournalReader;
 import io.pgolf.protocol.Evaluated;
 import io.pgolf.protocol.EvaluationMethod;
 import io.pgolf.protocol.PipelineMessage;
+import io.pgolf.protocol.InputFile;
+import io.pgolf.protocol.InputRole;
 import io.pgolf.protocol.QuantizationDone;
+import io.pgolf.protocol.RunStarted;
+import io.pgolf.protocol.TrainBatch;
 import io.pgolf.protocol.StageFinished;
 import io.pgolf.protocol.Tokens;
 import io.pgolf.protocol.TttFinished;
@@ -151,11 +156,12 @@ class QuantizeEvalCommandTest {
         assertTrue(total.find(), q.out());
         assertTrue(Long.parseLong(total.group(1).replace(",", "")) > Files.size(artifact));
         List<JournalEntry> journal = JournalReader.readAll(artifact.resolveSibling("quantize.journal")).entries();
-        assertEquals(List.of(QuantizationDone.class, ArtifactWritten.class),
+        // The calibration batches the Quantizer received, then its summary and the artifact.
+        assertEquals(List.of(TrainBatch.class, TrainBatch.class, QuantizationDone.class, ArtifactWritten.class),
                 journal.stream().map(entry -> entry.message().getClass()).toList());
-        ArtifactWritten written = (ArtifactWritten) journal.get(1).message();
+        ArtifactWritten written = (ArtifactWritten) journal.get(3).message();
         assertEquals(Files.size(artifact), written.modelBytes());
-        assertEquals(7, ((QuantizationDone) journal.get(0).message()).gptqTensors());
+        assertEquals(7, ((QuantizationDone) journal.get(2).message()).gptqTensors());
 
         CliResult e = eval(artifact, "--set", "SLIDING_WINDOW_ENABLED=0");
         assertEquals(0, e.exit(), e.err() + e.out());
@@ -163,8 +169,16 @@ class QuantizeEvalCommandTest {
                 e.out());
         assertTrue(e.out().contains("loop on"), e.out());
         assertFalse(e.out().contains("pgolf eval: sliding") || e.out().contains("pgolf eval: ttt"), e.out());
-        assertEquals(List.of(StageFinished.class, Evaluated.class, StageFinished.class), JournalReader.readAll(
-                artifact.resolveSibling("eval.journal")).entries().stream().map(entry -> entry.message().getClass()).toList());
+        List<PipelineMessage> evaluation = JournalReader.readAll(artifact.resolveSibling("eval.journal")).entries()
+                .stream().map(JournalEntry::message).toList();
+        assertEquals(List.of(RunStarted.class, StageFinished.class, Evaluated.class, StageFinished.class),
+                evaluation.stream().map(m -> (Class<?>) m.getClass()).toList());
+        RunStarted started = (RunStarted) evaluation.getFirst();
+        assertEquals(List.of(InputRole.ARTIFACT, InputRole.VAL_SHARD, InputRole.TOKENIZER),
+                started.inputs().stream().map(InputFile::role).toList());
+        assertEquals(ShardPublisher.sha256(artifact), started.inputs().getFirst().sha256());
+        assertTrue(started.command().startsWith("pgolf eval ") && started.command().contains(" --artifact " + artifact),
+                started.command());
     }
 
     /**
@@ -226,7 +240,8 @@ class QuantizeEvalCommandTest {
         // A second run in the same folder writes the artifact and continues the folder's journal.
         assertEquals(0, quantize(artifact, "--set", "COMPRESSOR=zstd").exit());
         assertTrue(Files.exists(artifact));
-        assertEquals(List.of(QuantizationDone.class, ArtifactRefused.class, QuantizationDone.class, ArtifactWritten.class),
+        assertEquals(List.of(TrainBatch.class, TrainBatch.class, QuantizationDone.class, ArtifactRefused.class,
+                        TrainBatch.class, TrainBatch.class, QuantizationDone.class, ArtifactWritten.class),
                 JournalReader.readAll(artifact.resolveSibling("quantize.journal")).entries().stream()
                         .map(entry -> entry.message().getClass()).toList());
     }
@@ -247,5 +262,16 @@ class QuantizeEvalCommandTest {
         assertEquals(1, corrupt.exit());
         assertTrue(corrupt.err().contains(artifact + ": not a readable pgolf artifact: payload checksum mismatch"),
                 corrupt.err());
+    }
+
+    /** Pre-quant TTT adapts the weights before GPTQ: asking eval (which only evaluates an artifact) for it fails. */
+    @Test
+    void evalRefusesPrequantTtt() {
+        Path artifact = dir.resolve("never-read.artifact");
+        CliResult r = eval(artifact, "--set", "PREQUANT_TTT_ENABLED=1");
+        assertEquals(1, r.exit(), r.out());
+        assertTrue(r.err().contains("pgolf eval: error: PREQUANT_TTT_ENABLED is set, but pre-quant TTT trains the"
+                + " weights before GPTQ: it runs in pgolf train"), r.err());
+        assertFalse(Files.exists(artifact.resolveSibling(EvalCommand.JOURNAL)));
     }
 }

@@ -56,7 +56,19 @@ final class MessageSamples {
                 new Evaluated(EvaluationMethod.PLAIN, 2048, 2048, 30, 2.85, 1.10, 61_440, 150_000, 8.0),
                 new Evaluated(EvaluationMethod.SLIDING, 128, 64, Long.MAX_VALUE, Double.NaN, -0.0, 0, Long.MAX_VALUE, 0.0),
                 new StageFinished("quantize", 12.5),
-                new StageFinished("caf\u00e9", Double.MAX_VALUE));
+                new StageFinished("caf\u00e9", Double.MAX_VALUE),
+                new RunStarted("0.1.0", "train --profile demo --val-tokens 1024", "model {\n  num-layers = 2\n}\n",
+                        "cpu x2", 2, 1024, List.of(
+                        new InputFile(InputRole.TRAIN_SHARD, "data/fineweb_train_000000.bin", 8_000_512, "0f".repeat(32)),
+                        new InputFile(InputRole.VAL_SHARD, "data/fineweb_val_000000.bin", 3_892_658, "e0".repeat(32)),
+                        new InputFile(InputRole.TOKENIZER, "caf\u00e9/fineweb_1024_bpe.model", 251_861, "7d".repeat(32)))),
+                new RunStarted("", "", "", "", Integer.MAX_VALUE, Long.MAX_VALUE, List.of(
+                        new InputFile(InputRole.DOCUMENTS, "", 0, ""),
+                        new InputFile(InputRole.ARTIFACT, "a", Long.MAX_VALUE, "x"),
+                        new InputFile(InputRole.JOURNAL, "run.journal", 1, "y"))),
+                new DataPrepared(1250, 5_080_000, 147_464, 2_360_194, List.of(
+                        new InputFile(InputRole.VAL_SHARD, "runs/demo/data/fineweb_val_000000.bin", 295_952, "ab".repeat(32)))),
+                new DataPrepared(0, 0, 0, Long.MAX_VALUE, List.of()));
     }
 
     private static ChunkScored firstReceipt() {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.pgolf.actors.QuantizePipeline;
 import io.pgolf.config.ResolvedConfig;
 import io.pgolf.config.Setting;
+import io.pgolf.data.artifact.ArtifactBudget;
 import io.pgolf.data.artifact.LoadedArtifact;
 import io.pgolf.protocol.ArtifactWritten;
 import io.pgolf.protocol.Evaluated;
@@ -36,7 +37,9 @@ import java.util.OptionalLong;
  * them: val_bpb, val_loss, bytes_total, train_time_seconds) and printed as the table that ends a run.
  *
  * @param runKind        NON_RECORD when pre-quant TTT trained the weights on validation tokens before GPTQ (whether
- *                       or not a TTT evaluation followed), or when the TTT evaluation says so; RECORD otherwise
+ *                       or not a TTT evaluation followed), when the TTT evaluation says so, or when the artifact is
+ *                       larger than the challenge's 16,000,000 bytes (a raised ARTIFACT_BUDGET_BYTES let it be
+ *                       written); RECORD otherwise
  * @param fullValidation whether every validation token was scored; a run on a prefix reports a bpb that is not the
  *                       challenge's
  * @param rows           the table, in pipeline order; the last row with a bpb holds the run's score
@@ -116,7 +119,9 @@ record RunReport(String name, RunKind runKind, boolean fullValidation, List<Row>
         for (Setting setting : resolved.settings()) {
             config.put(setting.knob().envName(), setting.value().unwrapped());
         }
-        RunKind runKind = r.prequant().isPresent() ? RunKind.NON_RECORD
+        boolean overChallengeSize = r.quantized().map(q -> (ArtifactWritten) q.artifact())
+                .filter(w -> w.totalBytes() > ArtifactBudget.CHALLENGE_BYTES).isPresent();
+        RunKind runKind = r.prequant().isPresent() || overChallengeSize ? RunKind.NON_RECORD
                 : r.ttt().map(TttFinished::runKind).orElse(RunKind.RECORD);
         return new RunReport(name, runKind, fullValidation,
                 List.copyOf(rows), r.quantized().map(q -> (ArtifactWritten) q.artifact()), t, r.stages(), hardware,

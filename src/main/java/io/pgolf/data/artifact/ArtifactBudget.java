@@ -7,6 +7,8 @@ import java.nio.file.Path;
  * {@code budgetBytes} (16,000,000 in the challenge, decimal).
  */
 public record ArtifactBudget(long budgetBytes, long codeBytes) {
+    /** The challenge's limit; an artifact above it cannot stand as a record whatever ARTIFACT_BUDGET_BYTES allows. */
+    public static final long CHALLENGE_BYTES = 16_000_000L;
     public ArtifactBudget {
         if (budgetBytes <= 0 || codeBytes < 0) {
             throw new IllegalArgumentException("budget " + budgetBytes + " and code bytes " + codeBytes

@@ -8,7 +8,6 @@ import io.pgolf.data.bytes.BitsPerByte;
 import io.pgolf.data.bytes.ByteTables;
 import io.pgolf.data.tokenizer.SentencePieceModel;
 import io.pgolf.gpu.Backend;
-import io.pgolf.gpu.Backends;
 import io.pgolf.gpu.cuda.CudaBackend;
 import io.pgolf.gpu.cuda.DeviceMemoryPool;
 import io.pgolf.model.Gpt;
@@ -58,14 +57,8 @@ final class BenchEvalCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions config;
 
-    @Option(names = "--backend", defaultValue = "cpu", description = "cpu or cuda (default ${DEFAULT-VALUE})")
-    BackendKind backendKind;
-
-    @Option(names = "--device", defaultValue = "0", description = "GPU ordinal of the cuda backend (default ${DEFAULT-VALUE})")
-    int device;
-
-    @Option(names = "--threads", description = "CPU backend threads (default: the number of cores)")
-    Integer threads;
+    @Mixin
+    BackendOptions backendOptions;
 
     @Option(names = "--data", paramLabel = "DIR",
             description = "folder of fineweb_val_*.bin shards to take the tokens from (default: seeded random tokens)")
@@ -86,7 +79,7 @@ final class BenchEvalCommand implements Callable<Integer> {
         PgolfConfig cfg = config.load();
         int seqLen = cfg.eval().evalSeqLen();
         int requested = tokens != null ? tokens
-                : backendKind == BackendKind.CUDA ? CUDA_DEFAULT_TOKENS : CPU_DEFAULT_TOKENS;
+                : backendOptions.kind == BackendKind.CUDA ? CUDA_DEFAULT_TOKENS : CPU_DEFAULT_TOKENS;
         if (requested <= 0) {
             throw new IllegalArgumentException("--tokens must be positive, got " + requested);
         }
@@ -99,8 +92,7 @@ final class BenchEvalCommand implements Callable<Integer> {
                 : randomTokens(requested / seqLen * seqLen + 1, vocab, cfg.train().seed());
         ByteTables tables = tokenizer != null ? tokenizerTables(cfg) : ByteTables.oneBytePerToken(vocab);
         PrintWriter out = spec.commandLine().getOut();
-        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        try (Backend backend = Backends.open(backendKind, t, device);
+        try (Backend backend = backendOptions.open();
              Gpt model = Gpt.initialized(backend, new GptLayout(cfg.model(), vocab,
                      cfg.optimizer().tiedEmbedInitStd()), cfg.train().seed())) {
             // Evaluation runs with the depth loop on when there is one, as the reference's evaluation model does.

@@ -1,9 +1,7 @@
 package io.pgolf.deploy;
 
-import io.pgolf.config.BackendKind;
 import io.pgolf.config.PgolfConfig;
 import io.pgolf.gpu.Backend;
-import io.pgolf.gpu.Backends;
 import io.pgolf.gpu.TimedBackend;
 import io.pgolf.gpu.cuda.CudaBackend;
 import io.pgolf.gpu.cuda.DeviceMemoryPool;
@@ -14,6 +12,7 @@ import io.pgolf.model.train.TrainingEngine;
 import io.pgolf.protocol.TrainBatch;
 import io.pgolf.protocol.Tokens;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -48,14 +47,8 @@ final class BenchTrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--backend", defaultValue = "cpu", description = "cpu or cuda (default ${DEFAULT-VALUE})")
-    BackendKind backendKind;
-
-    @Option(names = "--device", defaultValue = "0", description = "GPU ordinal of the cuda backend (default ${DEFAULT-VALUE})")
-    int device;
-
-    @Option(names = "--threads", description = "CPU backend threads (default: the number of cores)")
-    Integer threads;
+    @Mixin
+    BackendOptions backendOptions;
 
     @Option(names = "--record-steps", defaultValue = "3",
             description = "measured whole record steps per loop state on a GPU (default ${DEFAULT-VALUE})")
@@ -71,8 +64,7 @@ final class BenchTrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        try (Backend backend = Backends.open(backendKind, t, device)) {
+        try (Backend backend = backendOptions.open()) {
             out.printf("bench train: %s%n", backend.name());
             out.flush();
             if (!(backend instanceof CudaBackend)) {

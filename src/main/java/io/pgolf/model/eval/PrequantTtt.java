@@ -2,7 +2,6 @@ package io.pgolf.model.eval;
 
 import io.pgolf.config.PrequantTttConfig;
 import io.pgolf.gpu.Backend;
-import io.pgolf.gpu.Tensor;
 import io.pgolf.model.Gpt;
 import io.pgolf.model.optim.AdamW;
 import io.pgolf.protocol.TokenSpan;
@@ -59,7 +58,7 @@ public final class PrequantTtt {
                 double lossSum = 0;
                 for (int first = 0; first < sequences; first += batchSeqs) {
                     int batch = Math.min(batchSeqs, sequences - first);
-                    lossSum += forwardBackward(model, tokens, first * seqLen, batch, seqLen);
+                    lossSum += TokenSpanTraining.forwardBackward(model, tokens, first * seqLen, batch, seqLen);
                     optimizer.step(learningRateMultiplier(step, totalSteps));
                     step++;
                 }
@@ -74,21 +73,5 @@ public final class PrequantTtt {
     /** The cosine from 1 at step 0 down towards {@link #FINAL_LR_FRACTION} at step {@code totalSteps}. */
     static double learningRateMultiplier(int step, int totalSteps) {
         return FINAL_LR_FRACTION + (1 - FINAL_LR_FRACTION) * 0.5 * (1 + Math.cos(Math.PI * step / totalSteps));
-    }
-
-    private static double forwardBackward(Gpt model, Tokens tokens, int startToken, int batch, int seqLen) {
-        int n = batch * seqLen;
-        int[] inputs = new int[n];
-        int[] targets = new int[n];
-        for (int i = 0; i < n; i++) {
-            inputs[i] = tokens.get(startToken + i);
-            targets[i] = tokens.get(startToken + i + 1);
-        }
-        Backend backend = model.parameters().backend();
-        model.parameters().zeroGradients();
-        try (Tensor ids = backend.tensors().uploadInts(inputs, n);
-             Tensor next = backend.tensors().uploadInts(targets, n)) {
-            return model.forwardBackward(ids, next, batch, seqLen, 1f);
-        }
     }
 }

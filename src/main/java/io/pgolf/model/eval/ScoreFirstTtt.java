@@ -198,23 +198,10 @@ public final class ScoreFirstTtt implements AutoCloseable {
 
     /** The mean loss of batch sequences from startToken; the gradients of the trained parameters hold its gradient. */
     private double forwardBackward(int startToken, int batch, int seqLen) {
-        int n = batch * seqLen;
-        int[] inputs = new int[n];
-        int[] targets = new int[n];
-        for (int i = 0; i < n; i++) {
-            inputs[i] = tokens.get(startToken + i);
-            targets[i] = tokens.get(startToken + i + 1);
-        }
-        Backend backend = model.parameters().backend();
-        model.parameters().zeroGradients();
-        double loss;
-        try (Tensor ids = backend.tensors().uploadInts(inputs, n);
-             Tensor next = backend.tensors().uploadInts(targets, n)) {
-            loss = model.forwardBackward(ids, next, batch, seqLen, 1f);
-        }
+        double loss = TokenSpanTraining.forwardBackward(model, tokens, startToken, batch, seqLen);
         // Frozen parameters take no gradient in the reference; zero ones add nothing to the clipped norm.
         for (Parameter p : frozen) {
-            backend.tensors().fill(p.grad(), 0f);
+            model.parameters().backend().tensors().fill(p.grad(), 0f);
         }
         return loss;
     }

@@ -7,6 +7,16 @@
 // The lower bound of the norm that F.normalize divides by (XSA's value directions).
 #define NORMALIZE_EPS 1e-12f
 
+// The sum of squares of a head's n values in shared memory, a warp's lanes taking every 32nd, summed across the
+// warp: the head's rms (q/k norm) and its value vector's norm (XSA).
+__device__ __forceinline__ float warp_sum_squares(const float* u, int n, int lane) {
+    float squares = 0.0f;
+    for (int e = lane; e < n; e += 32) {
+        squares += u[e] * u[e];
+    }
+    return pg_warp_sum(squares);
+}
+
 // The rotary geometry of one row: its angles start at `angles` in the [positions, half] cos / sin tables; the
 // first `dims` values of each head are rotated, value e < half with e + half.
 struct Rope {
@@ -135,11 +145,7 @@ extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32, 8) pg_qk_norm_ro
         int row = (int)(pair / heads);
         int head = (int)(pair - (long long)row * heads);
         const float* h = x_tile + p * head_dim;
-        float squares = 0.0f;
-        for (int e = lane; e < head_dim; e += 32) {
-            squares += h[e] * h[e];
-        }
-        float inv = 1.0f / sqrtf(pg_warp_sum(squares) / head_dim + eps);
+        float inv = 1.0f / sqrtf(warp_sum_squares(h, head_dim, lane) / head_dim + eps);
         if (lane == 0) {
             inv_rms[pair] = inv;
         }
@@ -254,11 +260,7 @@ extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32, 8) pg_exclusive_
         int r = p / kv_heads;
         int kv = p - r * kv_heads;
         const float* u = v_tile + r * v_width + kv * head_dim;
-        float squares = 0.0f;
-        for (int e = lane; e < head_dim; e += 32) {
-            squares += u[e] * u[e];
-        }
-        float divisor = fmaxf(sqrtf(pg_warp_sum(squares)), NORMALIZE_EPS);
+        float divisor = fmaxf(sqrtf(warp_sum_squares(u, head_dim, lane)), NORMALIZE_EPS);
         for (int h = kv * group; h < (kv + 1) * group; h++) {
             float* a = y_tile + r * y_width + h * head_dim;
             float dot = 0.0f;
@@ -306,12 +308,10 @@ extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32, 6) pg_exclusive_
         int kv = p - r * kv_heads;
         const float* u = v_tile + r * v_width + kv * head_dim;
         float* unit_grad = dv_tile + r * v_width + kv * head_dim;
-        float squares = 0.0f;
         for (int e = lane; e < head_dim; e += 32) {
-            squares += u[e] * u[e];
             unit_grad[e] = 0.0f;
         }
-        float divisor = fmaxf(sqrtf(pg_warp_sum(squares)), NORMALIZE_EPS);
+        float divisor = fmaxf(sqrtf(warp_sum_squares(u, head_dim, lane)), NORMALIZE_EPS);
         for (int h = kv * group; h < (kv + 1) * group; h++) {
             const float* a = y_tile + r * y_width + h * head_dim;
             float* g = g_tile + r * y_width + h * head_dim;

@@ -72,16 +72,7 @@ extern "C" __global__ void pg_rms_norm(const void* x, int x_type, float scale, f
     bool vectorized = d % 4 == 0 && pg_aligned<4>(x, x_type) && pg_aligned<4>(out, out_type);
     pg_dispatch_vec<4>(vectorized, [&](auto width) {
         constexpr int VEC = decltype(width)::value;
-        float squares = 0.0f;
-        for (int j = lane * VEC; j < d; j += 32 * VEC) {
-            float v[VEC];
-            pg_load_vec<VEC>(x, x_type, base + j, v);
-#pragma unroll
-            for (int k = 0; k < VEC; k++) {
-                squares += v[k] * v[k];
-            }
-        }
-        float inv = 1.0f / sqrtf(pg_warp_sum(squares) / d + eps);
+        float inv = 1.0f / sqrtf(pg_warp_row_sum_squares<VEC>(x, x_type, base, d, lane) / d + eps);
         if (lane == 0) {
             inv_rms[row] = inv;
         }

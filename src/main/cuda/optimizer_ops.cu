@@ -44,16 +44,7 @@ extern "C" __global__ void pg_normalize_rows(void* x, int x_type, float eps, int
     bool vectorized = cols % 4 == 0 && pg_aligned<4>(x, x_type);
     pg_dispatch_vec<4>(vectorized, [&](auto width) {
         constexpr int VEC = decltype(width)::value;
-        float squares = 0.0f;
-        for (int j = lane * VEC; j < cols; j += 32 * VEC) {
-            float v[VEC];
-            pg_load_vec<VEC>(x, x_type, base + j, v);
-#pragma unroll
-            for (int k = 0; k < VEC; k++) {
-                squares += v[k] * v[k];
-            }
-        }
-        float inv = 1.0f / fmaxf(sqrtf(pg_warp_sum(squares)), eps);
+        float inv = 1.0f / fmaxf(sqrtf(pg_warp_row_sum_squares<VEC>(x, x_type, base, cols, lane)), eps);
         for (int j = lane * VEC; j < cols; j += 32 * VEC) {
             float v[VEC];
             pg_load_vec<VEC>(x, x_type, base + j, v);

@@ -122,6 +122,22 @@ __device__ __forceinline__ void pg_dispatch_vec(bool vectorized, Body body) {
     }
 }
 
+// The sum of squares of the n values of a row from p + base, spread over a warp (lane l takes VEC values every
+// 32 * VEC), summed across the warp; every lane gets it. The first sweep of rms_norm and of MuonEq-R's row norm.
+template <int VEC>
+__device__ __forceinline__ float pg_warp_row_sum_squares(const void* p, int dtype, long long base, int n, int lane) {
+    float squares = 0.0f;
+    for (int j = lane * VEC; j < n; j += 32 * VEC) {
+        float v[VEC];
+        pg_load_vec<VEC>(p, dtype, base + j, v);
+#pragma unroll
+        for (int k = 0; k < VEC; k++) {
+            squares += v[k] * v[k];
+        }
+    }
+    return pg_warp_sum(squares);
+}
+
 // A token id or target outside [0, bound) would read or write out of bounds: stop the kernel (the launch fails
 // with an illegal-instruction error) after printing the offending row, rather than corrupt memory.
 __device__ __forceinline__ void pg_require_index(int value, int bound, long long row, const char* what) {

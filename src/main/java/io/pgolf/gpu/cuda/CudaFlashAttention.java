@@ -4,7 +4,9 @@ import io.pgolf.gpu.AttentionShape;
 import io.pgolf.gpu.DType;
 import io.pgolf.gpu.Tensor;
 
-import java.util.Arrays;
+
+import static io.pgolf.gpu.cuda.CudaOperands.requireF32;
+import static io.pgolf.gpu.cuda.CudaOperands.requireMatrix;
 
 /**
  * Causal grouped-query flash attention on the GPU (the bf16 tensor-core kernels of src/main/cuda/attention.cu), with
@@ -32,7 +34,7 @@ public final class CudaFlashAttention {
     public void forward(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp) {
         requireOperands(q, k, v, shape);
         requireMatrix(out, shape.rows(), shape.heads() * shape.headDim(), "attention output");
-        requireStatistics(logSumExp, shape);
+        requireF32(logSumExp, statistics(shape), "attention log-sum-exp (batch x heads x seqLen)");
         try (Bfloat16Operand q16 = asBfloat16(q); Bfloat16Operand k16 = asBfloat16(k);
              Bfloat16Operand v16 = asBfloat16(v)) {
             kernels.launch("pg_attention_forward", blocks(shape, shape.heads()), BLOCK, 0,
@@ -47,12 +49,12 @@ public final class CudaFlashAttention {
         int qWidth = shape.heads() * shape.headDim();
         int kvWidth = shape.kvHeads() * shape.headDim();
         requireMatrix(out, shape.rows(), qWidth, "attention output");
-        requireStatistics(logSumExp, shape);
+        requireF32(logSumExp, statistics(shape), "attention log-sum-exp (batch x heads x seqLen)");
         requireMatrix(dOut, shape.rows(), qWidth, "attention output gradient");
         requireMatrix(dQ, shape.rows(), qWidth, "attention query gradient");
         requireMatrix(dK, shape.rows(), kvWidth, "attention key gradient");
         requireMatrix(dV, shape.rows(), kvWidth, "attention value gradient");
-        long statistics = (long) shape.batch() * shape.heads() * shape.seqLen();
+        long statistics = statistics(shape);
         try (Bfloat16Operand q16 = asBfloat16(q); Bfloat16Operand k16 = asBfloat16(k);
              Bfloat16Operand v16 = asBfloat16(v); Bfloat16Operand dOut16 = bfloat16Scratch(dOut);
              CudaTensor rowDots = tensors.empty(DType.F32, Math.toIntExact(statistics))) {
@@ -117,19 +119,8 @@ public final class CudaFlashAttention {
         requireMatrix(v, shape.rows(), shape.kvHeads() * shape.headDim(), "attention values");
     }
 
-    private static void requireMatrix(Tensor t, int rows, int cols, String what) {
-        if (t.dtype() == DType.I32 || t.size() != (long) rows * cols || t.dim(-1) != cols) {
-            throw new IllegalArgumentException(what + " must be a float [" + rows + ", " + cols + "] matrix, got "
-                    + t.describe());
-        }
-    }
-
-    private static void requireStatistics(Tensor t, AttentionShape shape) {
-        long expected = (long) shape.batch() * shape.heads() * shape.seqLen();
-        if (t.dtype() != DType.F32 || t.size() != expected) {
-            throw new IllegalArgumentException("attention log-sum-exp must be F32 with " + expected + " values (batch "
-                    + shape.batch() + " x heads " + shape.heads() + " x seqLen " + shape.seqLen() + "), got "
-                    + t.dtype() + Arrays.toString(t.shape()));
-        }
+    /** Values of the log-sum-exp: one per (sequence, head, position). */
+    private static long statistics(AttentionShape shape) {
+        return (long) shape.batch() * shape.heads() * shape.seqLen();
     }
 }

@@ -6,6 +6,12 @@ import io.pgolf.gpu.LayerOps;
 import io.pgolf.gpu.RopeTable;
 import io.pgolf.gpu.Tensor;
 
+import static io.pgolf.gpu.cuda.CudaOperands.requireF32;
+import static io.pgolf.gpu.cuda.CudaOperands.requireFloat;
+import static io.pgolf.gpu.cuda.CudaOperands.requireFloats;
+import static io.pgolf.gpu.cuda.CudaOperands.requireMatrix;
+import static io.pgolf.gpu.cuda.CudaOperands.requireType;
+
 /**
  * {@link LayerOps} on the GPU: the kernels of src/main/cuda/layer_ops.cu, head_ops.cu and loss_ops.cu, float32
  * arithmetic on F32 or BF16 tensors; attention is {@link CudaFlashAttention}. Operands are checked (shape and
@@ -80,7 +86,7 @@ public final class CudaLayerOps implements LayerOps {
         int d = x.dim(-1);
         requireFloat(x, "rms_norm input");
         requireMatrix(out, rows, d, "rms_norm output");
-        requireStatistics(invRms, rows, "rms_norm inverse rms");
+        requireF32(invRms, rows, "rms_norm inverse rms");
         launchRows("pg_rms_norm", rows, KernelArgs.of().tensor(x).f32(scale).f32(eps).tensor(out).pointer(invRms)
                 .i32(rows).i32(d));
     }
@@ -90,7 +96,7 @@ public final class CudaLayerOps implements LayerOps {
         int rows = x.rows();
         int d = x.dim(-1);
         requireFloat(x, "rms_norm input");
-        requireStatistics(invRms, rows, "rms_norm inverse rms");
+        requireF32(invRms, rows, "rms_norm inverse rms");
         requireMatrix(dOut, rows, d, "rms_norm output gradient");
         requireMatrix(dX, rows, d, "rms_norm input gradient");
         launchRows("pg_rms_norm_backward", rows, KernelArgs.of().tensor(x).pointer(invRms).f32(scale).tensor(dOut)
@@ -202,7 +208,7 @@ public final class CudaLayerOps implements LayerOps {
         int rows = x.rows();
         requireHeads(x, heads, headDim, rope, seqLen, gain);
         requireMatrix(out, rows, heads * headDim, "q/k norm-rope output");
-        requireStatistics(invRms, (long) rows * heads, "q/k inverse rms");
+        requireF32(invRms, (long) rows * heads, "q/k inverse rms");
         long pairs = (long) rows * heads;
         if (pairs == 0) {
             return;
@@ -219,7 +225,7 @@ public final class CudaLayerOps implements LayerOps {
                                    Tensor invRms, Tensor dOut, Tensor dX, Tensor dGain) {
         int rows = x.rows();
         requireHeads(x, heads, headDim, rope, seqLen, gain);
-        requireStatistics(invRms, (long) rows * heads, "q/k inverse rms");
+        requireF32(invRms, (long) rows * heads, "q/k inverse rms");
         requireMatrix(dOut, rows, heads * headDim, "q/k norm-rope output gradient");
         requireMatrix(dX, rows, heads * headDim, "q/k norm-rope input gradient");
         if ((gain == null) != (dGain == null)) {
@@ -311,7 +317,7 @@ public final class CudaLayerOps implements LayerOps {
             throw new IllegalArgumentException("cross-entropy targets must hold " + rows + " values, got "
                     + targets.describe());
         }
-        requireStatistics(loss, rows, "cross-entropy loss");
+        requireF32(loss, rows, "cross-entropy loss");
         if (dZ != null) {
             requireMatrix(dZ, rows, vocab, "logit gradient");
             if (vocab > MAX_CROSS_ENTROPY_VOCAB) {
@@ -404,41 +410,5 @@ public final class CudaLayerOps implements LayerOps {
     private static void requireExclusiveOperands(Tensor y, Tensor v, AttentionShape shape) {
         requireMatrix(y, shape.rows(), shape.heads() * shape.headDim(), "XSA attention output");
         requireMatrix(v, shape.rows(), shape.kvHeads() * shape.headDim(), "XSA values");
-    }
-
-    /** Requires a float (F32 or BF16) matrix of rows x cols (any rank; the last dimension is the row length). */
-    private static void requireMatrix(Tensor t, int rows, int cols, String what) {
-        requireFloat(t, what);
-        if (t.dim(-1) != cols || t.size() != (long) rows * cols) {
-            throw new IllegalArgumentException(what + " must be " + rows + " x " + cols + ", got " + t.describe());
-        }
-    }
-
-    /** Requires a float tensor of {@code size} values. */
-    private static void requireFloats(Tensor t, long size, String what) {
-        requireFloat(t, what);
-        if (t.size() != size) {
-            throw new IllegalArgumentException(what + " must hold " + size + " values, got " + t.describe());
-        }
-    }
-
-    /** Requires an F32 tensor of {@code size} values: saved statistics (inverse rms, losses). */
-    private static void requireStatistics(Tensor t, long size, String what) {
-        requireType(t, DType.F32, what);
-        if (t.size() != size) {
-            throw new IllegalArgumentException(what + " must hold " + size + " values, got " + t.describe());
-        }
-    }
-
-    private static void requireFloat(Tensor t, String what) {
-        if (t.dtype() == DType.I32) {
-            throw new IllegalArgumentException(what + " must be F32 or BF16, got " + t.describe());
-        }
-    }
-
-    private static void requireType(Tensor t, DType dtype, String what) {
-        if (t.dtype() != dtype) {
-            throw new IllegalArgumentException(what + " must be " + dtype + ", got " + t.describe());
-        }
     }
 }

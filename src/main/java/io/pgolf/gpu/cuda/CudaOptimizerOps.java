@@ -1,8 +1,11 @@
 package io.pgolf.gpu.cuda;
 
-import io.pgolf.gpu.DType;
 import io.pgolf.gpu.OptimizerOps;
 import io.pgolf.gpu.Tensor;
+
+import static io.pgolf.gpu.cuda.CudaOperands.requireF32;
+import static io.pgolf.gpu.cuda.CudaOperands.requireFloat;
+import static io.pgolf.gpu.cuda.CudaOperands.requireFloats;
 
 /**
  * {@link OptimizerOps} on the GPU: the kernels of src/main/cuda/optimizer_ops.cu. Parameters and optimizer state
@@ -25,10 +28,10 @@ public final class CudaOptimizerOps implements OptimizerOps {
         if (step < 1) {
             throw new IllegalArgumentException("AdamW steps count from 1, got " + step);
         }
-        requireState(param, param.size(), "AdamW parameter");
-        requireGradient(grad, param, "AdamW gradient");
-        requireState(expAvg, param.size(), "AdamW first moment");
-        requireState(expAvgSq, param.size(), "AdamW second moment");
+        requireF32(param, param.size(), "AdamW parameter");
+        requireFloats(grad, param.size(), "AdamW gradient");
+        requireF32(expAvg, param.size(), "AdamW first moment");
+        requireF32(expAvgSq, param.size(), "AdamW second moment");
         float decay = 1f - lr * weightDecay;
         float biasCorrection1 = (float) (1 - Math.pow(beta1, step));
         float biasCorrection2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
@@ -40,9 +43,7 @@ public final class CudaOptimizerOps implements OptimizerOps {
 
     @Override
     public void normalizeRows(Tensor x, float eps) {
-        if (x.dtype() == DType.I32) {
-            throw new IllegalArgumentException("rows to normalize must be F32 or BF16, got " + x.describe());
-        }
+        requireFloat(x, "rows to normalize");
         int rows = x.rows();
         if (rows == 0) {
             return;
@@ -54,24 +55,11 @@ public final class CudaOptimizerOps implements OptimizerOps {
     @Override
     public void sgdMomentum(Tensor param, Tensor grad, Tensor buf, float lr, float momentum, boolean nesterov,
                             boolean firstStep) {
-        requireState(param, param.size(), "SGD parameter");
-        requireGradient(grad, param, "SGD gradient");
-        requireState(buf, param.size(), "SGD momentum buffer");
+        requireF32(param, param.size(), "SGD parameter");
+        requireFloats(grad, param.size(), "SGD gradient");
+        requireF32(buf, param.size(), "SGD momentum buffer");
         kernels.launchElementwise("pg_sgd_momentum", Math.ceilDiv(param.size(), 4), KernelArgs.of().pointer(param)
                 .tensor(grad).pointer(buf).f32(lr).f32(momentum).i32(nesterov ? 1 : 0).i32(firstStep ? 1 : 0)
                 .i64(param.size()));
-    }
-
-    private static void requireState(Tensor t, long size, String what) {
-        if (t.dtype() != DType.F32 || t.size() != size) {
-            throw new IllegalArgumentException(what + " must be F32 with " + size + " values, got " + t.describe());
-        }
-    }
-
-    private static void requireGradient(Tensor grad, Tensor param, String what) {
-        if (grad.dtype() == DType.I32 || grad.size() != param.size()) {
-            throw new IllegalArgumentException(what + " must be F32 or BF16 with " + param.size()
-                    + " values (its parameter's), got " + grad.describe());
-        }
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgolf.config.ModelConfig;
 import io.pgolf.config.TttConfig;
+import io.pgolf.gpu.parity.ReferenceFixture;
 import io.pgolf.testing.SharedFiles;
 
 import java.io.IOException;
@@ -71,26 +72,14 @@ public final class TinyReference {
                 hyper("ttt_freeze_blocks").asInt(), hyper("ttt_grad_clip").asDouble(), hyper("ttt_batch_seqs").asInt());
     }
 
-    int vocabSize() {
-        return hyper("vocab_size").asInt();
-    }
-
-    int trainSeqLen() {
-        return hyper("train_seq_len").asInt();
-    }
-
-    /** The reference has no PARALLEL_RESIDUAL_START: its lanes are off. */
+    /** The fixture's model, read by the parity suite's {@link ReferenceFixture} (one reading of its knobs). */
     ModelConfig modelConfig() {
-        return new ModelConfig(hyper("num_layers").asInt(), hyper("xsa_last_n").asInt(), hyper("model_dim").asInt(),
-                hyper("embedding_dim").asInt(), hyper("num_heads").asInt(), hyper("num_kv_heads").asInt(),
-                hyper("mlp_mult").asDouble(), hyper("skip_gates_enabled").asBoolean(),
-                hyper("tie_embeddings").asBoolean(), hyper("logit_softcap").asDouble(), hyper("rope_base").asDouble(),
-                hyper("rope_dims").asInt(), hyper("train_seq_len").asInt(), hyper("ln_scale").asBoolean(),
-                hyper("qk_gain_init").asDouble(), hyper("num_loops").asInt(), hyper("loop_start").asInt(),
-                hyper("loop_end").asInt(), hyper("enable_looping_at").asDouble(), ModelConfig.PARALLEL_RESIDUAL_OFF);
+        return layout().config();
     }
 
     public GptLayout layout() {
-        return new GptLayout(modelConfig(), vocabSize(), hyper("tied_embed_init_std").asDouble());
+        try (ReferenceFixture fixture = ReferenceFixture.open(SharedFiles.file("fixtures"))) {
+            return fixture.layout();
+        }
     }
 }

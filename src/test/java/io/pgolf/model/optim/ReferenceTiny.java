@@ -1,18 +1,13 @@
 package io.pgolf.model.optim;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgolf.config.OptimizerConfig;
 import io.pgolf.data.SafeTensors;
 import io.pgolf.gpu.Backend;
 import io.pgolf.gpu.DType;
 import io.pgolf.gpu.Tensor;
+import io.pgolf.gpu.parity.ReferenceFixture;
 import io.pgolf.model.ParameterSet;
 import io.pgolf.testing.SharedFiles;
-
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Path;
 
 /** The tiny reference fixture: its hyperparameters, scalars and parameters. */
 final class ReferenceTiny {
@@ -21,35 +16,28 @@ final class ReferenceTiny {
     private ReferenceTiny() {
     }
 
-    static JsonNode json() {
-        Path file = SharedFiles.file("fixtures/reference_tiny.json");
-        try {
-            return new ObjectMapper().readTree(file.toFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
+    /** The optimizer settings the fixture was produced with. */
+    static OptimizerConfig optimizerConfig() {
+        try (ReferenceFixture fixture = fixture()) {
+            return fixture.optimizerConfig();
         }
     }
 
-    /** The optimizer settings the fixture was produced with. */
-    static OptimizerConfig optimizerConfig() {
-        JsonNode h = json().get("hyperparameters");
-        return new OptimizerConfig(h.get("min_lr").asDouble(), h.get("embed_lr").asDouble(),
-                h.get("head_lr").asDouble(), h.get("tied_embed_lr").asDouble(),
-                h.get("tied_embed_init_std").asDouble(), h.get("matrix_lr").asDouble(), h.get("scalar_lr").asDouble(),
-                h.get("muon_momentum").asDouble(), h.get("muon_backend_steps").asInt(),
-                h.get("muon_momentum_warmup_start").asDouble(), h.get("muon_momentum_warmup_steps").asInt(),
-                h.get("muon_row_normalize").asBoolean(), h.get("beta1").asDouble(), h.get("beta2").asDouble(),
-                h.get("adam_eps").asDouble(), h.get("grad_clip_norm").asDouble(), h.get("muon_beta2").asDouble(),
-                h.get("adam_wd").asDouble(), h.get("muon_wd").asDouble(), h.get("embed_wd").asDouble(),
-                h.get("ema_decay").asDouble());
-    }
-
     static boolean tieEmbeddings() {
-        return json().get("hyperparameters").get("tie_embeddings").asBoolean();
+        try (ReferenceFixture fixture = fixture()) {
+            return fixture.tieEmbeddings();
+        }
     }
 
     static double scalar(String name) {
-        return json().get("scalars").get(name).asDouble();
+        try (ReferenceFixture fixture = fixture()) {
+            return fixture.scalar(name);
+        }
+    }
+
+    /** The parity suite's reading of the fixture (one reading of its knobs). */
+    private static ReferenceFixture fixture() {
+        return ReferenceFixture.open(SharedFiles.file("fixtures"));
     }
 
     /** Every {@code init.} tensor as a parameter, in the file's order. */

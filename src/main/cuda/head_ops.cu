@@ -1,343 +1,341 @@
 // LayerOps' per-head kernels (io.pgolf.gpu.cuda.CudaLayerOps): q/k rms_norm + rotary embedding + gain before
-// attention, XSA after it. A 256-thread block stages a span of consecutive rows in shared memory and gives each
-// (row, head) pair of it to one warp. Pair p is row p / heads, head p % heads, so its values start at p * headDim
-// in the [rows, heads * headDim] matrix. Backward ops add into their gradient outputs.
+// attention, XSA after it. They are memory-bound, so every value lives in a register from one vector load: the lanes
+// of a warp split into groups of `group_lanes` (a power of two), one head per group, lane j of a group holding the
+// head's values [j VEC, (j + 1) VEC) (16 bytes of bf16 at VEC 8); lanes past headDim / VEC hold zeros. A sum over a
+// head is a butterfly of shuffles within its group, and a value's rotary partner (e +- half) sits half / VEC lanes
+// away in the same slot, one shuffle. No shared-memory staging and no block barriers, so a warp's loads are all in
+// flight at once. The Java side picks VEC (it divides headDim and the rotary half) and group_lanes; tensors are whole
+// memory-pool blocks, aligned for any VEC. Backward ops add into their gradient outputs (pg_accumulate_vec).
 #include "pgolf_vec.cuh"
 
 // The lower bound of the norm that F.normalize divides by (XSA's value directions).
 #define NORMALIZE_EPS 1e-12f
+#define FULL_MASK 0xffffffffu
 
-// The sum of squares of a head's n values in shared memory, a warp's lanes taking every 32nd, summed across the
-// warp: the head's rms (q/k norm) and its value vector's norm (XSA).
-__device__ __forceinline__ float warp_sum_squares(const float* u, int n, int lane) {
-    float squares = 0.0f;
-    for (int e = lane; e < n; e += 32) {
-        squares += u[e] * u[e];
+// The sum of v over the lanes of an aligned group of `lanes` (a power of two); every lane of the group gets it.
+__device__ __forceinline__ float group_sum(float v, int lanes) {
+    for (int offset = lanes >> 1; offset > 0; offset >>= 1) {
+        v += __shfl_xor_sync(FULL_MASK, v, offset);
     }
-    return pg_warp_sum(squares);
+    return v;
 }
 
-// The rotary geometry of one row: its angles start at `angles` in the [positions, half] cos / sin tables; the
-// first `dims` values of each head are rotated, value e < half with e + half.
-struct Rope {
-    const void* cos;
-    int cos_type;
-    const void* sin;
-    int sin_type;
-    int dims;
-    int half;
+template <int VEC>
+__device__ __forceinline__ float dot(const float* a, const float* b) {
+    float s = 0.0f;
+#pragma unroll
+    for (int k = 0; k < VEC; k++) {
+        s += a[k] * b[k];
+    }
+    return s;
+}
+
+// How the rotary embedding sees a lane: whether its values are rotated (the first `dims` of the head) and in which
+// half, the lane holding their partners, and the cos / sin table index of its first value.
+struct Rotation {
+    bool rotated;
+    bool first_half;
+    int partner_lane;
     long long angles;
 };
 
-// Value e of a head h (in shared memory) as rotated, given the normalized u = h[e] * inv: for e < half,
-// u cos + h[e + half] inv sin; for half <= e < dims, u cos - h[e - half] inv sin (both at table column e % half);
-// u past the rotated dims.
-__device__ __forceinline__ float rotated(const Rope& rope, const float* h, int e, float u, float inv) {
-    if (e >= rope.dims) {
-        return u;
-    }
-    bool first = e < rope.half;
-    int column = first ? e : e - rope.half;
-    float c = pg_load(rope.cos, rope.cos_type, rope.angles + column);
-    float s = pg_load(rope.sin, rope.sin_type, rope.angles + column);
-    if (first) {
-        return u * c + h[e + rope.half] * inv * s;
-    }
-    return u * c - h[e - rope.half] * inv * s;
+template <int VEC>
+__device__ __forceinline__ Rotation rotation_of(int lane, int slot, int rope_dims, long long position) {
+    int half = rope_dims / 2;
+    int half_lanes = half / VEC;
+    Rotation r;
+    r.rotated = slot < 2 * half_lanes;
+    r.first_half = slot < half_lanes;
+    r.partner_lane = r.rotated ? (r.first_half ? lane + half_lanes : lane - half_lanes) : lane;
+    r.angles = position * half + (r.first_half ? slot : slot - half_lanes) * VEC;
+    return r;
 }
 
-// The gradient of the rotation's input at value e of a head's gradient g (in shared memory), R^T g: for e < half,
-// g[e] cos - g[e + half] sin; for half <= e < dims, g[e] cos + g[e - half] sin; g[e] past the rotated dims.
-__device__ __forceinline__ float unrotated(const Rope& rope, const float* g, int e) {
-    if (e >= rope.dims) {
-        return g[e];
+// w = R w (transpose: R^T w) for the lane's values, R rotating value e < half with e + half by the table's angle:
+// (R w)[e] = w[e] cos + w[e + half] sin, (R w)[e + half] = w[e + half] cos - w[e] sin. Every lane of the warp must
+// call it (the partners come by shuffle).
+template <int VEC>
+__device__ __forceinline__ void rotate(float* w, const Rotation& r, const void* cos, int cos_type, const void* sin,
+                                       int sin_type, bool transpose) {
+    float partner[VEC];
+#pragma unroll
+    for (int k = 0; k < VEC; k++) {
+        partner[k] = __shfl_sync(FULL_MASK, w[k], r.partner_lane);
     }
-    bool first = e < rope.half;
-    int column = first ? e : e - rope.half;
-    float c = pg_load(rope.cos, rope.cos_type, rope.angles + column);
-    float s = pg_load(rope.sin, rope.sin_type, rope.angles + column);
-    if (first) {
-        return g[e] * c - g[e + rope.half] * s;
+    if (!r.rotated) {
+        return;
     }
-    return g[e] * c + g[e - rope.half] * s;
-}
-
-// ---- staging through shared memory ----
-// The head kernels are memory-bound and their values are contiguous per block: a block copies its span of each
-// operand into shared memory with every thread's loads in flight at once, computes there (a warp per head, any
-// head width, partners of the rotation at hand), and writes (or adds) its results back the same way.
-
-// tile[0, count) = src[start, start + count) as floats: the whole block, four values a load where aligned (and a
-// float4 in shared memory: tiles start at the 16-byte aligned dynamic shared memory, at multiples of 4 floats).
-__device__ __forceinline__ void load_tile(const void* src, int type, long long start, int count, float* tile) {
-    if (start % 4 == 0 && count % 4 == 0 && pg_aligned<4>(src, type)) {
-#pragma unroll 4
-        for (int i = threadIdx.x * 4; i < count; i += blockDim.x * 4) {
-            float v[4];
-            pg_load_vec<4>(src, type, start + i, v);
-            *reinterpret_cast<float4*>(tile + i) = make_float4(v[0], v[1], v[2], v[3]);
-        }
-    } else {
-        for (int i = threadIdx.x; i < count; i += blockDim.x) {
-            tile[i] = pg_load(src, type, start + i);
-        }
+    float sign = r.first_half != transpose ? 1.0f : -1.0f;
+#pragma unroll
+    for (int k = 0; k < VEC; k++) {
+        w[k] = w[k] * pg_load(cos, cos_type, r.angles + k) + sign * partner[k] * pg_load(sin, sin_type, r.angles + k);
     }
 }
 
-// dst[start, start + count) = tile[0, count), rounded to dst's type.
-__device__ __forceinline__ void store_tile(void* dst, int type, long long start, int count, const float* tile) {
-    if (start % 4 == 0 && count % 4 == 0 && pg_aligned<4>(dst, type)) {
-#pragma unroll 4
-        for (int i = threadIdx.x * 4; i < count; i += blockDim.x * 4) {
-            float4 v = *reinterpret_cast<const float4*>(tile + i);
-            float values[4] = {v.x, v.y, v.z, v.w};
-            pg_store_vec<4>(dst, type, start + i, values);
-        }
-    } else {
-        for (int i = threadIdx.x; i < count; i += blockDim.x) {
-            pg_store(dst, type, start + i, tile[i]);
-        }
+// Per (row, head) pair: u = x * invRms, invRms = 1 / sqrt(mean(x^2) + eps) (saved at inv_rms[pair]);
+// out = R(u) * gain[head] (gain null: 1). Warp w takes pairs [w G, (w + 1) G), G = 32 / group_lanes.
+template <int VEC>
+__device__ __forceinline__ void qk_norm_rope(const void* x, int x_type, int heads, int head_dim, int group_lanes,
+                                             const void* cos, int cos_type, const void* sin, int sin_type,
+                                             int rope_dims, int seq_len, const void* gain, int gain_type, float eps,
+                                             void* out, int out_type, float* inv_rms, long long pairs) {
+    int lane = threadIdx.x & 31;
+    int slot = lane & (group_lanes - 1);
+    long long warp = (long long)blockIdx.x * PG_ROW_WARPS + (threadIdx.x >> 5);
+    long long pair = warp * (32 / group_lanes) + lane / group_lanes;
+    bool active = pair < pairs && slot * VEC < head_dim;
+    long long base = pair * head_dim + slot * VEC;
+    float u[VEC] = {};
+    if (active) {
+        pg_load_vec<VEC>(x, x_type, base, u);
     }
+    float inv = 1.0f / sqrtf(group_sum(dot<VEC>(u, u), group_lanes) / head_dim + eps);
+#pragma unroll
+    for (int k = 0; k < VEC; k++) {
+        u[k] *= inv;
+    }
+    long long row = pair / heads;
+    rotate<VEC>(u, rotation_of<VEC>(lane, slot, rope_dims, row % seq_len), cos, cos_type, sin, sin_type, false);
+    if (!active) {
+        return;
+    }
+    float g = gain == nullptr ? 1.0f : pg_load(gain, gain_type, pair - row * heads);
+#pragma unroll
+    for (int k = 0; k < VEC; k++) {
+        u[k] *= g;
+    }
+    if (slot == 0) {
+        inv_rms[pair] = inv;
+    }
+    pg_store_vec<VEC>(out, out_type, base, u);
 }
 
-// dst[start, start + count) += tile[0, count) in dst's type.
-__device__ __forceinline__ void accumulate_tile(void* dst, int type, long long start, int count, const float* tile) {
-    if (start % 4 == 0 && count % 4 == 0 && pg_aligned<4>(dst, type)) {
-#pragma unroll 4
-        for (int i = threadIdx.x * 4; i < count; i += blockDim.x * 4) {
-            float4 v = *reinterpret_cast<const float4*>(tile + i);
-            float values[4] = {v.x, v.y, v.z, v.w};
-            pg_accumulate_vec<4>(dst, type, start + i, values);
-        }
-    } else {
-        for (int i = threadIdx.x; i < count; i += blockDim.x) {
-            pg_accumulate(dst, type, start + i, tile[i]);
-        }
-    }
-}
-
-// The kernels' register caps (__launch_bounds__) keep 8 blocks per SM resident for the forward kernels and 6 for the
-// backward ones without spills: occupancy is what keeps enough loads in flight.
-
-// (row, head) pairs per shared-memory tile of the q/k kernels; io.pgolf.gpu.cuda.CudaLayerOps sizes the dynamic
-// shared memory by it.
-#define QK_TILE_PAIRS 32
-
-// Per head: u = x * invRms, invRms = 1 / sqrt(mean(x^2) + eps) (saved at inv_rms[pair]); out = rotate(u) * gain[head]
-// (gain null: 1). A block per QK_TILE_PAIRS consecutive pairs, staged in shared memory (2 tiles of
-// QK_TILE_PAIRS * headDim floats, dynamic); a warp per pair within it.
-extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32, 8) pg_qk_norm_rope(const void* x, int x_type, int heads, int head_dim, const void* cos,
-                                           int cos_type, const void* sin, int sin_type, int rope_dims, int seq_len,
-                                           const void* gain, int gain_type, float eps, void* out, int out_type,
-                                           float* inv_rms, int rows) {
-    extern __shared__ float qk_tiles[];
-    float* x_tile = qk_tiles;
-    float* out_tile = qk_tiles + QK_TILE_PAIRS * head_dim;
+// Per pair, with n = x r (r = invRms) and out = g R(n): dGain[head] += sum(dOut . R(n)); dn = g R^T(dOut);
+// dX += r (dn - x r^2 mean(dn x)). Block b takes the pairs of rows [b rows_per_block, (b + 1) rows_per_block), its
+// warps G pairs at a time in a fixed order; when gain is not null each lane group sums its heads' dGain terms in
+// shared memory (dynamic: PG_ROW_WARPS * G * heads floats) and partials[b][head] receives the block's total, added
+// in warp and group order, for pg_sum_column_partials: deterministic.
+template <int VEC>
+__device__ __forceinline__ void qk_norm_rope_backward(const void* x, int x_type, int heads, int head_dim,
+                                                      int group_lanes, const void* cos, int cos_type,
+                                                      const void* sin, int sin_type, int rope_dims, int seq_len,
+                                                      const void* gain, int gain_type, const float* inv_rms,
+                                                      const void* d_out, int d_out_type, void* d_x, int d_x_type,
+                                                      float* partials, int rows, int rows_per_block) {
+    extern __shared__ float gain_sums[];
+    int groups = 32 / group_lanes;
     int warp = threadIdx.x >> 5;
     int lane = threadIdx.x & 31;
-    long long first = (long long)blockIdx.x * QK_TILE_PAIRS;
-    int count = (int)min((long long)QK_TILE_PAIRS, (long long)rows * heads - first);
-    long long start = first * head_dim;
-    load_tile(x, x_type, start, count * head_dim, x_tile);
-    __syncthreads();
-    for (int p = warp; p < count; p += PG_ROW_WARPS) {
-        long long pair = first + p;
-        int row = (int)(pair / heads);
-        int head = (int)(pair - (long long)row * heads);
-        const float* h = x_tile + p * head_dim;
-        float inv = 1.0f / sqrtf(warp_sum_squares(h, head_dim, lane) / head_dim + eps);
-        if (lane == 0) {
-            inv_rms[pair] = inv;
+    int slot = lane & (group_lanes - 1);
+    int lane_group = lane / group_lanes;
+    float* own_sums = gain_sums + (warp * groups + lane_group) * heads;
+    if (gain != nullptr) {
+        for (int i = threadIdx.x; i < PG_ROW_WARPS * groups * heads; i += blockDim.x) {
+            gain_sums[i] = 0.0f;
         }
-        Rope rope{cos, cos_type, sin, sin_type, rope_dims, rope_dims / 2, (long long)(row % seq_len) * (rope_dims / 2)};
-        float g = gain == nullptr ? 1.0f : pg_load(gain, gain_type, head);
-        for (int e = lane; e < head_dim; e += 32) {
-            out_tile[p * head_dim + e] = rotated(rope, h, e, h[e] * inv, inv) * g;
-        }
+        __syncthreads();
     }
-    __syncthreads();
-    store_tile(out, out_type, start, count * head_dim, out_tile);
-}
-
-// Per head, with n = x r (r = invRms), out = g R(n): dGain[head] += sum(dOut . R(n)); dn = g R^T(dOut);
-// dX += r (dn - x r^2 mean(dn x)). Each block takes rows [first, end), QK_TILE_PAIRS pairs at a time staged in
-// shared memory (x, dOut and the dX update: 3 tiles of QK_TILE_PAIRS * headDim floats, then PG_ROW_WARPS * heads
-// floats of per-warp gain sums; dynamic), a warp per pair within a tile; when gain is not null, partials[block][head]
-// receives the block's sum for dGain (the warps' sums added in warp order), for pg_sum_column_partials.
-extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32, 6) pg_qk_norm_rope_backward_partial(const void* x, int x_type, int heads, int head_dim,
-                                                            const void* cos, int cos_type, const void* sin,
-                                                            int sin_type, int rope_dims, int seq_len,
-                                                            const void* gain, int gain_type, const float* inv_rms,
-                                                            const void* d_out, int d_out_type, void* d_x,
-                                                            int d_x_type, float* partials, int rows,
-                                                            int rows_per_block) {
-    extern __shared__ float qk_tiles[];
-    int tile_values = QK_TILE_PAIRS * head_dim;
-    float* x_tile = qk_tiles;
-    float* g_tile = qk_tiles + tile_values;
-    float* dx_tile = qk_tiles + 2 * tile_values;
-    float* warp_gain_sums = qk_tiles + 3 * tile_values;
-    int warp = threadIdx.x >> 5;
-    int lane = threadIdx.x & 31;
-    for (int i = threadIdx.x; i < PG_ROW_WARPS * heads; i += blockDim.x) {
-        warp_gain_sums[i] = 0.0f;
-    }
-    long long first = (long long)blockIdx.x * rows_per_block * heads;
     long long end = (long long)min(rows, (int)(blockIdx.x + 1) * rows_per_block) * heads;
-    for (long long tile_first = first; tile_first < end; tile_first += QK_TILE_PAIRS) {
-        int count = (int)min((long long)QK_TILE_PAIRS, end - tile_first);
-        long long start = tile_first * head_dim;
-        // The barrier also keeps the previous tile's write-back from reading values this tile's loads replace.
-        __syncthreads();
-        load_tile(x, x_type, start, count * head_dim, x_tile);
-        load_tile(d_out, d_out_type, start, count * head_dim, g_tile);
-        __syncthreads();
-        for (int p = warp; p < count; p += PG_ROW_WARPS) {
-            long long pair = tile_first + p;
-            int row = (int)(pair / heads);
-            int head = (int)(pair - (long long)row * heads);
-            const float* h = x_tile + p * head_dim;
-            const float* go = g_tile + p * head_dim;
-            Rope rope{cos, cos_type, sin, sin_type, rope_dims, rope_dims / 2,
-                      (long long)(row % seq_len) * (rope_dims / 2)};
-            float g = gain == nullptr ? 1.0f : pg_load(gain, gain_type, head);
-            float inv = inv_rms[pair];
-            float gain_sum = 0.0f;
-            float dnx = 0.0f;
-            for (int e = lane; e < head_dim; e += 32) {
-                gain_sum += go[e] * rotated(rope, h, e, h[e] * inv, inv);
-                dnx += g * unrotated(rope, go, e) * h[e];
-            }
-            gain_sum = pg_warp_sum(gain_sum);
-            float projection = pg_warp_sum(dnx) * inv * inv / head_dim;
-            for (int e = lane; e < head_dim; e += 32) {
-                float dn = g * unrotated(rope, go, e);
-                dx_tile[p * head_dim + e] = inv * (dn - h[e] * projection);
-            }
-            if (lane == 0 && gain != nullptr) {
-                warp_gain_sums[warp * heads + head] += gain_sum;
-            }
+    for (long long pass = (long long)blockIdx.x * rows_per_block * heads + warp * groups; pass < end;
+         pass += PG_ROW_WARPS * groups) {
+        long long pair = pass + lane_group;
+        bool active = pair < end && slot * VEC < head_dim;
+        long long base = pair * head_dim + slot * VEC;
+        float h[VEC] = {};
+        float go[VEC] = {};
+        float inv = 0.0f;
+        if (active) {
+            pg_load_vec<VEC>(x, x_type, base, h);
+            pg_load_vec<VEC>(d_out, d_out_type, base, go);
+            inv = inv_rms[pair];
         }
-        __syncthreads();
-        accumulate_tile(d_x, d_x_type, start, count * head_dim, dx_tile);
+        long long row = pair / heads;
+        int head = (int)(pair - row * heads);
+        Rotation r = rotation_of<VEC>(lane, slot, rope_dims, row % seq_len);
+        float n[VEC];
+        float dn[VEC];
+#pragma unroll
+        for (int k = 0; k < VEC; k++) {
+            n[k] = h[k] * inv;
+            dn[k] = go[k];
+        }
+        rotate<VEC>(n, r, cos, cos_type, sin, sin_type, false);
+        rotate<VEC>(dn, r, cos, cos_type, sin, sin_type, true);
+        float gain_term = group_sum(dot<VEC>(go, n), group_lanes);
+        float g = gain == nullptr || !active ? 1.0f : pg_load(gain, gain_type, head);
+#pragma unroll
+        for (int k = 0; k < VEC; k++) {
+            dn[k] *= g;
+        }
+        float projection = group_sum(dot<VEC>(dn, h), group_lanes) * inv * inv / head_dim;
+        if (!active) {
+            continue;
+        }
+#pragma unroll
+        for (int k = 0; k < VEC; k++) {
+            dn[k] = inv * (dn[k] - h[k] * projection);
+        }
+        pg_accumulate_vec<VEC>(d_x, d_x_type, base, dn);
+        if (gain != nullptr && slot == 0) {
+            own_sums[head] += gain_term;
+        }
     }
     if (gain != nullptr) {
         __syncthreads();
-        for (int h = threadIdx.x; h < heads; h += blockDim.x) {
+        for (int head = threadIdx.x; head < heads; head += blockDim.x) {
             float total = 0.0f;
-            for (int w = 0; w < PG_ROW_WARPS; w++) {
-                total += warp_gain_sums[w * heads + h];
+            for (int s = 0; s < PG_ROW_WARPS * groups; s++) {
+                total += gain_sums[s * heads + head];
             }
-            partials[(long long)blockIdx.x * heads + h] = total;
+            partials[(long long)blockIdx.x * heads + head] = total;
         }
     }
 }
 
-// Rows per shared-memory tile of the XSA kernels; io.pgolf.gpu.cuda.CudaLayerOps sizes the dynamic shared memory
-// by it.
-#define XSA_TILE_ROWS 4
+// XSA works on units of (row, kv head): the kv head's value vector and the `group` query heads that share it, query
+// head m of the group on lane group m of the unit's `unit_lanes` lanes (group_lanes times a power of two >= group;
+// extra lane groups idle with zeros). Every lane group loads the unit's value vector (the copies come from L1).
+struct XsaLane {
+    bool active;
+    int member;
+    long long y_base;
+    long long v_base;
+};
 
-// XSA: for each query head h of kv head kv, out = y - (y . u) u with u = v / max(||v||, 1e-12). A block per
-// XSA_TILE_ROWS rows, y and v staged in shared memory (dynamic: XSA_TILE_ROWS * (heads + kvHeads) * headDim
-// floats), a warp per (row, kv head) pair looping over the group's query heads; out may be y.
-extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32, 8) pg_exclusive_self_attention(const void* y, int y_type, const void* v, int v_type,
-                                                       void* out, int out_type, int rows, int heads, int kv_heads,
-                                                       int head_dim) {
-    extern __shared__ float xsa_tiles[];
-    int y_width = heads * head_dim;
-    int v_width = kv_heads * head_dim;
-    float* y_tile = xsa_tiles;
-    float* v_tile = xsa_tiles + XSA_TILE_ROWS * y_width;
-    int warp = threadIdx.x >> 5;
-    int lane = threadIdx.x & 31;
-    int first = blockIdx.x * XSA_TILE_ROWS;
-    int count = min(XSA_TILE_ROWS, rows - first);
+template <int VEC>
+__device__ __forceinline__ XsaLane xsa_lane(int lane, int rows, int heads, int kv_heads, int head_dim,
+                                            int group_lanes, int unit_lanes) {
+    long long warp = (long long)blockIdx.x * PG_ROW_WARPS + (threadIdx.x >> 5);
+    long long unit = warp * (32 / unit_lanes) + lane / unit_lanes;
+    int slot = lane & (group_lanes - 1);
     int group = heads / kv_heads;
-    load_tile(y, y_type, (long long)first * y_width, count * y_width, y_tile);
-    load_tile(v, v_type, (long long)first * v_width, count * v_width, v_tile);
-    __syncthreads();
-    for (int p = warp; p < count * kv_heads; p += PG_ROW_WARPS) {
-        int r = p / kv_heads;
-        int kv = p - r * kv_heads;
-        const float* u = v_tile + r * v_width + kv * head_dim;
-        float divisor = fmaxf(sqrtf(warp_sum_squares(u, head_dim, lane)), NORMALIZE_EPS);
-        for (int h = kv * group; h < (kv + 1) * group; h++) {
-            float* a = y_tile + r * y_width + h * head_dim;
-            float dot = 0.0f;
-            for (int e = lane; e < head_dim; e += 32) {
-                dot += a[e] * (u[e] / divisor);
-            }
-            // Each lane rewrites only the values it read, after the warp's sum has gathered them all.
-            dot = pg_warp_sum(dot);
-            for (int e = lane; e < head_dim; e += 32) {
-                a[e] = a[e] - dot * (u[e] / divisor);
-            }
-        }
-    }
-    __syncthreads();
-    store_tile(out, out_type, (long long)first * y_width, count * y_width, y_tile);
+    XsaLane l;
+    l.member = (lane % unit_lanes) / group_lanes;
+    l.active = unit < (long long)rows * kv_heads && l.member < group && slot * VEC < head_dim;
+    long long row = unit / kv_heads;
+    int kv = (int)(unit - row * kv_heads);
+    l.y_base = (row * heads + kv * group + l.member) * head_dim + slot * VEC;
+    l.v_base = unit * head_dim + slot * VEC;
+    return l;
 }
 
-// XSA backward, a block per XSA_TILE_ROWS rows with y, v and dOut staged in shared memory and a warp per (row,
-// kv head) pair: per query head of the group, dY += g - (g . u) u and du -= (g . u) y + (y . u) g; then
-// dV += (du - u (u . du)) / ||v||, or du / eps where the norm is clamped. The dY update replaces dOut in its tile
-// and du collects in a fourth tile (dynamic: XSA_TILE_ROWS * 2 * (heads + kvHeads) * headDim floats), each value
-// touched by its own lane only.
-extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32, 6) pg_exclusive_self_attention_backward(const void* y, int y_type, const void* v, int v_type,
-                                                                const void* d_out, int d_out_type, void* d_y,
-                                                                int d_y_type, void* d_v, int d_v_type, int rows,
-                                                                int heads, int kv_heads, int head_dim) {
-    extern __shared__ float xsa_tiles[];
-    int y_width = heads * head_dim;
-    int v_width = kv_heads * head_dim;
-    float* y_tile = xsa_tiles;
-    float* g_tile = y_tile + XSA_TILE_ROWS * y_width;
-    float* v_tile = g_tile + XSA_TILE_ROWS * y_width;
-    float* dv_tile = v_tile + XSA_TILE_ROWS * v_width;
-    int warp = threadIdx.x >> 5;
+// u = v / max(||v||, 1e-12) from the lane's values of v; returns the divisor.
+template <int VEC>
+__device__ __forceinline__ float unit_direction(const float* v, float* u, int group_lanes) {
+    float divisor = fmaxf(sqrtf(group_sum(dot<VEC>(v, v), group_lanes)), NORMALIZE_EPS);
+#pragma unroll
+    for (int k = 0; k < VEC; k++) {
+        u[k] = v[k] / divisor;
+    }
+    return divisor;
+}
+
+// XSA: for each query head h of kv head kv, out = y - (y . u) u with u = v / max(||v||, 1e-12); out may be y.
+template <int VEC>
+__device__ __forceinline__ void exclusive_self_attention(const void* y, int y_type, const void* v, int v_type,
+                                                         void* out, int out_type, int rows, int heads, int kv_heads,
+                                                         int head_dim, int group_lanes, int unit_lanes) {
     int lane = threadIdx.x & 31;
-    int first = blockIdx.x * XSA_TILE_ROWS;
-    int count = min(XSA_TILE_ROWS, rows - first);
-    int group = heads / kv_heads;
-    load_tile(y, y_type, (long long)first * y_width, count * y_width, y_tile);
-    load_tile(d_out, d_out_type, (long long)first * y_width, count * y_width, g_tile);
-    load_tile(v, v_type, (long long)first * v_width, count * v_width, v_tile);
-    __syncthreads();
-    for (int p = warp; p < count * kv_heads; p += PG_ROW_WARPS) {
-        int r = p / kv_heads;
-        int kv = p - r * kv_heads;
-        const float* u = v_tile + r * v_width + kv * head_dim;
-        float* unit_grad = dv_tile + r * v_width + kv * head_dim;
-        for (int e = lane; e < head_dim; e += 32) {
-            unit_grad[e] = 0.0f;
-        }
-        float divisor = fmaxf(sqrtf(warp_sum_squares(u, head_dim, lane)), NORMALIZE_EPS);
-        for (int h = kv * group; h < (kv + 1) * group; h++) {
-            const float* a = y_tile + r * y_width + h * head_dim;
-            float* g = g_tile + r * y_width + h * head_dim;
-            float yu = 0.0f;
-            float gu = 0.0f;
-            for (int e = lane; e < head_dim; e += 32) {
-                yu += a[e] * (u[e] / divisor);
-                gu += g[e] * (u[e] / divisor);
-            }
-            yu = pg_warp_sum(yu);
-            gu = pg_warp_sum(gu);
-            for (int e = lane; e < head_dim; e += 32) {
-                unit_grad[e] = unit_grad[e] - (gu * a[e] + yu * g[e]);
-                g[e] = g[e] - gu * (u[e] / divisor);
-            }
-        }
-        float radial = 0.0f;
-        for (int e = lane; e < head_dim; e += 32) {
-            radial += unit_grad[e] * (u[e] / divisor);
-        }
-        radial = divisor > NORMALIZE_EPS ? pg_warp_sum(radial) : 0.0f;
-        for (int e = lane; e < head_dim; e += 32) {
-            unit_grad[e] = (unit_grad[e] - (u[e] / divisor) * radial) / divisor;
+    XsaLane l = xsa_lane<VEC>(lane, rows, heads, kv_heads, head_dim, group_lanes, unit_lanes);
+    float a[VEC] = {};
+    float u[VEC] = {};
+    if (l.active) {
+        pg_load_vec<VEC>(y, y_type, l.y_base, a);
+        pg_load_vec<VEC>(v, v_type, l.v_base, u);
+    }
+    unit_direction<VEC>(u, u, group_lanes);
+    float projection = group_sum(dot<VEC>(a, u), group_lanes);
+    if (!l.active) {
+        return;
+    }
+#pragma unroll
+    for (int k = 0; k < VEC; k++) {
+        a[k] -= projection * u[k];
+    }
+    pg_store_vec<VEC>(out, out_type, l.y_base, a);
+}
+
+// XSA backward, per query head of a unit: dY += g - (g . u) u and du_h = -((g . u) y + (y . u) g); du = the sum of
+// du_h over the group (a butterfly across the unit's lane groups); dV += (du - u (u . du)) / ||v||, or du / eps where
+// the norm is clamped, written by the unit's first lane group.
+template <int VEC>
+__device__ __forceinline__ void exclusive_self_attention_backward(const void* y, int y_type, const void* v,
+                                                                  int v_type, const void* d_out, int d_out_type,
+                                                                  void* d_y, int d_y_type, void* d_v, int d_v_type,
+                                                                  int rows, int heads, int kv_heads, int head_dim,
+                                                                  int group_lanes, int unit_lanes) {
+    int lane = threadIdx.x & 31;
+    XsaLane l = xsa_lane<VEC>(lane, rows, heads, kv_heads, head_dim, group_lanes, unit_lanes);
+    float a[VEC] = {};
+    float g[VEC] = {};
+    float u[VEC] = {};
+    if (l.active) {
+        pg_load_vec<VEC>(y, y_type, l.y_base, a);
+        pg_load_vec<VEC>(d_out, d_out_type, l.y_base, g);
+        pg_load_vec<VEC>(v, v_type, l.v_base, u);
+    }
+    float divisor = unit_direction<VEC>(u, u, group_lanes);
+    float yu = group_sum(dot<VEC>(a, u), group_lanes);
+    float gu = group_sum(dot<VEC>(g, u), group_lanes);
+    float du[VEC];
+#pragma unroll
+    for (int k = 0; k < VEC; k++) {
+        du[k] = -(gu * a[k] + yu * g[k]);
+        g[k] -= gu * u[k];
+    }
+    for (int offset = group_lanes; offset < unit_lanes; offset <<= 1) {
+#pragma unroll
+        for (int k = 0; k < VEC; k++) {
+            du[k] += __shfl_xor_sync(FULL_MASK, du[k], offset);
         }
     }
-    __syncthreads();
-    accumulate_tile(d_y, d_y_type, (long long)first * y_width, count * y_width, g_tile);
-    accumulate_tile(d_v, d_v_type, (long long)first * v_width, count * v_width, dv_tile);
+    float radial = divisor > NORMALIZE_EPS ? group_sum(dot<VEC>(du, u), group_lanes) : 0.0f;
+    if (!l.active) {
+        return;
+    }
+    pg_accumulate_vec<VEC>(d_y, d_y_type, l.y_base, g);
+    if (l.member == 0) {
+#pragma unroll
+        for (int k = 0; k < VEC; k++) {
+            du[k] = (du[k] - u[k] * radial) / divisor;
+        }
+        pg_accumulate_vec<VEC>(d_v, d_v_type, l.v_base, du);
+    }
 }
+
+// The entry points, one per vector width (suffix _vN); CudaLayerOps launches blocks of PG_ROW_WARPS warps.
+#define PG_HEAD_KERNELS(VEC)                                                                                           \
+    extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32) pg_qk_norm_rope_v##VEC(                           \
+            const void* x, int x_type, int heads, int head_dim, int group_lanes, const void* cos, int cos_type,       \
+            const void* sin, int sin_type, int rope_dims, int seq_len, const void* gain, int gain_type, float eps,    \
+            void* out, int out_type, float* inv_rms, long long pairs) {                                               \
+        qk_norm_rope<VEC>(x, x_type, heads, head_dim, group_lanes, cos, cos_type, sin, sin_type, rope_dims, seq_len,  \
+                          gain, gain_type, eps, out, out_type, inv_rms, pairs);                                       \
+    }                                                                                                                  \
+    extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32) pg_qk_norm_rope_backward_v##VEC(                  \
+            const void* x, int x_type, int heads, int head_dim, int group_lanes, const void* cos, int cos_type,       \
+            const void* sin, int sin_type, int rope_dims, int seq_len, const void* gain, int gain_type,               \
+            const float* inv_rms, const void* d_out, int d_out_type, void* d_x, int d_x_type, float* partials,        \
+            int rows, int rows_per_block) {                                                                            \
+        qk_norm_rope_backward<VEC>(x, x_type, heads, head_dim, group_lanes, cos, cos_type, sin, sin_type, rope_dims,  \
+                                   seq_len, gain, gain_type, inv_rms, d_out, d_out_type, d_x, d_x_type, partials,     \
+                                   rows, rows_per_block);                                                              \
+    }                                                                                                                  \
+    extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32) pg_exclusive_self_attention_v##VEC(               \
+            const void* y, int y_type, const void* v, int v_type, void* out, int out_type, int rows, int heads,       \
+            int kv_heads, int head_dim, int group_lanes, int unit_lanes) {                                             \
+        exclusive_self_attention<VEC>(y, y_type, v, v_type, out, out_type, rows, heads, kv_heads, head_dim,           \
+                                      group_lanes, unit_lanes);                                                        \
+    }                                                                                                                  \
+    extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32) pg_exclusive_self_attention_backward_v##VEC(      \
+            const void* y, int y_type, const void* v, int v_type, const void* d_out, int d_out_type, void* d_y,       \
+            int d_y_type, void* d_v, int d_v_type, int rows, int heads, int kv_heads, int head_dim, int group_lanes,  \
+            int unit_lanes) {                                                                                          \
+        exclusive_self_attention_backward<VEC>(y, y_type, v, v_type, d_out, d_out_type, d_y, d_y_type, d_v, d_v_type, \
+                                               rows, heads, kv_heads, head_dim, group_lanes, unit_lanes);             \
+    }
+
+PG_HEAD_KERNELS(1)
+PG_HEAD_KERNELS(2)
+PG_HEAD_KERNELS(4)
+PG_HEAD_KERNELS(8)

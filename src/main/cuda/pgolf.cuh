@@ -9,25 +9,35 @@
 #define PG_F32 0
 #define PG_BF16 1
 #define PG_I32 2
+// Set on a gradient output's dtype code when the tensor is logically zero but was never filled (CudaTensor's
+// pending zero): pg_accumulate then stores instead of adding, which saves the fill and the read. Only an operand
+// that the kernel writes whole, through pg_accumulate / pg_accumulate_vec alone, may carry it.
+#define PG_OVERWRITE 16
+#define PG_DTYPE_MASK 15
+
+__device__ __forceinline__ bool pg_is_bf16(int dtype) {
+    return (dtype & PG_DTYPE_MASK) == PG_BF16;
+}
 
 __device__ __forceinline__ float pg_load(const void* p, int dtype, long long i) {
-    if (dtype == PG_BF16) {
+    if (pg_is_bf16(dtype)) {
         return __bfloat162float(reinterpret_cast<const __nv_bfloat16*>(p)[i]);
     }
     return reinterpret_cast<const float*>(p)[i];
 }
 
 __device__ __forceinline__ void pg_store(void* p, int dtype, long long i, float v) {
-    if (dtype == PG_BF16) {
+    if (pg_is_bf16(dtype)) {
         reinterpret_cast<__nv_bfloat16*>(p)[i] = __float2bfloat16_rn(v);
     } else {
         reinterpret_cast<float*>(p)[i] = v;
     }
 }
 
-// p[i] += v in p's type (a bf16 gradient rounds its sum, as torch's bf16 autograd does).
+// p[i] += v in p's type (a bf16 gradient rounds its sum, as torch's bf16 autograd does); p[i] = v under
+// PG_OVERWRITE.
 __device__ __forceinline__ void pg_accumulate(void* p, int dtype, long long i, float v) {
-    pg_store(p, dtype, i, pg_load(p, dtype, i) + v);
+    pg_store(p, dtype, i, (dtype & PG_OVERWRITE) ? v : pg_load(p, dtype, i) + v);
 }
 
 // Rounds a float to the nearest bfloat16, ties to even, kept as a float (Java's Bfloat16.round).

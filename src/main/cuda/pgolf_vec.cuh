@@ -1,7 +1,8 @@
 // Vectorized access to (pointer, dtype) tensors for the layer and optimizer kernels: VEC consecutive values move in
-// one load or store (float4 / float2 for F32, 8 or 4 bytes of bfloat16 for BF16), so a warp reads whole 128-byte
-// lines with a quarter of the instructions. A kernel takes the vector path only where every operand it touches that
-// way is aligned to VEC values (and its row width a multiple of VEC); otherwise it runs the same body with VEC = 1.
+// one load or store (float4 / float2 for F32, two float4 for 8 of them; 16, 8 or 4 bytes of bfloat16 for BF16), so a
+// warp reads whole 128-byte lines with a fraction of the instructions. A kernel takes the vector path only where
+// every operand it touches that way is aligned to VEC values (and its row width a multiple of VEC); otherwise it runs
+// the same body with VEC = 1.
 #pragma once
 #include "pgolf.cuh"
 #include <stdio.h>
@@ -20,8 +21,22 @@ struct alignas(8) pg_bf16x4 {
 // v[0..VEC) = p[i..i+VEC) as floats; i must be a multiple of VEC and p aligned (pg_aligned).
 template <int VEC>
 __device__ __forceinline__ void pg_load_vec(const void* p, int dtype, long long i, float* v) {
-    if constexpr (VEC == 4) {
-        if (dtype == PG_BF16) {
+    if constexpr (VEC == 8) {
+        if (pg_is_bf16(dtype)) {
+            uint4 raw = *reinterpret_cast<const uint4*>(reinterpret_cast<const __nv_bfloat16*>(p) + i);
+            const __nv_bfloat162* pairs = reinterpret_cast<const __nv_bfloat162*>(&raw);
+#pragma unroll
+            for (int k = 0; k < 4; k++) {
+                float2 f = __bfloat1622float2(pairs[k]);
+                v[2 * k] = f.x;
+                v[2 * k + 1] = f.y;
+            }
+        } else {
+            pg_load_vec<4>(p, dtype, i, v);
+            pg_load_vec<4>(p, dtype, i + 4, v + 4);
+        }
+    } else if constexpr (VEC == 4) {
+        if (pg_is_bf16(dtype)) {
             pg_bf16x4 raw = *reinterpret_cast<const pg_bf16x4*>(reinterpret_cast<const __nv_bfloat16*>(p) + i);
             float2 lo = __bfloat1622float2(raw.lo);
             float2 hi = __bfloat1622float2(raw.hi);
@@ -37,7 +52,7 @@ __device__ __forceinline__ void pg_load_vec(const void* p, int dtype, long long 
             v[3] = f.w;
         }
     } else if constexpr (VEC == 2) {
-        if (dtype == PG_BF16) {
+        if (pg_is_bf16(dtype)) {
             float2 f = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(
                     reinterpret_cast<const __nv_bfloat16*>(p) + i));
             v[0] = f.x;
@@ -48,7 +63,7 @@ __device__ __forceinline__ void pg_load_vec(const void* p, int dtype, long long 
             v[1] = f.y;
         }
     } else {
-        static_assert(VEC == 1, "vector widths are 1, 2 and 4");
+        static_assert(VEC == 1, "vector widths are 1, 2, 4 and 8");
         v[0] = pg_load(p, dtype, i);
     }
 }
@@ -56,8 +71,21 @@ __device__ __forceinline__ void pg_load_vec(const void* p, int dtype, long long 
 // p[i..i+VEC) = v, rounded to p's type.
 template <int VEC>
 __device__ __forceinline__ void pg_store_vec(void* p, int dtype, long long i, const float* v) {
-    if constexpr (VEC == 4) {
-        if (dtype == PG_BF16) {
+    if constexpr (VEC == 8) {
+        if (pg_is_bf16(dtype)) {
+            uint4 raw;
+            __nv_bfloat162* pairs = reinterpret_cast<__nv_bfloat162*>(&raw);
+#pragma unroll
+            for (int k = 0; k < 4; k++) {
+                pairs[k] = __floats2bfloat162_rn(v[2 * k], v[2 * k + 1]);
+            }
+            *reinterpret_cast<uint4*>(reinterpret_cast<__nv_bfloat16*>(p) + i) = raw;
+        } else {
+            pg_store_vec<4>(p, dtype, i, v);
+            pg_store_vec<4>(p, dtype, i + 4, v + 4);
+        }
+    } else if constexpr (VEC == 4) {
+        if (pg_is_bf16(dtype)) {
             pg_bf16x4 raw;
             raw.lo = __floats2bfloat162_rn(v[0], v[1]);
             raw.hi = __floats2bfloat162_rn(v[2], v[3]);
@@ -66,22 +94,26 @@ __device__ __forceinline__ void pg_store_vec(void* p, int dtype, long long i, co
             *reinterpret_cast<float4*>(reinterpret_cast<float*>(p) + i) = make_float4(v[0], v[1], v[2], v[3]);
         }
     } else if constexpr (VEC == 2) {
-        if (dtype == PG_BF16) {
+        if (pg_is_bf16(dtype)) {
             *reinterpret_cast<__nv_bfloat162*>(reinterpret_cast<__nv_bfloat16*>(p) + i) =
                     __floats2bfloat162_rn(v[0], v[1]);
         } else {
             *reinterpret_cast<float2*>(reinterpret_cast<float*>(p) + i) = make_float2(v[0], v[1]);
         }
     } else {
-        static_assert(VEC == 1, "vector widths are 1, 2 and 4");
+        static_assert(VEC == 1, "vector widths are 1, 2, 4 and 8");
         pg_store(p, dtype, i, v[0]);
     }
 }
 
-// p[i..i+VEC) += d in p's type: a separate read-modify-write, so two gradient outputs that are one tensor (dX and
-// dX0 of the first block) each see the other's update when the same thread makes both.
+// p[i..i+VEC) += d in p's type (= d under PG_OVERWRITE): a separate read-modify-write, so two gradient outputs
+// that are one tensor (dX and dX0 of the first block) each see the other's update when the same thread makes both.
 template <int VEC>
 __device__ __forceinline__ void pg_accumulate_vec(void* p, int dtype, long long i, const float* d) {
+    if (dtype & PG_OVERWRITE) {
+        pg_store_vec<VEC>(p, dtype, i, d);
+        return;
+    }
     float v[VEC];
     pg_load_vec<VEC>(p, dtype, i, v);
 #pragma unroll
@@ -94,7 +126,7 @@ __device__ __forceinline__ void pg_accumulate_vec(void* p, int dtype, long long 
 // Whether p (null counts: an absent operand) may be accessed VEC values at a time.
 template <int VEC>
 __device__ __forceinline__ bool pg_aligned(const void* p, int dtype) {
-    unsigned bytes = VEC * (dtype == PG_BF16 ? 2u : 4u);
+    unsigned bytes = VEC * (pg_is_bf16(dtype) ? 2u : 4u);
     return reinterpret_cast<uintptr_t>(p) % bytes == 0;
 }
 

@@ -6,6 +6,8 @@ import io.pgolf.gpu.LayerOps;
 import io.pgolf.gpu.RopeTable;
 import io.pgolf.gpu.Tensor;
 
+import java.util.function.IntPredicate;
+
 import static io.pgolf.gpu.cuda.CudaOperands.requireF32;
 import static io.pgolf.gpu.cuda.CudaOperands.requireFloat;
 import static io.pgolf.gpu.cuda.CudaOperands.requireFloats;
@@ -15,8 +17,8 @@ import static io.pgolf.gpu.cuda.CudaOperands.requireType;
 /**
  * {@link LayerOps} on the GPU: the kernels of src/main/cuda/layer_ops.cu, head_ops.cu and loss_ops.cu, float32
  * arithmetic on F32 or BF16 tensors; attention is {@link CudaFlashAttention}. Operands are checked (shape and
- * dtype) before anything is launched. Row-wise operations give each row to one warp;
- * the per-head ones stage a span of rows in shared memory and give each head of it to one warp.
+ * dtype) before anything is launched. Row-wise operations give each row to one warp; the per-head ones give each
+ * head to a group of lanes holding its values in registers ({@link HeadLanes}).
  *
  * <p>A parameter gradient that sums over rows (dMix, dScale, the skip gate's, dGain) takes two launches: a
  * "partial" kernel in which each block sums its fixed range of rows into its own row of a float32 scratch matrix
@@ -27,10 +29,8 @@ import static io.pgolf.gpu.cuda.CudaOperands.requireType;
 public final class CudaLayerOps implements LayerOps {
     /** Warps per 256-thread block of the warp-per-row kernels; PG_ROW_WARPS of pgolf_vec.cuh. */
     private static final int ROW_WARPS = 8;
-    /** (row, head) pairs a q/k norm-rope block stages in shared memory at a time; QK_TILE_PAIRS of head_ops.cu. */
-    private static final int QK_TILE_PAIRS = 32;
-    /** Rows an XSA block stages in shared memory; XSA_TILE_ROWS of head_ops.cu. */
-    private static final int XSA_TILE_ROWS = 4;
+    /** The vector widths of the per-head kernels of head_ops.cu (entry points named with _v1 .. _v8), widest first. */
+    private static final int[] HEAD_VECTORS = {8, 4, 2, 1};
     /** Threads of a partial kernel's block: 128 four-value columns cover a row of 512. */
     private static final int PARTIAL_THREADS = 128;
     /** Rows per partial block aimed at: 2048 blocks of 48 rows fill an H100 for the record's 98,304 rows. */
@@ -100,7 +100,7 @@ public final class CudaLayerOps implements LayerOps {
         requireMatrix(dOut, rows, d, "rms_norm output gradient");
         requireMatrix(dX, rows, d, "rms_norm input gradient");
         launchRows("pg_rms_norm_backward", rows, KernelArgs.of().tensor(x).pointer(invRms).f32(scale).tensor(dOut)
-                .tensor(dX).i32(rows).i32(d));
+                .accumulating(dX).i32(rows).i32(d));
     }
 
     @Override
@@ -129,7 +129,7 @@ public final class CudaLayerOps implements LayerOps {
         RowBlocks blocks = RowBlocks.of(rows);
         try (CudaTensor partials = tensors.empty(DType.F32, blocks.count(), 2 * d)) {
             launchPartial("pg_residual_mix_backward_partial", blocks, KernelArgs.of().tensor(x).tensor(x0).tensor(mix)
-                    .tensor(dOut).tensor(dX).tensor(dX0).pointer(partials).i32(rows).i32(d).i32(blocks.rowsEach()));
+                    .tensor(dOut).accumulating(dX).accumulating(dX0).pointer(partials).i32(rows).i32(d).i32(blocks.rowsEach()));
             addColumnSums(partials, blocks, 2 * d, dMix);
         }
     }
@@ -159,7 +159,7 @@ public final class CudaLayerOps implements LayerOps {
         RowBlocks blocks = RowBlocks.of(rows);
         try (CudaTensor partials = tensors.empty(DType.F32, blocks.count(), d)) {
             launchPartial("pg_scaled_residual_backward_partial", blocks, KernelArgs.of().tensor(scale).tensor(y)
-                    .tensor(dOut).tensor(dX).tensor(dY).pointer(partials).i32(rows).i32(d).i32(blocks.rowsEach()));
+                    .tensor(dOut).accumulating(dX).accumulating(dY).pointer(partials).i32(rows).i32(d).i32(blocks.rowsEach()));
             addColumnSums(partials, blocks, d, dScale);
         }
     }
@@ -194,11 +194,11 @@ public final class CudaLayerOps implements LayerOps {
         RowBlocks blocks = RowBlocks.of(rows);
         try (CudaTensor partials = tensors.empty(DType.F32, blocks.count(), 2 * d)) {
             launchPartial("pg_skip_gate_backward_partial", blocks, KernelArgs.of().tensor(x).tensor(skip)
-                    .tensor(weight).tensor(gate).tensor(dOut).tensor(dX).tensor(dSkip).pointer(partials)
+                    .tensor(weight).tensor(gate).tensor(dOut).accumulating(dX).accumulating(dSkip).pointer(partials)
                     .i32(rows).i32(d).i32(blocks.rowsEach()));
             kernels.launch("pg_skip_gate_finish", KernelModules.Dim3.of(Math.ceilDiv(d, COLUMN_TILE)),
                     KernelModules.Dim3.of(COLUMN_TILE, COLUMN_TILE), 0, KernelArgs.of().pointer(partials)
-                            .i32(blocks.count()).i32(d).tensor(gate).tensor(dWeight).tensor(dGate));
+                            .i32(blocks.count()).i32(d).tensor(gate).accumulating(dWeight).accumulating(dGate));
         }
     }
 
@@ -213,11 +213,11 @@ public final class CudaLayerOps implements LayerOps {
         if (pairs == 0) {
             return;
         }
-        kernels.launch("pg_qk_norm_rope", KernelModules.Dim3.of(Math.toIntExact(Math.ceilDiv(pairs, QK_TILE_PAIRS))),
-                KernelModules.Dim3.of(ROW_WARPS * 32), 2 * QK_TILE_PAIRS * headDim * Float.BYTES,
-                KernelArgs.of().tensor(x).i32(heads).i32(headDim).tensor(rope.cos()).tensor(rope.sin())
-                        .i32(rope.dims()).i32(seqLen).tensorOrNull(gain).f32(eps).tensor(out).pointer(invRms)
-                        .i32(rows));
+        HeadLanes lanes = HeadLanes.forRope(headDim, rope.dims());
+        kernels.launch("pg_qk_norm_rope" + lanes.suffix(), lanes.grid(pairs), KernelModules.Dim3.of(ROW_WARPS * 32), 0,
+                KernelArgs.of().tensor(x).i32(heads).i32(headDim).i32(lanes.groupLanes()).tensor(rope.cos())
+                        .tensor(rope.sin()).i32(rope.dims()).i32(seqLen).tensorOrNull(gain).f32(eps).tensor(out)
+                        .pointer(invRms).i64(pairs));
     }
 
     @Override
@@ -236,14 +236,16 @@ public final class CudaLayerOps implements LayerOps {
             requireFloats(dGain, heads, "q gain gradient");
         }
         RowBlocks blocks = RowBlocks.of(rows);
+        HeadLanes lanes = HeadLanes.forRope(headDim, rope.dims());
         try (CudaTensor partials = dGain == null ? null : tensors.empty(DType.F32, blocks.count(), heads)) {
             if (blocks.count() > 0) {
-                kernels.launch("pg_qk_norm_rope_backward_partial", KernelModules.Dim3.of(blocks.count()),
+                kernels.launch("pg_qk_norm_rope_backward" + lanes.suffix(), KernelModules.Dim3.of(blocks.count()),
                         KernelModules.Dim3.of(ROW_WARPS * 32),
-                        (3 * QK_TILE_PAIRS * headDim + ROW_WARPS * heads) * Float.BYTES,
-                        KernelArgs.of().tensor(x).i32(heads).i32(headDim).tensor(rope.cos()).tensor(rope.sin())
-                                .i32(rope.dims()).i32(seqLen).tensorOrNull(gain).pointer(invRms).tensor(dOut)
-                                .tensor(dX).address(partials == null ? 0 : partials.address()).i32(rows)
+                        dGain == null ? 0 : ROW_WARPS * lanes.unitsPerWarp() * heads * Float.BYTES,
+                        KernelArgs.of().tensor(x).i32(heads).i32(headDim).i32(lanes.groupLanes())
+                                .tensor(rope.cos()).tensor(rope.sin()).i32(rope.dims()).i32(seqLen)
+                                .tensorOrNull(gain).pointer(invRms).tensor(dOut).accumulating(dX)
+                                .address(partials == null ? 0 : partials.address()).i32(rows)
                                 .i32(blocks.rowsEach()));
             }
             if (partials != null) {
@@ -267,8 +269,8 @@ public final class CudaLayerOps implements LayerOps {
     public void exclusiveSelfAttention(Tensor y, Tensor v, AttentionShape shape, Tensor out) {
         requireExclusiveOperands(y, v, shape);
         requireMatrix(out, shape.rows(), shape.heads() * shape.headDim(), "XSA output");
-        launchRowTiles("pg_exclusive_self_attention", shape, 1, KernelArgs.of().tensor(y).tensor(v).tensor(out).i32(shape.rows()).i32(shape.heads())
-                        .i32(shape.kvHeads()).i32(shape.headDim()));
+        HeadLanes lanes = HeadLanes.forGroups(shape.headDim(), shape.heads() / shape.kvHeads());
+        launchUnits("pg_exclusive_self_attention", lanes, shape, KernelArgs.of().tensor(y).tensor(v).tensor(out));
     }
 
     @Override
@@ -278,8 +280,9 @@ public final class CudaLayerOps implements LayerOps {
         requireMatrix(dOut, shape.rows(), shape.heads() * shape.headDim(), "XSA output gradient");
         requireMatrix(dY, shape.rows(), shape.heads() * shape.headDim(), "XSA attention output gradient");
         requireMatrix(dV, shape.rows(), shape.kvHeads() * shape.headDim(), "XSA value gradient");
-        launchRowTiles("pg_exclusive_self_attention_backward", shape, 2, KernelArgs.of().tensor(y).tensor(v).tensor(dOut).tensor(dY).tensor(dV).i32(shape.rows())
-                        .i32(shape.heads()).i32(shape.kvHeads()).i32(shape.headDim()));
+        HeadLanes lanes = HeadLanes.forGroups(shape.headDim(), shape.heads() / shape.kvHeads());
+        launchUnits("pg_exclusive_self_attention_backward", lanes, shape, KernelArgs.of().tensor(y).tensor(v)
+                .tensor(dOut).accumulating(dY).accumulating(dV));
     }
 
     @Override
@@ -296,7 +299,7 @@ public final class CudaLayerOps implements LayerOps {
         requireFloats(dOut, x.size(), "leaky_relu^2 output gradient");
         requireFloats(dX, x.size(), "leaky_relu^2 input gradient");
         kernels.launchElementwise("pg_leaky_relu_squared_backward", Math.ceilDiv(x.size(), 4),
-                KernelArgs.of().tensor(x).f32(slope).tensor(dOut).tensor(dX).i64(x.size()));
+                KernelArgs.of().tensor(x).f32(slope).tensor(dOut).accumulating(dX).i64(x.size()));
     }
 
     @Override
@@ -334,17 +337,60 @@ public final class CudaLayerOps implements LayerOps {
                         .pointer(loss).tensorOrNull(dZ).f32(gradScale).i32(rows).i32(vocab));
     }
 
-    /**
-     * An XSA kernel: a block per {@link #XSA_TILE_ROWS} rows, staging {@code copies} row tiles of the attention
-     * output and of the values in shared memory.
-     */
-    private void launchRowTiles(String kernel, AttentionShape shape, int copies, KernelArgs args) {
-        if (shape.rows() == 0) {
+    /** An XSA kernel over the (row, kv head) units of {@code shape}: {@code args} then the shape's figures. */
+    private void launchUnits(String kernel, HeadLanes lanes, AttentionShape shape, KernelArgs args) {
+        long units = (long) shape.rows() * shape.kvHeads();
+        if (units == 0) {
             return;
         }
-        int rowFloats = (shape.heads() + shape.kvHeads()) * shape.headDim();
-        kernels.launch(kernel, KernelModules.Dim3.of(Math.ceilDiv(shape.rows(), XSA_TILE_ROWS)),
-                KernelModules.Dim3.of(ROW_WARPS * 32), copies * XSA_TILE_ROWS * rowFloats * Float.BYTES, args);
+        kernels.launch(kernel + lanes.suffix(), lanes.grid(units), KernelModules.Dim3.of(ROW_WARPS * 32), 0,
+                args.i32(shape.rows()).i32(shape.heads()).i32(shape.kvHeads()).i32(shape.headDim())
+                        .i32(lanes.groupLanes()).i32(lanes.unitLanes()));
+    }
+
+    /**
+     * How a per-head kernel of head_ops.cu lays heads on lanes: {@code vector} values per lane (one load), a head on
+     * a group of {@code groupLanes} lanes (headDim / vector rounded up to a power of two), and a unit of work (a
+     * head, or XSA's kv head with its query heads) on {@code unitLanes} lanes, at most a warp.
+     */
+    private record HeadLanes(int vector, int groupLanes, int unitLanes) {
+        /** For q/k norm-rope: the vector divides headDim and the rotary half, so a partner is one lane group away. */
+        static HeadLanes forRope(int headDim, int ropeDims) {
+            return widest(headDim, 1, v -> (ropeDims / 2) % v == 0, "q/k heads of " + headDim
+                    + " with a rotary embedding on " + ropeDims + " dims");
+        }
+
+        /** For XSA: a kv head's group of query heads fits a warp. */
+        static HeadLanes forGroups(int headDim, int group) {
+            return widest(headDim, group, v -> true, "XSA on groups of " + group + " query heads of " + headDim);
+        }
+
+        private static HeadLanes widest(int headDim, int heads, IntPredicate fits, String what) {
+            for (int vector : HEAD_VECTORS) {
+                if (headDim % vector == 0 && fits.test(vector)) {
+                    int groupLanes = Integer.highestOneBit(Math.max(1, headDim / vector * 2 - 1));
+                    int unitLanes = groupLanes * Integer.highestOneBit(Math.max(1, heads * 2 - 1));
+                    if (unitLanes <= 32) {
+                        return new HeadLanes(vector, groupLanes, unitLanes);
+                    }
+                }
+            }
+            throw new IllegalArgumentException(what + " do not fit the CUDA kernels: a warp of 32 lanes must hold "
+                    + "them at up to 8 values a lane");
+        }
+
+        int unitsPerWarp() {
+            return 32 / unitLanes;
+        }
+
+        String suffix() {
+            return "_v" + vector;
+        }
+
+        /** Blocks of {@link #ROW_WARPS} warps, each warp taking {@link #unitsPerWarp} units. */
+        KernelModules.Dim3 grid(long units) {
+            return KernelModules.Dim3.of(Math.toIntExact(Math.ceilDiv(Math.ceilDiv(units, unitsPerWarp()), ROW_WARPS)));
+        }
     }
 
     /** A warp-per-row kernel over {@code rows} rows: blocks of {@link #ROW_WARPS} warps. */
@@ -368,7 +414,7 @@ public final class CudaLayerOps implements LayerOps {
         if (blocks.count() > 0 && width > 0) {
             kernels.launch("pg_sum_column_partials", KernelModules.Dim3.of(Math.ceilDiv(width, COLUMN_TILE)),
                     KernelModules.Dim3.of(COLUMN_TILE, COLUMN_TILE), 0,
-                    KernelArgs.of().pointer(partials).i32(blocks.count()).i32(width).tensor(dst));
+                    KernelArgs.of().pointer(partials).i32(blocks.count()).i32(width).accumulating(dst));
         }
     }
 

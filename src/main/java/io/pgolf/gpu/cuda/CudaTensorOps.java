@@ -40,10 +40,11 @@ public final class CudaTensorOps implements TensorOps {
         staging.close();
     }
 
+    /** A pending zero (see {@link CudaTensor}): filled only if its first use needs the zeros in memory. */
     @Override
     public Tensor zeros(DType dtype, int... shape) {
         CudaTensor t = new CudaTensor(dtype, shape, pool);
-        fill(t, 0f);
+        t.setZero();
         return t;
     }
 
@@ -116,17 +117,25 @@ public final class CudaTensorOps implements TensorOps {
         kernels.launchElementwise("pg_convert", src.size(), KernelArgs.of().tensor(src).tensor(dst).i64(src.size()));
     }
 
-    /** A memset of the value's bit pattern on the stream: faster than a kernel, as fills are pure stores. */
+    /**
+     * Zero makes a pending zero (see {@link CudaTensor}); any other value is a memset of its bit pattern on the
+     * stream, faster than a kernel, as fills are pure stores.
+     */
     @Override
     public void fill(Tensor t, float value) {
         CudaTensor c = CudaTensor.of(t);
+        if (Float.floatToRawIntBits(value) == 0) {
+            c.setZero();
+            return;
+        }
+        DeviceMemoryPool.Block block = c.blockForOverwrite();
         device.makeCurrent();
         switch (c.dtype()) {
-            case F32 -> cuMemsetD32Async(c.block(), Float.floatToRawIntBits(value), c.size(), device.stream());
-            case BF16 -> cuMemsetD16Async(c.block(),
+            case F32 -> cuMemsetD32Async(block, Float.floatToRawIntBits(value), c.size(), device.stream());
+            case BF16 -> cuMemsetD16Async(block,
                     (short) (Float.floatToRawIntBits(io.pgolf.gpu.Bfloat16.round(value)) >>> 16), c.size(),
                     device.stream());
-            case I32 -> cuMemsetD32Async(c.block(), (int) value, c.size(), device.stream());
+            case I32 -> cuMemsetD32Async(block, (int) value, c.size(), device.stream());
         }
     }
 
@@ -143,11 +152,15 @@ public final class CudaTensorOps implements TensorOps {
         boolean float32 = a.dtype() == DType.F32 && b.dtype() == DType.F32 && c.dtype() == DType.F32;
         CudaTensor left = float32 ? CudaTensor.of(a) : asBfloat16(a);
         CudaTensor right = float32 ? CudaTensor.of(b) : asBfloat16(b);
+        CudaTensor result = CudaTensor.of(c);
         try {
+            // C = alpha op(A) op(B) + beta C writes every element of C: a pending zero C takes beta 0, unfilled.
+            boolean overwrite = result.zeroPending() && result != a && result != b;
+            long cAddress = overwrite ? result.blockForOverwrite().address() : result.address();
             // Row-major C [m, n] is column-major C^T [n, m] = op(B)^T op(A)^T: cuBLAS gets B first.
             cublas.gemm(transposeB, transposeA, n, m, k, alpha, right.address(), transposeB ? k : n,
                     left.address(), transposeA ? m : k, float32 ? Cublas.CUDA_R_32F : Cublas.CUDA_R_16BF,
-                    beta, CudaTensor.of(c).address(), n, c.dtype() == DType.F32 ? Cublas.CUDA_R_32F : Cublas.CUDA_R_16BF);
+                    overwrite ? 0f : beta, cAddress, n, c.dtype() == DType.F32 ? Cublas.CUDA_R_32F : Cublas.CUDA_R_16BF);
         } finally {
             if (left != a) {
                 left.close();

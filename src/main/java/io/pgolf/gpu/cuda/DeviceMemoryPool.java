@@ -10,6 +10,7 @@ import java.util.Map;
 
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
+import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
 
 /**
  * A caching allocator of device memory: a freed block goes back to a free list of its size class and the next
@@ -70,6 +71,12 @@ public final class DeviceMemoryPool implements AutoCloseable {
         inUseBytes += size;
         peakInUseBytes = Math.max(peakInUseBytes, inUseBytes);
         return block;
+    }
+
+    /** Zero-fills the first {@code bytes} of a block on the device's stream (in order with the kernels). */
+    void zeroFill(Block block, long bytes) {
+        device.makeCurrent();
+        cuMemsetD8Async(block, (byte) 0, bytes, device.stream());
     }
 
     /** Returns a block to its free list. */

@@ -5,7 +5,8 @@
 // head is a butterfly of shuffles within its group, and a value's rotary partner (e +- half) sits half / VEC lanes
 // away in the same slot, one shuffle. No shared-memory staging and no block barriers, so a warp's loads are all in
 // flight at once. The Java side picks VEC (it divides headDim and the rotary half) and group_lanes; tensors are whole
-// memory-pool blocks, aligned for any VEC. Backward ops add into their gradient outputs (pg_accumulate_vec).
+// memory-pool blocks, aligned for any VEC; (row, head) indices are 32-bit (the Java side checks the counts), as 64-bit
+// divisions would cost more than the loads. Backward ops add into their gradient outputs (pg_accumulate_vec).
 #include "pgolf_vec.cuh"
 
 // The lower bound of the norm that F.normalize divides by (XSA's value directions).
@@ -31,7 +32,8 @@ __device__ __forceinline__ float dot(const float* a, const float* b) {
 }
 
 // How the rotary embedding sees a lane: whether its values are rotated (the first `dims` of the head) and in which
-// half, the lane holding their partners, and the cos / sin table index of its first value.
+// half, the lane holding their partners, and the cos / sin table index of its first value (a multiple of VEC, as
+// VEC divides the half: the lane's VEC angles are one vector load).
 struct Rotation {
     bool rotated;
     bool first_half;
@@ -40,14 +42,14 @@ struct Rotation {
 };
 
 template <int VEC>
-__device__ __forceinline__ Rotation rotation_of(int lane, int slot, int rope_dims, long long position) {
+__device__ __forceinline__ Rotation rotation_of(int lane, int slot, int rope_dims, int position) {
     int half = rope_dims / 2;
     int half_lanes = half / VEC;
     Rotation r;
     r.rotated = slot < 2 * half_lanes;
     r.first_half = slot < half_lanes;
     r.partner_lane = r.rotated ? (r.first_half ? lane + half_lanes : lane - half_lanes) : lane;
-    r.angles = position * half + (r.first_half ? slot : slot - half_lanes) * VEC;
+    r.angles = (long long)position * half + (r.first_half ? slot : slot - half_lanes) * VEC;
     return r;
 }
 
@@ -66,9 +68,13 @@ __device__ __forceinline__ void rotate(float* w, const Rotation& r, const void* 
         return;
     }
     float sign = r.first_half != transpose ? 1.0f : -1.0f;
+    float c[VEC];
+    float s[VEC];
+    pg_load_vec<VEC>(cos, cos_type, r.angles, c);
+    pg_load_vec<VEC>(sin, sin_type, r.angles, s);
 #pragma unroll
     for (int k = 0; k < VEC; k++) {
-        w[k] = w[k] * pg_load(cos, cos_type, r.angles + k) + sign * partner[k] * pg_load(sin, sin_type, r.angles + k);
+        w[k] = w[k] * c[k] + sign * partner[k] * s[k];
     }
 }
 
@@ -78,13 +84,13 @@ template <int VEC>
 __device__ __forceinline__ void qk_norm_rope(const void* x, int x_type, int heads, int head_dim, int group_lanes,
                                              const void* cos, int cos_type, const void* sin, int sin_type,
                                              int rope_dims, int seq_len, const void* gain, int gain_type, float eps,
-                                             void* out, int out_type, float* inv_rms, long long pairs) {
+                                             void* out, int out_type, float* inv_rms, int pairs) {
     int lane = threadIdx.x & 31;
     int slot = lane & (group_lanes - 1);
-    long long warp = (long long)blockIdx.x * PG_ROW_WARPS + (threadIdx.x >> 5);
-    long long pair = warp * (32 / group_lanes) + lane / group_lanes;
+    int warp = blockIdx.x * PG_ROW_WARPS + (threadIdx.x >> 5);
+    int pair = warp * (32 / group_lanes) + lane / group_lanes;
     bool active = pair < pairs && slot * VEC < head_dim;
-    long long base = pair * head_dim + slot * VEC;
+    long long base = (long long)pair * head_dim + slot * VEC;
     float u[VEC] = {};
     if (active) {
         pg_load_vec<VEC>(x, x_type, base, u);
@@ -94,7 +100,7 @@ __device__ __forceinline__ void qk_norm_rope(const void* x, int x_type, int head
     for (int k = 0; k < VEC; k++) {
         u[k] *= inv;
     }
-    long long row = pair / heads;
+    int row = pair / heads;
     rotate<VEC>(u, rotation_of<VEC>(lane, slot, rope_dims, row % seq_len), cos, cos_type, sin, sin_type, false);
     if (!active) {
         return;
@@ -135,12 +141,11 @@ __device__ __forceinline__ void qk_norm_rope_backward(const void* x, int x_type,
         }
         __syncthreads();
     }
-    long long end = (long long)min(rows, (int)(blockIdx.x + 1) * rows_per_block) * heads;
-    for (long long pass = (long long)blockIdx.x * rows_per_block * heads + warp * groups; pass < end;
-         pass += PG_ROW_WARPS * groups) {
-        long long pair = pass + lane_group;
+    int end = min(rows, (int)(blockIdx.x + 1) * rows_per_block) * heads;
+    for (int pass = blockIdx.x * rows_per_block * heads + warp * groups; pass < end; pass += PG_ROW_WARPS * groups) {
+        int pair = pass + lane_group;
         bool active = pair < end && slot * VEC < head_dim;
-        long long base = pair * head_dim + slot * VEC;
+        long long base = (long long)pair * head_dim + slot * VEC;
         float h[VEC] = {};
         float go[VEC] = {};
         float inv = 0.0f;
@@ -149,8 +154,8 @@ __device__ __forceinline__ void qk_norm_rope_backward(const void* x, int x_type,
             pg_load_vec<VEC>(d_out, d_out_type, base, go);
             inv = inv_rms[pair];
         }
-        long long row = pair / heads;
-        int head = (int)(pair - row * heads);
+        int row = pair / heads;
+        int head = pair - row * heads;
         Rotation r = rotation_of<VEC>(lane, slot, rope_dims, row % seq_len);
         float n[VEC];
         float dn[VEC];
@@ -205,17 +210,17 @@ struct XsaLane {
 template <int VEC>
 __device__ __forceinline__ XsaLane xsa_lane(int lane, int rows, int heads, int kv_heads, int head_dim,
                                             int group_lanes, int unit_lanes) {
-    long long warp = (long long)blockIdx.x * PG_ROW_WARPS + (threadIdx.x >> 5);
-    long long unit = warp * (32 / unit_lanes) + lane / unit_lanes;
+    int warp = blockIdx.x * PG_ROW_WARPS + (threadIdx.x >> 5);
+    int unit = warp * (32 / unit_lanes) + lane / unit_lanes;
     int slot = lane & (group_lanes - 1);
     int group = heads / kv_heads;
     XsaLane l;
     l.member = (lane % unit_lanes) / group_lanes;
-    l.active = unit < (long long)rows * kv_heads && l.member < group && slot * VEC < head_dim;
-    long long row = unit / kv_heads;
-    int kv = (int)(unit - row * kv_heads);
-    l.y_base = (row * heads + kv * group + l.member) * head_dim + slot * VEC;
-    l.v_base = unit * head_dim + slot * VEC;
+    l.active = unit < rows * kv_heads && l.member < group && slot * VEC < head_dim;
+    int row = unit / kv_heads;
+    int kv = unit - row * kv_heads;
+    l.y_base = ((long long)row * heads + kv * group + l.member) * head_dim + slot * VEC;
+    l.v_base = (long long)unit * head_dim + slot * VEC;
     return l;
 }
 
@@ -308,11 +313,11 @@ __device__ __forceinline__ void exclusive_self_attention_backward(const void* y,
     extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32) pg_qk_norm_rope_v##VEC(                           \
             const void* x, int x_type, int heads, int head_dim, int group_lanes, const void* cos, int cos_type,       \
             const void* sin, int sin_type, int rope_dims, int seq_len, const void* gain, int gain_type, float eps,    \
-            void* out, int out_type, float* inv_rms, long long pairs) {                                               \
+            void* out, int out_type, float* inv_rms, int pairs) {                                                     \
         qk_norm_rope<VEC>(x, x_type, heads, head_dim, group_lanes, cos, cos_type, sin, sin_type, rope_dims, seq_len,  \
                           gain, gain_type, eps, out, out_type, inv_rms, pairs);                                       \
     }                                                                                                                  \
-    extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32) pg_qk_norm_rope_backward_v##VEC(                  \
+    extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32, 4) pg_qk_norm_rope_backward_v##VEC(               \
             const void* x, int x_type, int heads, int head_dim, int group_lanes, const void* cos, int cos_type,       \
             const void* sin, int sin_type, int rope_dims, int seq_len, const void* gain, int gain_type,               \
             const float* inv_rms, const void* d_out, int d_out_type, void* d_x, int d_x_type, float* partials,        \

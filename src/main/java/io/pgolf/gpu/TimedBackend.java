@@ -144,7 +144,7 @@ public final class TimedBackend implements Backend {
 
         @Override
         public void gemm(boolean transposeA, boolean transposeB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-            timed("gemm", () -> ops.gemm(transposeA, transposeB, alpha, a, b, beta, c));
+            timed(gemmName(transposeA, transposeB, a, b, c), () -> ops.gemm(transposeA, transposeB, alpha, a, b, beta, c));
         }
 
         @Override
@@ -320,5 +320,12 @@ public final class TimedBackend implements Backend {
                                 boolean firstStep) {
             timed("sgdMomentum", () -> ops.sgdMomentum(param, grad, buf, lr, momentum, nesterov, firstStep));
         }
+    }
+
+    /** "gemm m x n x k" with the operands' layout and types: the breakdown by shape. */
+    private static String gemmName(boolean transposeA, boolean transposeB, Tensor a, Tensor b, Tensor c) {
+        int k = transposeA ? a.rows() : a.dim(-1);
+        return "gemm " + c.rows() + "x" + c.dim(-1) + "x" + k + " " + (transposeA ? "T" : "N") + (transposeB ? "T" : "N")
+                + " " + a.dtype() + "," + b.dtype() + "->" + c.dtype();
     }
 }

@@ -217,7 +217,7 @@ public final class CudaLayerOps implements LayerOps {
         kernels.launch("pg_qk_norm_rope" + lanes.suffix(), lanes.grid(pairs), KernelModules.Dim3.of(ROW_WARPS * 32), 0,
                 KernelArgs.of().tensor(x).i32(heads).i32(headDim).i32(lanes.groupLanes()).tensor(rope.cos())
                         .tensor(rope.sin()).i32(rope.dims()).i32(seqLen).tensorOrNull(gain).f32(eps).tensor(out)
-                        .pointer(invRms).i64(pairs));
+                        .pointer(invRms).i32(headCount(pairs)));
     }
 
     @Override
@@ -235,6 +235,7 @@ public final class CudaLayerOps implements LayerOps {
         if (dGain != null) {
             requireFloats(dGain, heads, "q gain gradient");
         }
+        headCount((long) rows * heads);
         RowBlocks blocks = RowBlocks.of(rows);
         HeadLanes lanes = HeadLanes.forRope(headDim, rope.dims());
         try (CudaTensor partials = dGain == null ? null : tensors.empty(DType.F32, blocks.count(), heads)) {
@@ -339,7 +340,7 @@ public final class CudaLayerOps implements LayerOps {
 
     /** An XSA kernel over the (row, kv head) units of {@code shape}: {@code args} then the shape's figures. */
     private void launchUnits(String kernel, HeadLanes lanes, AttentionShape shape, KernelArgs args) {
-        long units = (long) shape.rows() * shape.kvHeads();
+        int units = headCount((long) shape.rows() * shape.heads()) / shape.heads() * shape.kvHeads();
         if (units == 0) {
             return;
         }
@@ -451,6 +452,14 @@ public final class CudaLayerOps implements LayerOps {
         if (gain != null) {
             requireFloats(gain, heads, "q gain");
         }
+    }
+
+    /** The kernels of head_ops.cu index (row, head) pairs in 32 bits. */
+    private static int headCount(long pairs) {
+        if (pairs > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(pairs + " (row, head) pairs exceed the CUDA head kernels' 32-bit indices");
+        }
+        return (int) pairs;
     }
 
     private static void requireExclusiveOperands(Tensor y, Tensor v, AttentionShape shape) {

@@ -7,6 +7,7 @@ import io.pgolf.model.Parameter;
 import io.pgolf.model.ParameterSet;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -18,6 +19,9 @@ public final class ExponentialMovingAverage implements AutoCloseable {
     private final ParameterSet params;
     private final double decay;
     private final Map<String, Tensor> averages = new LinkedHashMap<>();
+    /** The averages and the weights, aligned, for the one operation that updates them all. */
+    private final List<Tensor> averageList;
+    private final List<Tensor> weightList;
 
     public ExponentialMovingAverage(ParameterSet params, double decay) {
         if (!(decay >= 0 && decay < 1)) {
@@ -31,16 +35,13 @@ public final class ExponentialMovingAverage implements AutoCloseable {
             ops.copy(p.value(), average);
             averages.put(p.name(), average);
         }
+        this.averageList = List.copyOf(averages.values());
+        this.weightList = params.list().stream().map(Parameter::value).toList();
     }
 
     /** Folds the current weights in; call once after every optimizer step. */
     public void update() {
-        TensorOps ops = params.backend().tensors();
-        float weight = (float) (1.0 - decay);
-        float keep = (float) decay;
-        for (Parameter p : params) {
-            ops.axpby(weight, p.value(), keep, averages.get(p.name()));
-        }
+        params.backend().optimizer().movingAverage(averageList, weightList, decay);
     }
 
     /** Overwrites the weights with their averages. */

@@ -13,8 +13,9 @@ import static io.pgolf.gpu.cuda.CudaOperands.requireFloats;
 /**
  * {@link OptimizerOps} on the GPU: the kernels of src/main/cuda/optimizer_ops.cu. Parameters and optimizer state
  * must be F32; a gradient may be F32 or BF16. An operation over a list of tensors is one launch over a device table
- * of their addresses ({@link TensorSetTables}); reductions go through per-block partials summed in a fixed order. Step-dependent factors are computed here exactly as the CPU reference
- * computes them, so both backends feed the same float32 constants to the same per-element update.
+ * of their addresses ({@link TensorSetTables}); reductions go through per-block partials summed in a fixed order,
+ * and nothing waits for the device. Step-dependent factors are computed here exactly as the CPU reference computes
+ * them, so both backends feed the same float32 constants to the same per-element update.
  */
 public final class CudaOptimizerOps implements OptimizerOps {
     /** Warps per 256-thread block of pg_normalize_rows; PG_ROW_WARPS of pgolf_vec.cuh. */
@@ -26,13 +27,13 @@ public final class CudaOptimizerOps implements OptimizerOps {
     private static final int NORMALIZE_BLOCKS = 256;
 
     private final KernelModules kernels;
-    private final CudaTensorOps tensors;
+    private final CudaTensorOps tensorOps;
     private final TensorSetTables tables;
 
     public CudaOptimizerOps(CudaRuntime runtime) {
         this.kernels = runtime.kernels();
-        this.tensors = runtime.tensors();
-        this.tables = new TensorSetTables(tensors);
+        this.tensorOps = runtime.tensors();
+        this.tables = new TensorSetTables(tensorOps);
     }
 
     /** A multi-tensor kernel's first two parameters: its table and the number of sets. */
@@ -43,8 +44,9 @@ public final class CudaOptimizerOps implements OptimizerOps {
     @Override
     public void globalNorm(List<Tensor> tensors, Tensor norm) {
         requireF32(norm, 1, "global norm");
+        tensors.forEach(t -> requireFloat(t, "tensor of a global norm"));
         TensorSetTables.Table table = tables.of(List.of(tensors), "global norm");
-        try (Tensor partials = this.tensors.empty(DType.F32, 2 * table.chunks())) {
+        try (Tensor partials = tensorOps.empty(DType.F32, 2 * table.chunks())) {
             kernels.launch("pg_global_norm_partials", KernelModules.Dim3.of(table.chunks()),
                     KernelModules.Dim3.of(BLOCK), 0, setArgs(table).pointer(partials));
             kernels.launch("pg_global_norm_finish", KernelModules.Dim3.of(1), KernelModules.Dim3.of(BLOCK), 0,
@@ -114,7 +116,7 @@ public final class CudaOptimizerOps implements OptimizerOps {
         requireFloat(src, "tensor to normalize");
         requireFloats(dst, src.size(), "normalized tensor");
         int blocks = (int) Math.max(1, Math.min(Math.ceilDiv(src.size(), BLOCK), NORMALIZE_BLOCKS));
-        try (Tensor partials = tensors.empty(DType.F32, 2 * blocks)) {
+        try (Tensor partials = tensorOps.empty(DType.F32, 2 * blocks)) {
             kernels.launch("pg_normalize_bf16_partials", KernelModules.Dim3.of(blocks), KernelModules.Dim3.of(BLOCK),
                     0, KernelArgs.of().tensor(src).i64(src.size()).pointer(partials));
             kernels.launch("pg_normalize_bf16", KernelModules.Dim3.of(blocks), KernelModules.Dim3.of(BLOCK), 0,

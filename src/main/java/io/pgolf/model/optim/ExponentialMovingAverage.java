@@ -6,6 +6,7 @@ import io.pgolf.gpu.TensorOps;
 import io.pgolf.model.Parameter;
 import io.pgolf.model.ParameterSet;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,8 +21,8 @@ public final class ExponentialMovingAverage implements AutoCloseable {
     private final double decay;
     private final Map<String, Tensor> averages = new LinkedHashMap<>();
     /** The averages and the weights, aligned, for the one operation that updates them all. */
-    private final List<Tensor> averageList;
-    private final List<Tensor> weightList;
+    private final List<Tensor> averageList = new ArrayList<>();
+    private final List<Tensor> weightList = new ArrayList<>();
 
     public ExponentialMovingAverage(ParameterSet params, double decay) {
         if (!(decay >= 0 && decay < 1)) {
@@ -34,9 +35,9 @@ public final class ExponentialMovingAverage implements AutoCloseable {
             Tensor average = ops.zeros(DType.F32, p.shape());
             ops.copy(p.value(), average);
             averages.put(p.name(), average);
+            averageList.add(average);
+            weightList.add(p.value());
         }
-        this.averageList = List.copyOf(averages.values());
-        this.weightList = params.list().stream().map(Parameter::value).toList();
     }
 
     /** Folds the current weights in; call once after every optimizer step. */

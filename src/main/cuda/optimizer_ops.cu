@@ -2,23 +2,147 @@
 // gradient may be F32 or BF16. Elementwise updates move four values at a time where the tensors are aligned.
 #include "pgolf_vec.cuh"
 
-// torch.optim.AdamW's step with the step-dependent factors computed on the host as the CPU reference does:
-// p *= decay; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= step_size m / (sqrt(v) / bc2_sqrt + eps).
-extern "C" __global__ void pg_adamw(float* param, const void* grad, int grad_type, float* exp_avg, float* exp_avg_sq,
-                                    float decay, float beta1, float beta2, float eps, float step_size,
-                                    float bias_correction2_sqrt, long long n) {
-    bool vectorized = pg_aligned<4>(param, PG_F32) && pg_aligned<4>(grad, grad_type)
-            && pg_aligned<4>(exp_avg, PG_F32) && pg_aligned<4>(exp_avg_sq, PG_F32);
-    pg_for_each_chunk(n, vectorized, [&](auto width, long long i) {
+// Multi-tensor launches: one launch covers a list of tensors (or of aligned operand sets: a parameter with its
+// gradient and state), each cut into chunks of PG_CHUNK values, one block per chunk. CudaOptimizerOps writes the
+// table of sets once per list (io.pgolf.gpu.cuda.TensorSetTables): 64-bit words, per set its first chunk (the sets'
+// chunks follow one another in list order), its value count, then the operands' addresses and dtype codes.
+#define PG_CHUNK 16384
+
+template <int OPERANDS>
+struct PgTensorSet {
+    long long first_chunk;
+    long long n;
+    long long address[OPERANDS];
+    long long type[OPERANDS];
+};
+
+// The set that holds chunk `chunk`: the last one whose first chunk is not past it (binary search).
+template <int OPERANDS>
+__device__ __forceinline__ const PgTensorSet<OPERANDS>& pg_set_of_chunk(const PgTensorSet<OPERANDS>* sets, int count,
+                                                                        long long chunk) {
+    int lo = 0;
+    int hi = count - 1;
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (sets[mid].first_chunk <= chunk) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return sets[lo];
+}
+
+// Runs body(width, operands' addresses, types, i) over this block's chunk of its set: four values at a time when
+// every operand is aligned to four (chunks start at multiples of PG_CHUNK, so then every chunk is), the rest one
+// by one.
+template <int OPERANDS, typename Body>
+__device__ __forceinline__ void pg_for_each_in_chunk(const PgTensorSet<OPERANDS>* sets, int count, Body body) {
+    const PgTensorSet<OPERANDS>& set = pg_set_of_chunk(sets, count, blockIdx.x);
+    void* address[OPERANDS];
+    int type[OPERANDS];
+    bool vectorized = true;
+#pragma unroll
+    for (int k = 0; k < OPERANDS; k++) {
+        address[k] = reinterpret_cast<void*>(set.address[k]);
+        type[k] = (int)set.type[k];
+        vectorized = vectorized && pg_aligned<4>(address[k], type[k]);
+    }
+    long long start = (blockIdx.x - set.first_chunk) * PG_CHUNK;
+    long long length = min((long long)PG_CHUNK, set.n - start);
+    long long quads = vectorized ? length / 4 : 0;
+    for (long long q = threadIdx.x; q < quads; q += blockDim.x) {
+        body(pg_vec_width<4>{}, address, type, start + q * 4);
+    }
+    for (long long t = quads * 4 + threadIdx.x; t < length; t += blockDim.x) {
+        body(pg_vec_width<1>{}, address, type, start + t);
+    }
+}
+
+// The block's sum of doubles, in a fixed order (warp shuffles, then the warps' sums by the first warp); thread 0
+// gets it. `scratch` holds 32 doubles of shared memory.
+__device__ __forceinline__ double pg_block_sum_double(double v, double* scratch) {
+    int lane = threadIdx.x & 31;
+    int warp = threadIdx.x >> 5;
+    v = pg_warp_sum_double(v);
+    if (lane == 0) {
+        scratch[warp] = v;
+    }
+    __syncthreads();
+    double total = 0.0;
+    if (warp == 0) {
+        total = pg_warp_sum_double(lane < (int)(blockDim.x >> 5) ? scratch[lane] : 0.0);
+    }
+    return total;
+}
+
+// partials[chunk] = the sum of squares of the chunk's values, in double: a fixed chunk per block and a fixed-order
+// second pass (pg_global_norm_finish) make the norm deterministic.
+extern "C" __global__ void pg_global_norm_partials(const PgTensorSet<1>* sets, int count, double* partials) {
+    __shared__ double scratch[32];
+    double squares = 0.0;
+    pg_for_each_in_chunk<1>(sets, count, [&](auto width, void* const* address, const int* type, long long i) {
+        constexpr int VEC = decltype(width)::value;
+        float v[VEC];
+        pg_load_vec<VEC>(address[0], type[0], i, v);
+#pragma unroll
+        for (int k = 0; k < VEC; k++) {
+            squares += (double)v[k] * v[k];
+        }
+    });
+    double total = pg_block_sum_double(squares, scratch);
+    if (threadIdx.x == 0) {
+        partials[blockIdx.x] = total;
+    }
+}
+
+// norm[0] = sqrt(sum of partials[0..count)), one block summing in a fixed order.
+extern "C" __global__ void pg_global_norm_finish(const double* partials, int count, float* norm) {
+    __shared__ double scratch[32];
+    double sum = 0.0;
+    for (int i = threadIdx.x; i < count; i += blockDim.x) {
+        sum += partials[i];
+    }
+    double total = pg_block_sum_double(sum, scratch);
+    if (threadIdx.x == 0) {
+        norm[0] = (float)sqrt(total);
+    }
+}
+
+// Every value times torch.nn.utils.clip_grad_norm_'s coefficient, in float32 as torch computes it:
+// min(1, (1 / (norm + 1e-6)) * max_norm). A NaN norm gives a NaN coefficient (the comparison keeps it), as in torch.
+extern "C" __global__ void pg_clip_to_norm(const PgTensorSet<1>* sets, int count, const float* norm, float max_norm) {
+    float coefficient = (1.0f / (norm[0] + 1e-6f)) * max_norm;
+    if (coefficient > 1.0f) {
+        coefficient = 1.0f;
+    }
+    pg_for_each_in_chunk<1>(sets, count, [&](auto width, void* const* address, const int* type, long long i) {
+        constexpr int VEC = decltype(width)::value;
+        float v[VEC];
+        pg_load_vec<VEC>(address[0], type[0], i, v);
+#pragma unroll
+        for (int k = 0; k < VEC; k++) {
+            v[k] *= coefficient;
+        }
+        pg_store_vec<VEC>(address[0], type[0], i, v);
+    });
+}
+
+// torch.optim.AdamW's step over sets (param, grad, exp_avg, exp_avg_sq), the step-dependent factors computed on the
+// host as the CPU reference does: p *= decay; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+// p -= step_size m / (sqrt(v) / bc2_sqrt + eps).
+extern "C" __global__ void pg_adamw(const PgTensorSet<4>* sets, int count, float decay, float beta1, float beta2,
+                                    float eps, float step_size, float bias_correction2_sqrt) {
+    pg_for_each_in_chunk<4>(sets, count, [&](auto width, void* const* address, const int* type, long long i) {
         constexpr int VEC = decltype(width)::value;
         float p[VEC];
         float g[VEC];
         float m[VEC];
         float v[VEC];
-        pg_load_vec<VEC>(param, PG_F32, i, p);
-        pg_load_vec<VEC>(grad, grad_type, i, g);
-        pg_load_vec<VEC>(exp_avg, PG_F32, i, m);
-        pg_load_vec<VEC>(exp_avg_sq, PG_F32, i, v);
+        pg_load_vec<VEC>(address[0], type[0], i, p);
+        pg_load_vec<VEC>(address[1], type[1], i, g);
+        pg_load_vec<VEC>(address[2], type[2], i, m);
+        pg_load_vec<VEC>(address[3], type[3], i, v);
 #pragma unroll
         for (int k = 0; k < VEC; k++) {
             p[k] *= decay;
@@ -27,9 +151,25 @@ extern "C" __global__ void pg_adamw(float* param, const void* grad, int grad_typ
             float denom = sqrtf(v[k]) / bias_correction2_sqrt + eps;
             p[k] -= step_size * m[k] / denom;
         }
-        pg_store_vec<VEC>(param, PG_F32, i, p);
-        pg_store_vec<VEC>(exp_avg, PG_F32, i, m);
-        pg_store_vec<VEC>(exp_avg_sq, PG_F32, i, v);
+        pg_store_vec<VEC>(address[0], type[0], i, p);
+        pg_store_vec<VEC>(address[2], type[2], i, m);
+        pg_store_vec<VEC>(address[3], type[3], i, v);
+    });
+}
+
+// average = weight * value + keep * average over sets (average, value): the EMA of the weights.
+extern "C" __global__ void pg_moving_average(const PgTensorSet<2>* sets, int count, float weight, float keep) {
+    pg_for_each_in_chunk<2>(sets, count, [&](auto width, void* const* address, const int* type, long long i) {
+        constexpr int VEC = decltype(width)::value;
+        float average[VEC];
+        float value[VEC];
+        pg_load_vec<VEC>(address[0], type[0], i, average);
+        pg_load_vec<VEC>(address[1], type[1], i, value);
+#pragma unroll
+        for (int k = 0; k < VEC; k++) {
+            average[k] = weight * value[k] + keep * average[k];
+        }
+        pg_store_vec<VEC>(address[0], type[0], i, average);
     });
 }
 
@@ -77,5 +217,107 @@ extern "C" __global__ void pg_sgd_momentum(float* param, const void* grad, int g
         }
         pg_store_vec<VEC>(param, PG_F32, i, p);
         pg_store_vec<VEC>(buf, PG_F32, i, b);
+    });
+}
+
+// Muon's nesterov momentum: buf = g + momentum buf; update = g + momentum buf (the new buf).
+extern "C" __global__ void pg_nesterov_momentum(const void* grad, int grad_type, float* buf, float* update,
+                                                float momentum, long long n) {
+    bool vectorized = pg_aligned<4>(grad, grad_type) && pg_aligned<4>(buf, PG_F32) && pg_aligned<4>(update, PG_F32);
+    pg_for_each_chunk(n, vectorized, [&](auto width, long long i) {
+        constexpr int VEC = decltype(width)::value;
+        float g[VEC];
+        float b[VEC];
+        float u[VEC];
+        pg_load_vec<VEC>(grad, grad_type, i, g);
+        pg_load_vec<VEC>(buf, PG_F32, i, b);
+#pragma unroll
+        for (int k = 0; k < VEC; k++) {
+            b[k] = g[k] + momentum * b[k];
+            u[k] = momentum * b[k] + g[k];
+        }
+        pg_store_vec<VEC>(buf, PG_F32, i, b);
+        pg_store_vec<VEC>(update, PG_F32, i, u);
+    });
+}
+
+// partials[block] = the sum of squares of bf16(src) over this block's grid-stride share, in double (a fixed grid:
+// pg_normalize_bf16 sums the partials in a fixed order).
+extern "C" __global__ void pg_normalize_bf16_partials(const void* src, int src_type, long long n, double* partials) {
+    __shared__ double scratch[32];
+    double squares = 0.0;
+    PG_FOR_EACH(i, n) {
+        double v = pg_round_bf16(pg_load(src, src_type, i));
+        squares += v * v;
+    }
+    double total = pg_block_sum_double(squares, scratch);
+    if (threadIdx.x == 0) {
+        partials[blockIdx.x] = total;
+    }
+}
+
+// dst = X / (||X|| + eps) in torch's eager bfloat16 arithmetic, X = bf16(src): norm = bf16(sqrt(sum of squares)),
+// divisor = bf16(norm + eps), dst = bf16(X * (1 / divisor)). Every block sums the same partials in the same order,
+// so all blocks divide by the same divisor without a third pass.
+extern "C" __global__ void pg_normalize_bf16(const void* src, int src_type, void* dst, int dst_type, long long n,
+                                             const double* partials, int count, float eps) {
+    __shared__ double scratch[32];
+    __shared__ float inverse;
+    double sum = 0.0;
+    for (int i = threadIdx.x; i < count; i += blockDim.x) {
+        sum += partials[i];
+    }
+    double total = pg_block_sum_double(sum, scratch);
+    if (threadIdx.x == 0) {
+        float norm = pg_round_bf16((float)sqrt(total));
+        inverse = 1.0f / pg_round_bf16(norm + eps);
+    }
+    __syncthreads();
+    float scale = inverse;
+    PG_FOR_EACH(i, n) {
+        pg_store(dst, dst_type, i, pg_round_bf16(pg_round_bf16(pg_load(src, src_type, i)) * scale));
+    }
+}
+
+// out = bf16(bf16(alpha x) + y), or bf16(alpha x) without y: Newton-Schulz's scaled sums, each term rounded as
+// torch's eager bf16 tensors round it. out may alias x or y.
+extern "C" __global__ void pg_rounded_scale_add(float alpha, const void* x, int x_type, const void* y, int y_type,
+                                                void* out, int out_type, long long n) {
+    bool vectorized = pg_aligned<4>(x, x_type) && pg_aligned<4>(out, out_type)
+            && (y == nullptr || pg_aligned<4>(y, y_type));
+    pg_for_each_chunk(n, vectorized, [&](auto width, long long i) {
+        constexpr int VEC = decltype(width)::value;
+        float v[VEC];
+        float w[VEC];
+        pg_load_vec<VEC>(x, x_type, i, v);
+        if (y != nullptr) {
+            pg_load_vec<VEC>(y, y_type, i, w);
+        }
+#pragma unroll
+        for (int k = 0; k < VEC; k++) {
+            v[k] = pg_round_bf16(alpha * v[k]);
+            if (y != nullptr) {
+                v[k] = pg_round_bf16(v[k] + w[k]);
+            }
+        }
+        pg_store_vec<VEC>(out, out_type, i, v);
+    });
+}
+
+// Muon's update of a parameter: u = bf16(scale update); param = -lr u + decay param.
+extern "C" __global__ void pg_apply_rounded_update(float* param, const void* update, int update_type, float scale,
+                                                   float neg_lr, float decay, long long n) {
+    bool vectorized = pg_aligned<4>(param, PG_F32) && pg_aligned<4>(update, update_type);
+    pg_for_each_chunk(n, vectorized, [&](auto width, long long i) {
+        constexpr int VEC = decltype(width)::value;
+        float p[VEC];
+        float u[VEC];
+        pg_load_vec<VEC>(param, PG_F32, i, p);
+        pg_load_vec<VEC>(update, update_type, i, u);
+#pragma unroll
+        for (int k = 0; k < VEC; k++) {
+            p[k] = neg_lr * pg_round_bf16(scale * u[k]) + decay * p[k];
+        }
+        pg_store_vec<VEC>(param, PG_F32, i, p);
     });
 }

@@ -1,6 +1,7 @@
 package io.pgolf.gpu;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -305,14 +306,49 @@ public final class TimedBackend implements Backend {
         }
 
         @Override
-        public void adamw(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, float lr, float beta1,
-                          float beta2, float eps, float weightDecay, int step) {
-            timed("adamw", () -> ops.adamw(param, grad, expAvg, expAvgSq, lr, beta1, beta2, eps, weightDecay, step));
+        public void globalNorm(List<Tensor> tensors, Tensor norm) {
+            timed("globalNorm", () -> ops.globalNorm(tensors, norm));
+        }
+
+        @Override
+        public void clipToNorm(List<Tensor> tensors, Tensor norm, float maxNorm) {
+            timed("clipToNorm", () -> ops.clipToNorm(tensors, norm, maxNorm));
+        }
+
+        @Override
+        public void adamw(List<Tensor> params, List<Tensor> grads, List<Tensor> expAvg, List<Tensor> expAvgSq,
+                          float lr, float beta1, float beta2, float eps, float weightDecay, int step) {
+            timed("adamw", () -> ops.adamw(params, grads, expAvg, expAvgSq, lr, beta1, beta2, eps, weightDecay, step));
+        }
+
+        @Override
+        public void movingAverage(List<Tensor> averages, List<Tensor> values, double decay) {
+            timed("movingAverage", () -> ops.movingAverage(averages, values, decay));
         }
 
         @Override
         public void normalizeRows(Tensor x, float eps) {
             timed("normalizeRows", () -> ops.normalizeRows(x, eps));
+        }
+
+        @Override
+        public void nesterovMomentum(Tensor grad, Tensor buf, Tensor update, float momentum) {
+            timed("nesterovMomentum", () -> ops.nesterovMomentum(grad, buf, update, momentum));
+        }
+
+        @Override
+        public void normalizeBfloat16(Tensor src, Tensor dst, float eps) {
+            timed("normalizeBfloat16", () -> ops.normalizeBfloat16(src, dst, eps));
+        }
+
+        @Override
+        public void roundedScaleAdd(float alpha, Tensor x, Tensor y, Tensor out) {
+            timed("roundedScaleAdd", () -> ops.roundedScaleAdd(alpha, x, y, out));
+        }
+
+        @Override
+        public void applyRoundedUpdate(Tensor param, Tensor update, float scale, float lr, float decay) {
+            timed("applyRoundedUpdate", () -> ops.applyRoundedUpdate(param, update, scale, lr, decay));
         }
 
         @Override

@@ -1,7 +1,11 @@
 package io.pgolf.gpu.cpu;
 
+import io.pgolf.gpu.Bfloat16;
+import io.pgolf.gpu.DType;
 import io.pgolf.gpu.OptimizerOps;
 import io.pgolf.gpu.Tensor;
+
+import java.util.List;
 
 /** {@link OptimizerOps} in plain Java, float32 state. */
 final class CpuOptimizerOps implements OptimizerOps {
@@ -12,25 +16,74 @@ final class CpuOptimizerOps implements OptimizerOps {
     }
 
     @Override
-    public void adamw(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, float lr, float beta1, float beta2,
-                      float eps, float weightDecay, int step) {
-        float[] p = CpuTensor.of(param).floats();
-        float[] g = CpuTensor.of(grad).floats();
-        float[] m = CpuTensor.of(expAvg).floats();
-        float[] v = CpuTensor.of(expAvgSq).floats();
+    public void globalNorm(List<Tensor> tensors, Tensor norm) {
+        requireScalar(norm, "global norm");
+        double squares = 0;
+        for (Tensor t : tensors) {
+            for (float v : CpuTensor.of(t).floats()) {
+                squares += (double) v * v;
+            }
+        }
+        CpuTensor.of(norm).floats()[0] = (float) Math.sqrt(squares);
+    }
+
+    @Override
+    public void clipToNorm(List<Tensor> tensors, Tensor norm, float maxNorm) {
+        requireScalar(norm, "clip norm");
+        float coefficient = (1f / (CpuTensor.of(norm).floats()[0] + CLIP_NORM_EPS)) * maxNorm;
+        if (coefficient > 1f) {
+            coefficient = 1f;
+        }
+        float clipped = coefficient;
+        for (Tensor t : tensors) {
+            float[] values = CpuTensor.of(t).floats();
+            threads.forRange(values.length, 1 << 15, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    values[i] *= clipped;
+                }
+            });
+        }
+    }
+
+    @Override
+    public void adamw(List<Tensor> params, List<Tensor> grads, List<Tensor> expAvg, List<Tensor> expAvgSq, float lr,
+                      float beta1, float beta2, float eps, float weightDecay, int step) {
+        requireAligned("AdamW", params, grads, expAvg, expAvgSq);
         float decay = 1f - lr * weightDecay;
         float biasCorrection1 = (float) (1 - Math.pow(beta1, step));
         float biasCorrection2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
         float stepSize = lr / biasCorrection1;
-        threads.forRange(p.length, 1 << 14, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                p[i] *= decay;
-                m[i] = beta1 * m[i] + (1f - beta1) * g[i];
-                v[i] = beta2 * v[i] + (1f - beta2) * g[i] * g[i];
-                float denom = (float) Math.sqrt(v[i]) / biasCorrection2Sqrt + eps;
-                p[i] -= stepSize * m[i] / denom;
-            }
-        });
+        for (int t = 0; t < params.size(); t++) {
+            float[] p = CpuTensor.of(params.get(t)).floats();
+            float[] g = CpuTensor.of(grads.get(t)).floats();
+            float[] m = CpuTensor.of(expAvg.get(t)).floats();
+            float[] v = CpuTensor.of(expAvgSq.get(t)).floats();
+            threads.forRange(p.length, 1 << 14, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    p[i] *= decay;
+                    m[i] = beta1 * m[i] + (1f - beta1) * g[i];
+                    v[i] = beta2 * v[i] + (1f - beta2) * g[i] * g[i];
+                    float denom = (float) Math.sqrt(v[i]) / biasCorrection2Sqrt + eps;
+                    p[i] -= stepSize * m[i] / denom;
+                }
+            });
+        }
+    }
+
+    @Override
+    public void movingAverage(List<Tensor> averages, List<Tensor> values, double decay) {
+        requireAligned("moving average", averages, values);
+        float weight = (float) (1.0 - decay);
+        float keep = (float) decay;
+        for (int t = 0; t < averages.size(); t++) {
+            float[] average = CpuTensor.of(averages.get(t)).floats();
+            float[] value = CpuTensor.of(values.get(t)).floats();
+            threads.forRange(average.length, 1 << 15, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    average[i] = weight * value[i] + keep * average[i];
+                }
+            });
+        }
     }
 
     @Override
@@ -53,6 +106,66 @@ final class CpuOptimizerOps implements OptimizerOps {
     }
 
     @Override
+    public void nesterovMomentum(Tensor grad, Tensor buf, Tensor update, float momentum) {
+        float[] g = CpuTensor.of(grad).floats();
+        float[] b = CpuTensor.of(buf).floats();
+        float[] u = CpuTensor.of(update).floats();
+        requireSameSize("nesterov momentum", g, b, u);
+        threads.forRange(g.length, 1 << 15, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                b[i] = g[i] + momentum * b[i];
+                u[i] = momentum * b[i] + g[i];
+            }
+        });
+    }
+
+    @Override
+    public void normalizeBfloat16(Tensor src, Tensor dst, float eps) {
+        float[] s = CpuTensor.of(src).floats();
+        float[] d = CpuTensor.of(dst).floats();
+        requireSameSize("bfloat16 normalization", s, d);
+        double squares = 0;
+        for (float v : s) {
+            double x = Bfloat16.round(v);
+            squares += x * x;
+        }
+        float norm = Bfloat16.round((float) Math.sqrt(squares));
+        float inverse = 1f / Bfloat16.round(norm + eps);
+        threads.forRange(s.length, 1 << 15, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                d[i] = Bfloat16.round(Bfloat16.round(s[i]) * inverse);
+            }
+        });
+    }
+
+    @Override
+    public void roundedScaleAdd(float alpha, Tensor x, Tensor y, Tensor out) {
+        float[] xs = CpuTensor.of(x).floats();
+        float[] ys = y == null ? null : CpuTensor.of(y).floats();
+        float[] os = CpuTensor.of(out).floats();
+        requireSameSize("rounded scale-add", xs, ys == null ? xs : ys, os);
+        threads.forRange(os.length, 1 << 15, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float scaled = Bfloat16.round(alpha * xs[i]);
+                os[i] = ys == null ? scaled : Bfloat16.round(scaled + ys[i]);
+            }
+        });
+    }
+
+    @Override
+    public void applyRoundedUpdate(Tensor param, Tensor update, float scale, float lr, float decay) {
+        float[] p = CpuTensor.of(param).floats();
+        float[] u = CpuTensor.of(update).floats();
+        requireSameSize("rounded update", p, u);
+        float negativeLr = -lr;
+        threads.forRange(p.length, 1 << 15, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                p[i] = negativeLr * Bfloat16.round(scale * u[i]) + decay * p[i];
+            }
+        });
+    }
+
+    @Override
     public void sgdMomentum(Tensor param, Tensor grad, Tensor buf, float lr, float momentum, boolean nesterov,
                             boolean firstStep) {
         float[] p = CpuTensor.of(param).floats();
@@ -64,5 +177,38 @@ final class CpuOptimizerOps implements OptimizerOps {
                 p[i] -= lr * (nesterov ? g[i] + momentum * b[i] : b[i]);
             }
         });
+    }
+
+    private static void requireScalar(Tensor t, String what) {
+        if (t.dtype() != DType.F32 || t.size() != 1) {
+            throw new IllegalArgumentException(what + " must be an F32 tensor of one value, got " + t.describe());
+        }
+    }
+
+    @SafeVarargs
+    private static void requireAligned(String what, List<Tensor>... lists) {
+        for (List<Tensor> list : lists) {
+            if (list.size() != lists[0].size()) {
+                throw new IllegalArgumentException(what + ": lists of " + lists[0].size() + " and " + list.size()
+                        + " tensors");
+            }
+        }
+        for (int i = 0; i < lists[0].size(); i++) {
+            for (List<Tensor> list : lists) {
+                if (list.get(i).size() != lists[0].get(i).size()) {
+                    throw new IllegalArgumentException(what + ": tensor " + i + " is " + list.get(i).describe()
+                            + ", its first operand " + lists[0].get(i).describe());
+                }
+            }
+        }
+    }
+
+    private static void requireSameSize(String what, float[]... arrays) {
+        for (float[] a : arrays) {
+            if (a.length != arrays[0].length) {
+                throw new IllegalArgumentException(what + ": operands of " + arrays[0].length + " and " + a.length
+                        + " values");
+            }
+        }
     }
 }

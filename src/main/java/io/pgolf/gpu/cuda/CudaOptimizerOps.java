@@ -1,7 +1,10 @@
 package io.pgolf.gpu.cuda;
 
+import io.pgolf.gpu.DType;
 import io.pgolf.gpu.OptimizerOps;
 import io.pgolf.gpu.Tensor;
+
+import java.util.List;
 
 import static io.pgolf.gpu.cuda.CudaOperands.requireF32;
 import static io.pgolf.gpu.cuda.CudaOperands.requireFloat;
@@ -9,36 +12,83 @@ import static io.pgolf.gpu.cuda.CudaOperands.requireFloats;
 
 /**
  * {@link OptimizerOps} on the GPU: the kernels of src/main/cuda/optimizer_ops.cu. Parameters and optimizer state
- * must be F32; a gradient may be F32 or BF16. Step-dependent factors are computed here exactly as the CPU reference
- * computes them, so both backends feed the same float32 constants to the same per-element update.
+ * must be F32; a gradient may be F32 or BF16. An operation over a list of tensors is one launch over a device table
+ * of their addresses ({@link TensorSetTables}); reductions go through per-block partials summed in a fixed order,
+ * and nothing waits for the device. Step-dependent factors are computed here exactly as the CPU reference computes
+ * them, so both backends feed the same float32 constants to the same per-element update.
  */
 public final class CudaOptimizerOps implements OptimizerOps {
     /** Warps per 256-thread block of pg_normalize_rows; PG_ROW_WARPS of pgolf_vec.cuh. */
     private static final int ROW_WARPS = 8;
 
+    /** Threads per block of the multi-tensor and normalization kernels. */
+    private static final int BLOCK = 256;
+    /** At most this many blocks share a Newton-Schulz normalization, each summing all their partials. */
+    private static final int NORMALIZE_BLOCKS = 256;
+
     private final KernelModules kernels;
+    private final CudaTensorOps tensorOps;
+    private final TensorSetTables tables;
 
     public CudaOptimizerOps(CudaRuntime runtime) {
         this.kernels = runtime.kernels();
+        this.tensorOps = runtime.tensors();
+        this.tables = new TensorSetTables(tensorOps);
+    }
+
+    /** A multi-tensor kernel's first two parameters: its table and the number of sets. */
+    private static KernelArgs setArgs(TensorSetTables.Table table) {
+        return KernelArgs.of().address(table.address()).i32(table.sets());
     }
 
     @Override
-    public void adamw(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, float lr, float beta1, float beta2,
-                      float eps, float weightDecay, int step) {
+    public void globalNorm(List<Tensor> tensors, Tensor norm) {
+        requireF32(norm, 1, "global norm");
+        tensors.forEach(t -> requireFloat(t, "tensor of a global norm"));
+        TensorSetTables.Table table = tables.of(List.of(tensors), "global norm");
+        try (Tensor partials = tensorOps.empty(DType.F32, 2 * table.chunks())) {
+            kernels.launch("pg_global_norm_partials", KernelModules.Dim3.of(table.chunks()),
+                    KernelModules.Dim3.of(BLOCK), 0, setArgs(table).pointer(partials));
+            kernels.launch("pg_global_norm_finish", KernelModules.Dim3.of(1), KernelModules.Dim3.of(BLOCK), 0,
+                    KernelArgs.of().pointer(partials).i32(table.chunks()).pointer(norm));
+        }
+    }
+
+    @Override
+    public void clipToNorm(List<Tensor> tensors, Tensor norm, float maxNorm) {
+        requireF32(norm, 1, "clip norm");
+        tensors.forEach(t -> requireFloat(t, "tensor to clip"));
+        TensorSetTables.Table table = tables.of(List.of(tensors), "clip to norm");
+        kernels.launch("pg_clip_to_norm", KernelModules.Dim3.of(table.chunks()), KernelModules.Dim3.of(BLOCK), 0,
+                setArgs(table).pointer(norm).f32(maxNorm));
+    }
+
+    @Override
+    public void adamw(List<Tensor> params, List<Tensor> grads, List<Tensor> expAvg, List<Tensor> expAvgSq, float lr,
+                      float beta1, float beta2, float eps, float weightDecay, int step) {
         if (step < 1) {
             throw new IllegalArgumentException("AdamW steps count from 1, got " + step);
         }
-        requireF32(param, param.size(), "AdamW parameter");
-        requireFloats(grad, param.size(), "AdamW gradient");
-        requireF32(expAvg, param.size(), "AdamW first moment");
-        requireF32(expAvgSq, param.size(), "AdamW second moment");
+        params.forEach(p -> requireF32(p, p.size(), "AdamW parameter"));
+        grads.forEach(g -> requireFloat(g, "AdamW gradient"));
+        expAvg.forEach(m -> requireF32(m, m.size(), "AdamW first moment"));
+        expAvgSq.forEach(v -> requireF32(v, v.size(), "AdamW second moment"));
+        TensorSetTables.Table table = tables.of(List.of(params, grads, expAvg, expAvgSq), "AdamW");
         float decay = 1f - lr * weightDecay;
         float biasCorrection1 = (float) (1 - Math.pow(beta1, step));
         float biasCorrection2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
         float stepSize = lr / biasCorrection1;
-        kernels.launchElementwise("pg_adamw", Math.ceilDiv(param.size(), 4), KernelArgs.of().pointer(param)
-                .tensor(grad).pointer(expAvg).pointer(expAvgSq).f32(decay).f32(beta1).f32(beta2).f32(eps)
-                .f32(stepSize).f32(biasCorrection2Sqrt).i64(param.size()));
+        kernels.launch("pg_adamw", KernelModules.Dim3.of(table.chunks()), KernelModules.Dim3.of(BLOCK), 0,
+                setArgs(table).f32(decay).f32(beta1).f32(beta2).f32(eps).f32(stepSize).f32(biasCorrection2Sqrt));
+    }
+
+    @Override
+    public void movingAverage(List<Tensor> averages, List<Tensor> values, double decay) {
+        averages.forEach(a -> requireF32(a, a.size(), "moving average"));
+        values.forEach(v -> requireFloat(v, "averaged value"));
+        TensorSetTables.Table table = tables.of(List.of(averages, values), "moving average");
+        kernels.launch("pg_moving_average", KernelModules.Dim3.of(table.chunks()), KernelModules.Dim3.of(BLOCK), 0,
+                setArgs(table).f32((float) (1.0 - decay)).f32((float) decay));
     }
 
     @Override
@@ -50,6 +100,47 @@ public final class CudaOptimizerOps implements OptimizerOps {
         }
         kernels.launch("pg_normalize_rows", KernelModules.Dim3.of(Math.ceilDiv(rows, ROW_WARPS)),
                 KernelModules.Dim3.of(ROW_WARPS * 32), 0, KernelArgs.of().tensor(x).f32(eps).i32(rows).i32(x.dim(-1)));
+    }
+
+    @Override
+    public void nesterovMomentum(Tensor grad, Tensor buf, Tensor update, float momentum) {
+        requireFloat(grad, "momentum gradient");
+        requireF32(buf, grad.size(), "momentum buffer");
+        requireF32(update, grad.size(), "momentum update");
+        kernels.launchElementwise("pg_nesterov_momentum", Math.ceilDiv(grad.size(), 4), KernelArgs.of().tensor(grad)
+                .pointer(buf).pointer(update).f32(momentum).i64(grad.size()));
+    }
+
+    @Override
+    public void normalizeBfloat16(Tensor src, Tensor dst, float eps) {
+        requireFloat(src, "tensor to normalize");
+        requireFloats(dst, src.size(), "normalized tensor");
+        int blocks = (int) Math.max(1, Math.min(Math.ceilDiv(src.size(), BLOCK), NORMALIZE_BLOCKS));
+        try (Tensor partials = tensorOps.empty(DType.F32, 2 * blocks)) {
+            kernels.launch("pg_normalize_bf16_partials", KernelModules.Dim3.of(blocks), KernelModules.Dim3.of(BLOCK),
+                    0, KernelArgs.of().tensor(src).i64(src.size()).pointer(partials));
+            kernels.launch("pg_normalize_bf16", KernelModules.Dim3.of(blocks), KernelModules.Dim3.of(BLOCK), 0,
+                    KernelArgs.of().tensor(src).tensor(dst).i64(src.size()).pointer(partials).i32(blocks).f32(eps));
+        }
+    }
+
+    @Override
+    public void roundedScaleAdd(float alpha, Tensor x, Tensor y, Tensor out) {
+        requireFloat(x, "scaled tensor");
+        if (y != null) {
+            requireFloats(y, x.size(), "added tensor");
+        }
+        requireFloats(out, x.size(), "scale-add output");
+        kernels.launchElementwise("pg_rounded_scale_add", Math.ceilDiv(x.size(), 4), KernelArgs.of().f32(alpha)
+                .tensor(x).tensorOrNull(y).tensor(out).i64(x.size()));
+    }
+
+    @Override
+    public void applyRoundedUpdate(Tensor param, Tensor update, float scale, float lr, float decay) {
+        requireF32(param, param.size(), "updated parameter");
+        requireFloats(update, param.size(), "parameter update");
+        kernels.launchElementwise("pg_apply_rounded_update", Math.ceilDiv(param.size(), 4), KernelArgs.of()
+                .pointer(param).tensor(update).f32(scale).f32(-lr).f32(decay).i64(param.size()));
     }
 
     @Override

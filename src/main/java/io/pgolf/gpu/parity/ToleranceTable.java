@@ -69,19 +69,32 @@ public final class ToleranceTable {
             entry("softcap.out", BF16_RESULT),
             entry("softcapCrossEntropy.loss", FLOAT32),
             entry("softcapCrossEntropy.dZ", FLOAT32),
+            entry("globalNorm.norm", FLOAT32),
+            entry("clipToNorm.t", FLOAT32),
             entry("adamw.param", FLOAT32),
             entry("adamw.expAvg", FLOAT32),
             entry("adamw.expAvgSq", FLOAT32),
+            entry("movingAverage.averages", FLOAT32),
             entry("normalizeRows.x", FLOAT32),
+            entry("nesterovMomentum.buf", FLOAT32),
+            entry("nesterovMomentum.update", FLOAT32),
+            entry("normalizeBfloat16.dst", BF16_RESULT),
+            entry("roundedScaleAdd.out", BF16_RESULT),
+            entry("applyRoundedUpdate.param", FLOAT32),
             entry("sgdMomentum.param", FLOAT32),
             entry("sgdMomentum.buf", FLOAT32));
 
     private ToleranceTable() {
     }
 
-    /** The table's entry for result {@code result} of {@code op}, before the run's rules. */
+    /**
+     * The table's entry for result {@code result} of {@code op}, before the run's rules. The results of an operation
+     * over a list of tensors are named with their index, {@code param[2]}; the entry is the name's.
+     */
     public static Precision listed(String op, String result) {
-        Precision precision = WITH_BFLOAT16.get(op + "." + result);
+        int index = result.indexOf('[');
+        String name = index < 0 ? result : result.substring(0, index);
+        Precision precision = WITH_BFLOAT16.get(op + "." + name);
         if (precision == null) {
             throw new IllegalArgumentException("the tolerance table has no entry for " + op + "." + result);
         }

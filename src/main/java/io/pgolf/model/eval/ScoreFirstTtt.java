@@ -42,6 +42,7 @@ public final class ScoreFirstTtt implements AutoCloseable {
     private final List<Parameter> trained;
     private final List<Parameter> frozen;
     private final List<Tensor> momentum;
+    private final GradientClipping clipping;
     private final List<Integer> chunkOrder;
     private int nextToScore;
     private ScoreReceipt awaitingTraining;
@@ -70,6 +71,7 @@ public final class ScoreFirstTtt implements AutoCloseable {
         this.frozen = split.frozen();
         Backend backend = model.parameters().backend();
         this.momentum = trained.stream().map(p -> backend.tensors().zeros(DType.F32, p.shape())).toList();
+        this.clipping = new GradientClipping(model.parameters());
         this.chunkOrder = plan.scoredChunks();
     }
 
@@ -208,7 +210,8 @@ public final class ScoreFirstTtt implements AutoCloseable {
 
     /** Clips the gradients and takes one SGD step; returns the norm before clipping. */
     private double step(float lr) {
-        double norm = GradientClipping.clip(model.parameters(), config.tttGradClip());
+        clipping.clip(config.tttGradClip());
+        double norm = clipping.norm();
         Backend backend = model.parameters().backend();
         for (int i = 0; i < trained.size(); i++) {
             Parameter p = trained.get(i);
@@ -219,9 +222,10 @@ public final class ScoreFirstTtt implements AutoCloseable {
         return norm;
     }
 
-    /** Frees the momentum buffers; the model stays open. */
+    /** Frees the momentum buffers and the clipping's norm; the model stays open. */
     @Override
     public void close() {
         momentum.forEach(Tensor::close);
+        clipping.close();
     }
 }

@@ -16,6 +16,8 @@ import java.util.List;
 public final class AdamW implements AutoCloseable {
     private final Backend backend;
     private final List<Parameter> params;
+    private final List<Tensor> values;
+    private final List<Tensor> grads;
     private final List<Tensor> expAvg = new ArrayList<>();
     private final List<Tensor> expAvgSq = new ArrayList<>();
     private final double baseLr;
@@ -29,6 +31,8 @@ public final class AdamW implements AutoCloseable {
                  double weightDecay) {
         this.backend = backend;
         this.params = List.copyOf(params);
+        this.values = this.params.stream().map(Parameter::value).toList();
+        this.grads = this.params.stream().map(Parameter::grad).toList();
         this.baseLr = baseLr;
         this.beta1 = (float) beta1;
         this.beta2 = (float) beta2;
@@ -49,15 +53,11 @@ public final class AdamW implements AutoCloseable {
         return steps;
     }
 
-    /** One update of every parameter from its gradient, with lr = baseLr * lrMultiplier. */
+    /** One update of every parameter from its gradient, with lr = baseLr * lrMultiplier, all in one operation. */
     public void step(double lrMultiplier) {
         steps++;
         float lr = (float) (baseLr * lrMultiplier);
-        for (int i = 0; i < params.size(); i++) {
-            Parameter p = params.get(i);
-            backend.optimizer().adamw(p.value(), p.grad(), expAvg.get(i), expAvgSq.get(i), lr, beta1, beta2, eps,
-                    weightDecay, steps);
-        }
+        backend.optimizer().adamw(values, grads, expAvg, expAvgSq, lr, beta1, beta2, eps, weightDecay, steps);
     }
 
     /** Forgets both moments and the step count, as a freshly built optimizer. */

@@ -6,7 +6,9 @@ import io.pgolf.gpu.TensorOps;
 import io.pgolf.model.Parameter;
 import io.pgolf.model.ParameterSet;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -18,6 +20,9 @@ public final class ExponentialMovingAverage implements AutoCloseable {
     private final ParameterSet params;
     private final double decay;
     private final Map<String, Tensor> averages = new LinkedHashMap<>();
+    /** The averages and the weights, aligned, for the one operation that updates them all. */
+    private final List<Tensor> averageList = new ArrayList<>();
+    private final List<Tensor> weightList = new ArrayList<>();
 
     public ExponentialMovingAverage(ParameterSet params, double decay) {
         if (!(decay >= 0 && decay < 1)) {
@@ -30,17 +35,14 @@ public final class ExponentialMovingAverage implements AutoCloseable {
             Tensor average = ops.zeros(DType.F32, p.shape());
             ops.copy(p.value(), average);
             averages.put(p.name(), average);
+            averageList.add(average);
+            weightList.add(p.value());
         }
     }
 
     /** Folds the current weights in; call once after every optimizer step. */
     public void update() {
-        TensorOps ops = params.backend().tensors();
-        float weight = (float) (1.0 - decay);
-        float keep = (float) decay;
-        for (Parameter p : params) {
-            ops.axpby(weight, p.value(), keep, averages.get(p.name()));
-        }
+        params.backend().optimizer().movingAverage(averageList, weightList, decay);
     }
 
     /** Overwrites the weights with their averages. */

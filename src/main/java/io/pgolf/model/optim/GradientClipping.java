@@ -1,43 +1,53 @@
 package io.pgolf.model.optim;
 
-import io.pgolf.gpu.TensorOps;
+import io.pgolf.gpu.Backend;
+import io.pgolf.gpu.DType;
+import io.pgolf.gpu.Tensor;
 import io.pgolf.model.Parameter;
 import io.pgolf.model.ParameterSet;
 
-/** torch.nn.utils.clip_grad_norm_ over a whole model: one global L2 norm of all gradients. */
-public final class GradientClipping {
-    /** Added to the norm in the clip coefficient, as torch does, so a zero norm divides safely. */
-    static final double NORM_EPS = 1e-6;
+import java.util.List;
 
-    private GradientClipping() {
+/**
+ * torch.nn.utils.clip_grad_norm_ over a whole model: one global L2 norm of all gradients. The norm stays on the
+ * device, where the clipping reads it, so that a step need not wait for the device; {@link #norm} fetches it for
+ * whoever reports it.
+ */
+public final class GradientClipping implements AutoCloseable {
+    private final Backend backend;
+    private final List<Tensor> gradients;
+    private final Tensor norm;
+
+    public GradientClipping(ParameterSet params) {
+        this.backend = params.backend();
+        this.gradients = params.list().stream().map(Parameter::grad).toList();
+        this.norm = backend.tensors().zeros(DType.F32, 1);
     }
 
-    /** The L2 norm of all gradients taken together. */
-    public static double globalNorm(ParameterSet params) {
-        TensorOps ops = params.backend().tensors();
-        double sumOfSquares = 0;
-        for (Parameter p : params) {
-            sumOfSquares += ops.sumOfSquares(p.grad());
-        }
-        return Math.sqrt(sumOfSquares);
+    /** Takes the global norm of the gradients, for {@link #norm}, without changing them. */
+    public void measure() {
+        backend.optimizer().globalNorm(gradients, norm);
     }
 
     /**
-     * Scales every gradient by min(1, maxNorm / (norm + 1e-6)) and returns the norm before clipping. As in torch,
-     * a non-finite norm is not an error: it makes the gradients non-finite, which the loss then shows.
+     * Takes the global norm and scales every gradient by min(1, maxNorm / (norm + 1e-6)). As in torch, a non-finite
+     * norm is not an error: it makes the gradients non-finite, which the loss then shows.
      */
-    public static double clip(ParameterSet params, double maxNorm) {
+    public void clip(double maxNorm) {
         if (!(maxNorm > 0)) {
             throw new IllegalArgumentException("max gradient norm must be positive, got " + maxNorm);
         }
-        double norm = globalNorm(params);
-        double coefficient = maxNorm / (norm + NORM_EPS);
-        if (!(coefficient >= 1.0)) {
-            TensorOps ops = params.backend().tensors();
-            for (Parameter p : params) {
-                ops.scale(p.grad(), (float) coefficient);
-            }
-        }
-        return norm;
+        backend.optimizer().globalNorm(gradients, norm);
+        backend.optimizer().clipToNorm(gradients, norm, (float) maxNorm);
+    }
+
+    /** The norm before clipping that the last {@link #measure} or {@link #clip} took; waits for the device. */
+    public double norm() {
+        return backend.tensors().download(norm)[0];
+    }
+
+    @Override
+    public void close() {
+        norm.close();
     }
 }

@@ -18,6 +18,7 @@ import java.util.Optional;
  */
 public final class ModelOptimizer implements AutoCloseable {
     private final ParameterSet params;
+    private final GradientClipping clipping;
     private final double gradClipNorm;
     private final MomentumWarmup momentumWarmup;
     private final AdamW tokenEmbedding;
@@ -33,6 +34,7 @@ public final class ModelOptimizer implements AutoCloseable {
      */
     public ModelOptimizer(ParameterSet params, OptimizerConfig config, boolean tieEmbeddings) {
         this.params = params;
+        this.clipping = new GradientClipping(params);
         this.gradClipNorm = config.gradClipNorm();
         this.momentumWarmup = MomentumWarmup.of(config);
         Map<ParameterGroup, List<Parameter>> groups = new EnumMap<>(ParameterGroup.class);
@@ -68,20 +70,24 @@ public final class ModelOptimizer implements AutoCloseable {
     /**
      * Applies the accumulated gradients: Muon momentum for {@code step} (counting from 0, also during warm-up),
      * every learning rate times {@code lrMultiplier}, gradients clipped to GRAD_CLIP_NORM when it is positive.
-     * Gradients are zero afterwards.
-     *
-     * @return the global gradient norm before clipping
+     * Gradients are zero afterwards. Nothing waits for the device: {@link #gradNorm} fetches the step's norm.
      */
-    public double step(int step, double lrMultiplier) {
-        double gradNorm = gradClipNorm > 0
-                ? GradientClipping.clip(params, gradClipNorm)
-                : GradientClipping.globalNorm(params);
+    public void step(int step, double lrMultiplier) {
+        if (gradClipNorm > 0) {
+            clipping.clip(gradClipNorm);
+        } else {
+            clipping.measure();
+        }
         tokenEmbedding.step(lrMultiplier);
         head.ifPresent(h -> h.step(lrMultiplier));
         muon.step(lrMultiplier, momentumWarmup.at(step));
         control.step(lrMultiplier);
         params.zeroGradients();
-        return gradNorm;
+    }
+
+    /** The global gradient norm before clipping of the last {@link #step}; waits for the device. */
+    public double gradNorm() {
+        return clipping.norm();
     }
 
     /** Back to a fresh optimizer's state (the reference's reload of its initial state after warm-up). */
@@ -106,5 +112,6 @@ public final class ModelOptimizer implements AutoCloseable {
         head.ifPresent(AdamW::close);
         muon.close();
         control.close();
+        clipping.close();
     }
 }

@@ -2,6 +2,7 @@ package io.pgolf.model.optim;
 
 import io.pgolf.gpu.Backend;
 import io.pgolf.gpu.DType;
+import io.pgolf.gpu.OptimizerOps;
 import io.pgolf.gpu.Tensor;
 import io.pgolf.gpu.TensorOps;
 import io.pgolf.model.Parameter;
@@ -58,23 +59,19 @@ public final class Muon implements AutoCloseable {
 
     /** One update of every matrix from its gradient, with lr = baseLr * lrMultiplier. */
     public void step(double lrMultiplier, double momentum) {
-        TensorOps ops = backend.tensors();
+        OptimizerOps ops = backend.optimizer();
         double lr = baseLr * lrMultiplier;
-        float m = (float) momentum;
+        float decay = (float) (1.0 - lr * weightDecay);
         for (int i = 0; i < params.size(); i++) {
             Parameter p = params.get(i);
-            Tensor buf = momentumBuffers.get(i);
             Tensor u = updates.get(List.of(p.shape()[0], p.shape()[1]));
-            ops.axpby(1f, p.grad(), m, buf);
-            ops.copy(p.grad(), u);
-            ops.axpby(m, buf, 1f, u);
+            ops.nesterovMomentum(p.grad(), momentumBuffers.get(i), u, (float) momentum);
             if (rowNormalize) {
-                backend.optimizer().normalizeRows(u, ROW_NORM_EPS);
+                ops.normalizeRows(u, ROW_NORM_EPS);
             }
-            newtonSchulz.orthogonalize(u, u);
-            ops.scale(u, (float) Math.sqrt(Math.max(1.0, (double) p.shape()[0] / p.shape()[1])));
-            ops.roundToBfloat16(u);
-            ops.axpby((float) -lr, u, (float) (1.0 - lr * weightDecay), p.value());
+            Tensor orthogonal = newtonSchulz.orthogonalize(u);
+            float shapeScale = (float) Math.sqrt(Math.max(1.0, (double) p.shape()[0] / p.shape()[1]));
+            ops.applyRoundedUpdate(p.value(), orthogonal, shapeScale, (float) lr, decay);
         }
     }
 

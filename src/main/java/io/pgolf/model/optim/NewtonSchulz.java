@@ -1,8 +1,8 @@
 package io.pgolf.model.optim;
 
 import io.pgolf.gpu.Backend;
-import io.pgolf.gpu.Bfloat16;
 import io.pgolf.gpu.DType;
+import io.pgolf.gpu.OptimizerOps;
 import io.pgolf.gpu.Tensor;
 import io.pgolf.gpu.TensorOps;
 
@@ -38,29 +38,23 @@ public final class NewtonSchulz implements AutoCloseable {
         this.steps = steps;
     }
 
-    /** out = the orthogonalized g; both are [rows, cols] matrices, out may be g. Values of out are bfloat16. */
-    public void orthogonalize(Tensor g, Tensor out) {
+    /**
+     * The orthogonalized g [rows, cols], bfloat16 values in the backend's activation type. The tensor belongs to
+     * this object and holds the result until the next call for a matrix of g's shape.
+     */
+    public Tensor orthogonalize(Tensor g) {
         requireMatrix(g, "input");
-        requireMatrix(out, "output");
         int rows = g.dim(0);
         int cols = g.dim(1);
-        if (out.dim(0) != rows || out.dim(1) != cols) {
-            throw new IllegalArgumentException("Newton-Schulz output " + out.describe() + " differs from input " + g.describe());
-        }
         boolean tall = rows > cols;
         Workspace w = workspaces.computeIfAbsent(new Shape(rows, cols), this::allocate);
         TensorOps ops = backend.tensors();
+        OptimizerOps fused = backend.optimizer();
 
-        // X = bf16(G); X /= bf16(bf16(||X||) + eps): the norm is taken of the already rounded X.
-        Tensor input = tall ? w.tallInput : w.x;
-        ops.copy(g, input);
-        ops.roundToBfloat16(input);
-        float norm = Bfloat16.round((float) Math.sqrt(ops.sumOfSquares(input)));
-        float divisor = Bfloat16.round(norm + EPS);
-        ops.scale(input, 1f / divisor);
-        ops.roundToBfloat16(input);
+        // X = bf16(G) / bf16(bf16(||X||) + eps), the norm taken of the rounded X and kept on the device.
+        fused.normalizeBfloat16(g, tall ? w.tall : w.x, EPS);
         if (tall) {
-            ops.transpose(w.tallInput, w.x);
+            ops.transpose(w.tall, w.x);
         }
 
         for (int step = 0; step < steps; step++) {
@@ -68,30 +62,21 @@ public final class NewtonSchulz implements AutoCloseable {
             ops.gemm(false, true, 1f, w.x, w.x, 0f, w.a);
             ops.roundToBfloat16(w.a);
             // B = b A + (c A) A, each product and the sum rounded as separate bf16 tensors
-            ops.copy(w.a, w.scratch);
-            ops.scale(w.scratch, C);
-            ops.roundToBfloat16(w.scratch);
+            fused.roundedScaleAdd(C, w.a, null, w.scratch);
             ops.gemm(false, false, 1f, w.scratch, w.a, 0f, w.b);
             ops.roundToBfloat16(w.b);
-            ops.copy(w.a, w.scratch);
-            ops.scale(w.scratch, B);
-            ops.roundToBfloat16(w.scratch);
-            ops.add(w.scratch, w.b, w.b);
-            ops.roundToBfloat16(w.b);
+            fused.roundedScaleAdd(B, w.a, w.b, w.b);
             // X = a X + B X
             ops.gemm(false, false, 1f, w.b, w.x, 0f, w.y);
             ops.roundToBfloat16(w.y);
-            ops.scale(w.x, A);
-            ops.roundToBfloat16(w.x);
-            ops.add(w.x, w.y, w.x);
-            ops.roundToBfloat16(w.x);
+            fused.roundedScaleAdd(A, w.x, w.y, w.x);
         }
 
         if (tall) {
-            ops.transpose(w.x, out);
-        } else {
-            ops.copy(w.x, out);
+            ops.transpose(w.x, w.tall);
+            return w.tall;
         }
+        return w.x;
     }
 
     private static void requireMatrix(Tensor t, String role) {
@@ -105,15 +90,16 @@ public final class NewtonSchulz implements AutoCloseable {
 
     /**
      * Buffers for one matrix shape, reused across steps. With m = min(rows, cols) and n = max(rows, cols): x and
-     * y [m, n], a, b and scratch [m, m]; tallInput [rows, cols] only for tall matrices (null otherwise).
+     * y [m, n], a, b and scratch [m, m]; tall [rows, cols], the input and the result in their own orientation, only
+     * for tall matrices (null otherwise).
      */
-    private record Workspace(Tensor x, Tensor y, Tensor a, Tensor b, Tensor scratch, Tensor tallInput) {
+    private record Workspace(Tensor x, Tensor y, Tensor a, Tensor b, Tensor scratch, Tensor tall) {
         void close() {
             for (Tensor t : List.of(x, y, a, b, scratch)) {
                 t.close();
             }
-            if (tallInput != null) {
-                tallInput.close();
+            if (tall != null) {
+                tall.close();
             }
         }
     }
@@ -123,9 +109,9 @@ public final class NewtonSchulz implements AutoCloseable {
         DType type = backend.activationType();
         int m = Math.min(s.rows, s.cols);
         int n = Math.max(s.rows, s.cols);
-        Tensor tallInput = s.rows > s.cols ? ops.zeros(type, s.rows, s.cols) : null;
+        Tensor tall = s.rows > s.cols ? ops.zeros(type, s.rows, s.cols) : null;
         return new Workspace(ops.zeros(type, m, n), ops.zeros(type, m, n), ops.zeros(type, m, m), ops.zeros(type, m, m),
-                ops.zeros(type, m, m), tallInput);
+                ops.zeros(type, m, m), tall);
     }
 
     @Override

@@ -16,7 +16,7 @@ import java.util.Map;
  */
 public final class TrainingEngine implements AutoCloseable {
     /** One optimizer step's outcome. */
-    public record StepResult(double trainLoss, double gradNormBeforeClip) {
+    public record StepResult(double trainLoss) {
     }
 
     private final Gpt model;
@@ -87,8 +87,8 @@ public final class TrainingEngine implements AutoCloseable {
             throw new IllegalStateException("step " + step + " needs " + microBatchesPerStep + " micro-batches, has "
                     + accumulated);
         }
-        double gradNorm = optimizer.step(step, lrMultiplier);
-        StepResult result = new StepResult(lossSum / microBatchesPerStep, gradNorm);
+        optimizer.step(step, lrMultiplier);
+        StepResult result = new StepResult(lossSum / microBatchesPerStep);
         accumulated = 0;
         lossSum = 0;
         return result;

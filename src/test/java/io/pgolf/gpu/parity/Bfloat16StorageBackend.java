@@ -12,6 +12,7 @@ import io.pgolf.gpu.cpu.CpuBackend;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.util.List;
 
 /**
  * The CPU backend made to store activations as the GPU does: {@link #activationType()} is BF16, and a BF16 tensor
@@ -96,6 +97,7 @@ public final class Bfloat16StorageBackend implements Backend {
                 unwrapped[i] = switch (args[i]) {
                     case Stored s -> s.inner();
                     case RopeTable r -> new RopeTable(r.dims(), r.positions(), inner(r.cos()), inner(r.sin()));
+                    case List<?> tensors -> tensors.stream().map(t -> ((Stored) t).inner()).toList();
                     case null, default -> args[i];
                 };
             }
@@ -103,6 +105,8 @@ public final class Bfloat16StorageBackend implements Backend {
             for (Object arg : args) {
                 if (arg instanceof Stored s) {
                     roundIfBfloat16(s);
+                } else if (arg instanceof List<?> tensors) {
+                    tensors.forEach(t -> roundIfBfloat16((Stored) t));
                 }
             }
             return result;

@@ -90,7 +90,7 @@ class ModelParityTest {
     @Test
     void aWrongAdamWLearningRateFailsTheAdamWUpdates() {
         try (Backend candidate = AlteredBackend.optimizer(new CpuBackend(2), "adamw",
-                (ops, args) -> ops.adamw((Tensor) args[0], (Tensor) args[1], (Tensor) args[2], (Tensor) args[3],
+                (ops, args) -> ops.adamw(tensors(args[0]), tensors(args[1]), tensors(args[2]), tensors(args[3]),
                         1.01f * (float) args[4], (float) args[5], (float) args[6], (float) args[7], (float) args[8],
                         (int) args[9]))) {
             List<ParityCheck> checks = run(candidate, "adamw lr x1.01", id -> id.equals("model/step1.optimizer"));
@@ -118,5 +118,10 @@ class ModelParityTest {
     void aMissingFixtureIsNamed(@org.junit.jupiter.api.io.TempDir Path empty) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ReferenceFixture.open(empty));
         assertTrue(e.getMessage().contains(ReferenceFixture.JSON), e.getMessage());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Tensor> tensors(Object listArgument) {
+        return (List<Tensor>) listArgument;
     }
 }

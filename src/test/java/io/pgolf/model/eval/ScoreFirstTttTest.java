@@ -209,7 +209,8 @@ class ScoreFirstTttTest {
             double first = ttt.train(ttt.score(0)).gradNormsBeforeClip().getFirst();
             System.out.printf("ttt first-step gradient norm, blocks 0-1 frozen: %.9f (trained only %.9f, all %.9f)%n",
                     first, trainedOnly, allParameters);
-            assertEquals(trainedOnly, first, 1e-9 * trainedOnly);
+            // The norm is kept on the device as a float32: equal to float32 precision.
+            assertEquals(trainedOnly, first, 1e-6 * trainedOnly);
             assertTrue(allParameters - trainedOnly > 1e-3 * allParameters, "the frozen blocks must carry gradient");
         }
     }

@@ -35,7 +35,8 @@ class ModelOptimizerReferenceTest {
                      ReferenceTiny.tieEmbeddings())) {
             ReferenceTiny.setGradients(params, fixture, "noloop.grad.");
 
-            double gradNorm = optimizer.step(0, 1.0);
+            optimizer.step(0, 1.0);
+            double gradNorm = optimizer.gradNorm();
 
             double expectedNorm = ReferenceTiny.scalar("step1.grad_norm_before_clip");
             double normError = Math.abs(gradNorm - expectedNorm) / expectedNorm;
@@ -83,7 +84,8 @@ class ModelOptimizerReferenceTest {
 
             Map<String, float[]> again = params.valuesOnHost();
             firstStep.forEach((name, values) -> assertArrayEquals(values, again.get(name), name));
-            assertEquals(0.0, GradientClipping.globalNorm(params), "gradients are zero after a step");
+            params.forEach(p -> assertArrayEquals(new float[(int) p.grad().size()], backend.tensors().download(p.grad()),
+                    p.name() + ": gradients are zero after a step"));
         }
     }
 

@@ -36,10 +36,12 @@ public final class CudaLayerOps implements LayerOps {
     /** Rows per partial block aimed at: 2048 blocks of 48 rows fill an H100 for the record's 98,304 rows. */
     private static final int ROWS_PER_PARTIAL = 48;
     private static final int MAX_PARTIALS = 2048;
-    /** Threads of a cross-entropy block: 16 logits each for a vocabulary of 8192. */
-    private static final int CROSS_ENTROPY_THREADS = 512;
-    /** tanh of a row's logits is kept in shared memory for the gradient: 192 KiB of the H100's 227 at most. */
-    private static final int MAX_CROSS_ENTROPY_VOCAB = 48 * 1024;
+    /** Logits each thread of a cross-entropy block holds in registers; CE_VALUES_PER_THREAD of loss_ops.cu. */
+    private static final int CROSS_ENTROPY_VALUES_PER_THREAD = 16;
+    /** A cross-entropy block holds its whole row in registers: at most 1024 threads. */
+    private static final int MAX_CROSS_ENTROPY_VOCAB = 1024 * CROSS_ENTROPY_VALUES_PER_THREAD;
+    /** Logits the vectorized cross-entropy kernel moves per load and store. */
+    private static final int CROSS_ENTROPY_VECTOR = 4;
     /** The rows of the column-sum kernels' 32 x 32 blocks. */
     private static final int COLUMN_TILE = 32;
 
@@ -320,18 +322,25 @@ public final class CudaLayerOps implements LayerOps {
         requireF32(loss, rows, "cross-entropy loss");
         if (dZ != null) {
             requireMatrix(dZ, rows, vocab, "logit gradient");
-            if (vocab > MAX_CROSS_ENTROPY_VOCAB) {
-                throw new IllegalArgumentException("the CUDA cross-entropy gradient keeps a row of tanh in shared"
-                        + " memory: at most " + MAX_CROSS_ENTROPY_VOCAB + " logits per row, got " + vocab);
-            }
+        }
+        if (vocab > MAX_CROSS_ENTROPY_VOCAB) {
+            throw new IllegalArgumentException("the CUDA cross-entropy keeps a row of logits in one block's registers:"
+                    + " at most " + MAX_CROSS_ENTROPY_VOCAB + " logits per row, got " + vocab);
         }
         if (rows == 0) {
             return;
         }
-        int threads = Math.min(CROSS_ENTROPY_THREADS, Math.max(32, Math.ceilDiv(Math.ceilDiv(vocab, 4), 32) * 32));
-        kernels.launch("pg_softcap_cross_entropy", KernelModules.Dim3.of(rows), KernelModules.Dim3.of(threads),
-                dZ == null ? 0 : vocab * Float.BYTES, KernelArgs.of().tensor(z).pointer(targets).f32(cap)
-                        .pointer(loss).tensorOrNull(dZ).f32(gradScale).i32(rows).i32(vocab));
+        int threads = Math.max(32, Math.ceilDiv(Math.ceilDiv(vocab, CROSS_ENTROPY_VALUES_PER_THREAD), 32) * 32);
+        boolean vectorized = vocab % CROSS_ENTROPY_VECTOR == 0 && vectorAligned(z) && (dZ == null || vectorAligned(dZ));
+        kernels.launch(vectorized ? "pg_softcap_cross_entropy_vec4" : "pg_softcap_cross_entropy",
+                KernelModules.Dim3.of(rows), KernelModules.Dim3.of(threads), 0, KernelArgs.of().tensor(z)
+                        .pointer(targets).f32(cap).pointer(loss).tensorOrNull(dZ).f32(gradScale).i32(rows)
+                        .i32(vocab));
+    }
+
+    /** Whether t's first element sits at a multiple of CROSS_ENTROPY_VECTOR values. */
+    private static boolean vectorAligned(Tensor t) {
+        return CudaTensor.of(t).address() % ((long) CROSS_ENTROPY_VECTOR * t.dtype().bytes()) == 0;
     }
 
     /**

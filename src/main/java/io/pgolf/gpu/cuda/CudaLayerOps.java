@@ -21,8 +21,8 @@ import static io.pgolf.gpu.cuda.CudaOperands.requireType;
  * <p>A parameter gradient that sums over rows (dMix, dScale, the skip gate's, dGain) takes two launches: a
  * "partial" kernel in which each block sums its fixed range of rows into its own row of a float32 scratch matrix
  * (and adds the row-wise gradients), then {@code pg_sum_column_partials} adding those rows in block order in double;
- * the ranges depend on the row count alone, so the result is deterministic. The embedding gradient is the exception:
- * float atomics (see {@link #embeddingBackward}).
+ * the ranges depend on the row count alone, so the result is deterministic. The embedding gradient sorts the token
+ * positions by id and sums each token's rows in order (see {@link #embeddingBackward}).
  */
 public final class CudaLayerOps implements LayerOps {
     /** Warps per 256-thread block of the warp-per-row kernels; PG_ROW_WARPS of pgolf_vec.cuh. */
@@ -42,6 +42,12 @@ public final class CudaLayerOps implements LayerOps {
     private static final int MAX_CROSS_ENTROPY_VOCAB = 1024 * CROSS_ENTROPY_VALUES_PER_THREAD;
     /** Logits the vectorized cross-entropy kernel moves per load and store. */
     private static final int CROSS_ENTROPY_VECTOR = 4;
+    /** Token positions per block of the embedding gradient's counting sort; EMBEDDING_TILE of layer_ops.cu. */
+    private static final int EMBEDDING_TILE = 512;
+    /** Positions of one token summed by one warp; EMBEDDING_PIECE of layer_ops.cu. */
+    private static final int EMBEDDING_PIECE = 32;
+    /** Threads of the one block that scans over the vocabulary. */
+    private static final int SCAN_THREADS = 1024;
     /** The rows of the column-sum kernels' 32 x 32 blocks. */
     private static final int COLUMN_TILE = 32;
 
@@ -67,19 +73,45 @@ public final class CudaLayerOps implements LayerOps {
     }
 
     /**
-     * dWeight[ids[n]] += dOut[n] by float atomics into an F32 dWeight: the order in which repeated tokens add is
-     * unspecified, so the last bits vary between runs, as with torch's embedding backward on a GPU. A deterministic
-     * version needs a stable sort of the ids and per-token segment sums, split for frequent tokens.
+     * dWeight[ids[n]] += dOut[n] into an F32 dWeight, each token's rows added in position order, without float
+     * atomics, so the result is the same in every run: a stable counting sort of the positions by id, then per-token
+     * sums split into pieces of {@link #EMBEDDING_PIECE} positions (six kernels, described in layer_ops.cu).
      */
     @Override
     public void embeddingBackward(Tensor ids, Tensor dOut, Tensor dWeight) {
         requireType(ids, DType.I32, "token ids");
-        requireType(dWeight, DType.F32, "embedding weight gradient (float atomics)");
+        requireType(dWeight, DType.F32, "embedding weight gradient");
         int rows = Math.toIntExact(ids.size());
+        int vocab = dWeight.rows();
         int d = dWeight.dim(-1);
         requireMatrix(dOut, rows, d, "embedding output gradient");
-        launchRows("pg_embedding_backward", rows, KernelArgs.of().pointer(ids).tensor(dOut).pointer(dWeight)
-                .i32(rows).i32(dWeight.rows()).i32(d));
+        if (rows == 0 || d == 0) {
+            return;
+        }
+        int tiles = Math.ceilDiv(rows, EMBEDDING_TILE);
+        // Every token present has a piece that is not full, at most; all the others are full.
+        int maxPieces = Math.ceilDiv(rows, EMBEDDING_PIECE) + Math.min(vocab, rows);
+        try (CudaTensor counts = tensors.empty(DType.I32, vocab, tiles);
+             CudaTensor ranks = tensors.empty(DType.I32, rows);
+             CudaTensor starts = tensors.empty(DType.I32, vocab + 1);
+             CudaTensor pieceStarts = tensors.empty(DType.I32, vocab + 1);
+             CudaTensor sorted = tensors.empty(DType.I32, rows);
+             CudaTensor partials = tensors.empty(DType.F32, maxPieces, d)) {
+            tensors.fill(counts, 0f);
+            kernels.launch("pg_embedding_tile_counts", KernelModules.Dim3.of(tiles),
+                    KernelModules.Dim3.of(EMBEDDING_TILE), 0, KernelArgs.of().pointer(ids).i32(rows).i32(vocab)
+                            .i32(tiles).pointer(counts).pointer(ranks));
+            launchRows("pg_embedding_count_prefix", vocab, KernelArgs.of().pointer(counts).pointer(starts).i32(vocab)
+                    .i32(tiles));
+            kernels.launch("pg_embedding_starts", KernelModules.Dim3.of(1), KernelModules.Dim3.of(SCAN_THREADS), 0,
+                    KernelArgs.of().pointer(starts).pointer(pieceStarts).i32(vocab));
+            kernels.launchElementwise("pg_embedding_scatter", rows, KernelArgs.of().pointer(ids).pointer(ranks)
+                    .pointer(counts).pointer(starts).pointer(sorted).i32(rows).i32(tiles));
+            launchRows("pg_embedding_piece_sums", maxPieces, KernelArgs.of().pointer(sorted).pointer(starts)
+                    .pointer(pieceStarts).tensor(dOut).pointer(dWeight).pointer(partials).i32(vocab).i32(d));
+            launchRows("pg_embedding_combine_pieces", vocab, KernelArgs.of().pointer(pieceStarts).pointer(partials)
+                    .pointer(dWeight).i32(vocab).i32(d));
+        }
     }
 
     @Override

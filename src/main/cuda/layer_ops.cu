@@ -30,31 +30,231 @@ extern "C" __global__ void pg_embedding(const int* ids, const void* weight, int 
     });
 }
 
-// dWeight[ids[n]] += dOut[n]: a warp per token row, float atomics into the F32 gradient. Tokens that repeat add in
-// an unspecified order, so the low bits of dWeight vary from run to run, as with torch's embedding backward on a
-// GPU; a deterministic version would need a sort of the ids and segmented sums split for frequent tokens.
-extern "C" __global__ void pg_embedding_backward(const int* ids, const void* d_out, int d_out_type, float* d_weight,
-                                                 int rows, int vocab, int d) {
-    int row = blockIdx.x * PG_ROW_WARPS + (threadIdx.x >> 5);
-    if (row >= rows) {
+// ---- embedding backward ----
+//
+// dWeight[v] += the sum of dOut[n] over the positions n with ids[n] = v, added in position order and without float
+// atomics, so that every run gives the same bits. A stable counting sort of the positions by id, then segment sums
+// split into pieces of at most 32 positions, so that a frequent token (a few percent of all positions) is summed by
+// many warps at once:
+//  1. pg_embedding_tile_counts: for each tile of EMBEDDING_TILE positions, each position's rank among the tile's
+//     earlier positions of its id, and counts[v][tile] = the occurrences of v in the tile (zero-filled beforehand).
+//  2. pg_embedding_count_prefix: counts[v][tile] becomes the occurrences of v in the tiles before; totals[v].
+//  3. pg_embedding_starts: exclusive prefix sums over the vocabulary of the totals (v's first slot among the sorted
+//     positions) and of v's piece count.
+//  4. pg_embedding_scatter: sorted[starts[v] + counts[v][tile] + rank] = n.
+//  5. pg_embedding_piece_sums: a warp per piece sums its rows in position order; a token of one piece adds the sum
+//     into dWeight, the pieces of a token of several go to partials [pieces, d].
+//  6. pg_embedding_combine_pieces: a warp per token of several pieces adds their partials, in order, into dWeight.
+// EMBEDDING_TILE and EMBEDDING_PIECE: the same constants in CudaLayerOps.
+#define EMBEDDING_TILE 512
+#define EMBEDDING_PIECE 32
+
+__device__ __forceinline__ int warp_inclusive_scan(int x) {
+    int lane = threadIdx.x & 31;
+    for (int offset = 1; offset < 32; offset <<= 1) {
+        int before = __shfl_up_sync(0xffffffffu, x, offset);
+        if (lane >= offset) {
+            x += before;
+        }
+    }
+    return x;
+}
+
+// The sum of x over the block's threads before this one; *total: over all of them. warp_totals: 32 ints of shared
+// memory, free again when this returns.
+__device__ __forceinline__ int block_exclusive_scan(int x, int* warp_totals, int* total) {
+    int lane = threadIdx.x & 31;
+    int warp = threadIdx.x >> 5;
+    int inclusive = warp_inclusive_scan(x);
+    if (lane == 31) {
+        warp_totals[warp] = inclusive;
+    }
+    __syncthreads();
+    int warp_total = lane < (int)(blockDim.x >> 5) ? warp_totals[lane] : 0;
+    int warps_inclusive = warp_inclusive_scan(warp_total);
+    int warps_before = __shfl_sync(0xffffffffu, warps_inclusive - warp_total, warp);
+    *total = __shfl_sync(0xffffffffu, warps_inclusive, 31);
+    __syncthreads();
+    return warps_before + inclusive - x;
+}
+
+// A block of EMBEDDING_TILE threads per tile, a position each. A tile is small enough to compare every position with
+// every other through shared memory (broadcast reads), which gives ranks in position order without atomics.
+extern "C" __global__ void __launch_bounds__(EMBEDDING_TILE) pg_embedding_tile_counts(const int* ids, int rows,
+                                                                                      int vocab, int tiles,
+                                                                                      int* counts, int* ranks) {
+    __shared__ int tile_ids[EMBEDDING_TILE];
+    int tile = blockIdx.x;
+    int n = tile * EMBEDDING_TILE + threadIdx.x;
+    int id = -1;
+    if (n < rows) {
+        id = ids[n];
+        pg_require_index(id, vocab, n, "token id");
+    }
+    tile_ids[threadIdx.x] = id;
+    __syncthreads();
+    if (n >= rows) {
+        return;
+    }
+    int in_tile = min(EMBEDDING_TILE, rows - tile * EMBEDDING_TILE);
+    int rank = 0;
+    int count = 0;
+    for (int m = 0; m < in_tile; m++) {
+        if (tile_ids[m] == id) {
+            count++;
+            rank += m < (int)threadIdx.x;
+        }
+    }
+    ranks[n] = rank;
+    if (rank == 0) {
+        counts[(long long)id * tiles + tile] = count;
+    }
+}
+
+// A warp per vocabulary row v: counts[v][t] becomes the occurrences of v in tiles before t; totals[v]: in all tiles.
+extern "C" __global__ void pg_embedding_count_prefix(int* counts, int* totals, int vocab, int tiles) {
+    int v = blockIdx.x * PG_ROW_WARPS + (threadIdx.x >> 5);
+    if (v >= vocab) {
         return;
     }
     int lane = threadIdx.x & 31;
-    int id = ids[row];
-    pg_require_index(id, vocab, row, "token id");
-    bool vectorized = d % 4 == 0 && pg_aligned<4>(d_out, d_out_type) && pg_aligned<4>(d_weight, PG_F32);
-    float* dst = d_weight + (long long)id * d;
-    if (vectorized) {
-        for (int j = lane * 4; j < d; j += 32 * 4) {
-            float g[4];
-            pg_load_vec<4>(d_out, d_out_type, (long long)row * d + j, g);
-            atomicAdd(reinterpret_cast<float4*>(dst + j), make_float4(g[0], g[1], g[2], g[3]));
+    int* row = counts + (long long)v * tiles;
+    int carry = 0;
+    for (int t0 = 0; t0 < tiles; t0 += 32) {
+        int t = t0 + lane;
+        int count = t < tiles ? row[t] : 0;
+        int inclusive = warp_inclusive_scan(count);
+        if (t < tiles) {
+            row[t] = carry + inclusive - count;
         }
-    } else {
-        for (int j = lane; j < d; j += 32) {
-            atomicAdd(dst + j, pg_load(d_out, d_out_type, (long long)row * d + j));
+        carry += __shfl_sync(0xffffffffu, inclusive, 31);
+    }
+    if (lane == 0) {
+        totals[v] = carry;
+    }
+}
+
+// One block, vocab + 1 entries each: starts holds the totals on entry and becomes their exclusive prefix sum (v's
+// first slot among the sorted positions; starts[vocab] = rows); piece_starts the same over ceil(total / 32), v's
+// first piece (piece_starts[vocab]: the number of pieces).
+extern "C" __global__ void pg_embedding_starts(int* starts, int* piece_starts, int vocab) {
+    __shared__ int warp_totals[32];
+    int carry = 0;
+    int piece_carry = 0;
+    for (int v0 = 0; v0 < vocab; v0 += blockDim.x) {
+        int v = v0 + threadIdx.x;
+        int count = v < vocab ? starts[v] : 0;
+        int pieces = (count + EMBEDDING_PIECE - 1) / EMBEDDING_PIECE;
+        int total;
+        int start = carry + block_exclusive_scan(count, warp_totals, &total);
+        carry += total;
+        int piece_start = piece_carry + block_exclusive_scan(pieces, warp_totals, &total);
+        piece_carry += total;
+        if (v < vocab) {
+            starts[v] = start;
+            piece_starts[v] = piece_start;
         }
     }
+    if (threadIdx.x == 0) {
+        starts[vocab] = carry;
+        piece_starts[vocab] = piece_carry;
+    }
+}
+
+// sorted[starts[v] + counts[v][tile] + rank] = n: the positions grouped by id, each id's in position order.
+extern "C" __global__ void pg_embedding_scatter(const int* ids, const int* ranks, const int* counts, const int* starts,
+                                                int* sorted, int rows, int tiles) {
+    PG_FOR_EACH(n, rows) {
+        int id = ids[n];
+        sorted[starts[id] + counts[(long long)id * tiles + n / EMBEDDING_TILE] + ranks[n]] = (int)n;
+    }
+}
+
+// A warp per piece: the piece's EMBEDDING_PIECE (or fewer) sorted positions, one per lane, are handed round by
+// shuffles while each lane sums its columns over the piece's rows in order.
+extern "C" __global__ void pg_embedding_piece_sums(const int* sorted, const int* starts, const int* piece_starts,
+                                                   const void* d_out, int d_out_type, float* d_weight,
+                                                   float* partials, int vocab, int d) {
+    int piece = blockIdx.x * PG_ROW_WARPS + (threadIdx.x >> 5);
+    if (piece >= piece_starts[vocab]) {
+        return;
+    }
+    int lane = threadIdx.x & 31;
+    // The token whose pieces hold this one: piece_starts[v] <= piece < piece_starts[v + 1] (a token without
+    // positions has no pieces and so is never found).
+    int v = 0;
+    int above = vocab;
+    while (above - v > 1) {
+        int middle = (v + above) >> 1;
+        if (piece_starts[middle] <= piece) {
+            v = middle;
+        } else {
+            above = middle;
+        }
+    }
+    int first = starts[v] + (piece - piece_starts[v]) * EMBEDDING_PIECE;
+    int count = min(EMBEDDING_PIECE, starts[v + 1] - first);
+    int position = lane < count ? sorted[first + lane] : 0;
+    bool alone = piece_starts[v + 1] - piece_starts[v] == 1;
+    bool vectorized = d % 4 == 0 && pg_aligned<4>(d_out, d_out_type) && pg_aligned<4>(d_weight, PG_F32) &&
+                      pg_aligned<4>(partials, PG_F32);
+    pg_dispatch_vec<4>(vectorized, [&](auto width) {
+        constexpr int VEC = decltype(width)::value;
+        for (int j0 = 0; j0 < d; j0 += 32 * VEC) {
+            int j = j0 + lane * VEC;
+            float sum[VEC] = {};
+#pragma unroll 8
+            for (int i = 0; i < count; i++) {
+                int n = __shfl_sync(0xffffffffu, position, i);
+                if (j < d) {
+                    float g[VEC];
+                    pg_load_vec<VEC>(d_out, d_out_type, (long long)n * d + j, g);
+#pragma unroll
+                    for (int k = 0; k < VEC; k++) {
+                        sum[k] += g[k];
+                    }
+                }
+            }
+            if (j < d) {
+                if (alone) {
+                    pg_accumulate_vec<VEC>(d_weight, PG_F32, (long long)v * d + j, sum);
+                } else {
+                    pg_store_vec<VEC>(partials, PG_F32, (long long)piece * d + j, sum);
+                }
+            }
+        }
+    });
+}
+
+// A warp per vocabulary row v of more than one piece: dWeight[v] += its pieces' partial sums, in piece order.
+extern "C" __global__ void pg_embedding_combine_pieces(const int* piece_starts, const float* partials,
+                                                       float* d_weight, int vocab, int d) {
+    int v = blockIdx.x * PG_ROW_WARPS + (threadIdx.x >> 5);
+    if (v >= vocab) {
+        return;
+    }
+    int first = piece_starts[v];
+    int pieces = piece_starts[v + 1] - first;
+    if (pieces < 2) {
+        return;
+    }
+    int lane = threadIdx.x & 31;
+    bool vectorized = d % 4 == 0 && pg_aligned<4>(d_weight, PG_F32) && pg_aligned<4>(partials, PG_F32);
+    pg_dispatch_vec<4>(vectorized, [&](auto width) {
+        constexpr int VEC = decltype(width)::value;
+        for (int j = lane * VEC; j < d; j += 32 * VEC) {
+            float sum[VEC] = {};
+            for (int p = 0; p < pieces; p++) {
+                float partial[VEC];
+                pg_load_vec<VEC>(partials, PG_F32, (long long)(first + p) * d + j, partial);
+#pragma unroll
+                for (int k = 0; k < VEC; k++) {
+                    sum[k] += partial[k];
+                }
+            }
+            pg_accumulate_vec<VEC>(d_weight, PG_F32, (long long)v * d + j, sum);
+        }
+    });
 }
 
 // ---- rms_norm ----

@@ -23,8 +23,8 @@ import static io.pgolf.gpu.cuda.CudaOperands.requireType;
  * <p>A parameter gradient that sums over rows (dMix, dScale, the skip gate's, dGain) takes two launches: a
  * "partial" kernel in which each block sums its fixed range of rows into its own row of a float32 scratch matrix
  * (and adds the row-wise gradients), then {@code pg_sum_column_partials} adding those rows in block order in double;
- * the ranges depend on the row count alone, so the result is deterministic. The embedding gradient is the exception:
- * float atomics (see {@link #embeddingBackward}).
+ * the ranges depend on the row count alone, so the result is deterministic. The embedding gradient sorts the token
+ * positions by id and sums each token's rows in order (see {@link #embeddingBackward}).
  */
 public final class CudaLayerOps implements LayerOps {
     /** Warps per 256-thread block of the warp-per-row kernels; PG_ROW_WARPS of pgolf_vec.cuh. */
@@ -36,10 +36,18 @@ public final class CudaLayerOps implements LayerOps {
     /** Rows per partial block aimed at: 2048 blocks of 48 rows fill an H100 for the record's 98,304 rows. */
     private static final int ROWS_PER_PARTIAL = 48;
     private static final int MAX_PARTIALS = 2048;
-    /** Threads of a cross-entropy block: 16 logits each for a vocabulary of 8192. */
-    private static final int CROSS_ENTROPY_THREADS = 512;
-    /** tanh of a row's logits is kept in shared memory for the gradient: 192 KiB of the H100's 227 at most. */
-    private static final int MAX_CROSS_ENTROPY_VOCAB = 48 * 1024;
+    /** Logits each thread of a cross-entropy block holds in registers; CE_VALUES_PER_THREAD of loss_ops.cu. */
+    private static final int CROSS_ENTROPY_VALUES_PER_THREAD = 16;
+    /** A cross-entropy block holds its whole row in registers: at most 1024 threads. */
+    private static final int MAX_CROSS_ENTROPY_VOCAB = 1024 * CROSS_ENTROPY_VALUES_PER_THREAD;
+    /** Logits the vectorized cross-entropy kernel moves per load and store. */
+    private static final int CROSS_ENTROPY_VECTOR = 4;
+    /** Token positions per block of the embedding gradient's counting sort; EMBEDDING_TILE of layer_ops.cu. */
+    private static final int EMBEDDING_TILE = 512;
+    /** Positions of one token summed by one warp; EMBEDDING_PIECE of layer_ops.cu. */
+    private static final int EMBEDDING_PIECE = 32;
+    /** Threads of the one block that scans over the vocabulary. */
+    private static final int SCAN_THREADS = 1024;
     /** The rows of the column-sum kernels' 32 x 32 blocks. */
     private static final int COLUMN_TILE = 32;
 
@@ -65,19 +73,45 @@ public final class CudaLayerOps implements LayerOps {
     }
 
     /**
-     * dWeight[ids[n]] += dOut[n] by float atomics into an F32 dWeight: the order in which repeated tokens add is
-     * unspecified, so the last bits vary between runs, as with torch's embedding backward on a GPU. A deterministic
-     * version needs a stable sort of the ids and per-token segment sums, split for frequent tokens.
+     * dWeight[ids[n]] += dOut[n] into an F32 dWeight, each token's rows added in position order, without float
+     * atomics, so the result is the same in every run: a stable counting sort of the positions by id, then per-token
+     * sums split into pieces of {@link #EMBEDDING_PIECE} positions (six kernels, described in layer_ops.cu).
      */
     @Override
     public void embeddingBackward(Tensor ids, Tensor dOut, Tensor dWeight) {
         requireType(ids, DType.I32, "token ids");
-        requireType(dWeight, DType.F32, "embedding weight gradient (float atomics)");
+        requireType(dWeight, DType.F32, "embedding weight gradient");
         int rows = Math.toIntExact(ids.size());
+        int vocab = dWeight.rows();
         int d = dWeight.dim(-1);
         requireMatrix(dOut, rows, d, "embedding output gradient");
-        launchRows("pg_embedding_backward", rows, KernelArgs.of().pointer(ids).tensor(dOut).pointer(dWeight)
-                .i32(rows).i32(dWeight.rows()).i32(d));
+        if (rows == 0 || d == 0) {
+            return;
+        }
+        int tiles = Math.ceilDiv(rows, EMBEDDING_TILE);
+        // Every token present has a piece that is not full, at most; all the others are full.
+        int maxPieces = Math.ceilDiv(rows, EMBEDDING_PIECE) + Math.min(vocab, rows);
+        try (CudaTensor counts = tensors.empty(DType.I32, vocab, tiles);
+             CudaTensor ranks = tensors.empty(DType.I32, rows);
+             CudaTensor starts = tensors.empty(DType.I32, vocab + 1);
+             CudaTensor pieceStarts = tensors.empty(DType.I32, vocab + 1);
+             CudaTensor sorted = tensors.empty(DType.I32, rows);
+             CudaTensor partials = tensors.empty(DType.F32, maxPieces, d)) {
+            tensors.fill(counts, 0f);
+            kernels.launch("pg_embedding_tile_counts", KernelModules.Dim3.of(tiles),
+                    KernelModules.Dim3.of(EMBEDDING_TILE), 0, KernelArgs.of().pointer(ids).i32(rows).i32(vocab)
+                            .i32(tiles).pointer(counts).pointer(ranks));
+            launchRows("pg_embedding_count_prefix", vocab, KernelArgs.of().pointer(counts).pointer(starts).i32(vocab)
+                    .i32(tiles));
+            kernels.launch("pg_embedding_starts", KernelModules.Dim3.of(1), KernelModules.Dim3.of(SCAN_THREADS), 0,
+                    KernelArgs.of().pointer(starts).pointer(pieceStarts).i32(vocab));
+            kernels.launchElementwise("pg_embedding_scatter", rows, KernelArgs.of().pointer(ids).pointer(ranks)
+                    .pointer(counts).pointer(starts).pointer(sorted).i32(rows).i32(tiles));
+            launchRows("pg_embedding_piece_sums", maxPieces, KernelArgs.of().pointer(sorted).pointer(starts)
+                    .pointer(pieceStarts).tensor(dOut).pointer(dWeight).pointer(partials).i32(vocab).i32(d));
+            launchRows("pg_embedding_combine_pieces", vocab, KernelArgs.of().pointer(pieceStarts).pointer(partials)
+                    .pointer(dWeight).i32(vocab).i32(d));
+        }
     }
 
     @Override
@@ -324,18 +358,25 @@ public final class CudaLayerOps implements LayerOps {
         requireF32(loss, rows, "cross-entropy loss");
         if (dZ != null) {
             requireMatrix(dZ, rows, vocab, "logit gradient");
-            if (vocab > MAX_CROSS_ENTROPY_VOCAB) {
-                throw new IllegalArgumentException("the CUDA cross-entropy gradient keeps a row of tanh in shared"
-                        + " memory: at most " + MAX_CROSS_ENTROPY_VOCAB + " logits per row, got " + vocab);
-            }
+        }
+        if (vocab > MAX_CROSS_ENTROPY_VOCAB) {
+            throw new IllegalArgumentException("the CUDA cross-entropy keeps a row of logits in one block's registers:"
+                    + " at most " + MAX_CROSS_ENTROPY_VOCAB + " logits per row, got " + vocab);
         }
         if (rows == 0) {
             return;
         }
-        int threads = Math.min(CROSS_ENTROPY_THREADS, Math.max(32, Math.ceilDiv(Math.ceilDiv(vocab, 4), 32) * 32));
-        kernels.launch("pg_softcap_cross_entropy", KernelModules.Dim3.of(rows), KernelModules.Dim3.of(threads),
-                dZ == null ? 0 : vocab * Float.BYTES, KernelArgs.of().tensor(z).pointer(targets).f32(cap)
-                        .pointer(loss).tensorOrNull(dZ).f32(gradScale).i32(rows).i32(vocab));
+        int threads = Math.max(32, Math.ceilDiv(Math.ceilDiv(vocab, CROSS_ENTROPY_VALUES_PER_THREAD), 32) * 32);
+        boolean vectorized = vocab % CROSS_ENTROPY_VECTOR == 0 && vectorAligned(z) && (dZ == null || vectorAligned(dZ));
+        kernels.launch(vectorized ? "pg_softcap_cross_entropy_vec4" : "pg_softcap_cross_entropy",
+                KernelModules.Dim3.of(rows), KernelModules.Dim3.of(threads), 0, KernelArgs.of().tensor(z)
+                        .pointer(targets).f32(cap).pointer(loss).tensorOrNull(dZ).f32(gradScale).i32(rows)
+                        .i32(vocab));
+    }
+
+    /** Whether t's first element sits at a multiple of CROSS_ENTROPY_VECTOR values. */
+    private static boolean vectorAligned(Tensor t) {
+        return CudaTensor.of(t).address() % ((long) CROSS_ENTROPY_VECTOR * t.dtype().bytes()) == 0;
     }
 
     /** An XSA kernel over the (row, kv head) units of {@code shape}: {@code args} then the shape's figures. */

@@ -13,11 +13,6 @@ struct pg_vec_width {
     static constexpr int value = N;
 };
 
-struct alignas(8) pg_bf16x4 {
-    __nv_bfloat162 lo;
-    __nv_bfloat162 hi;
-};
-
 // v[0..VEC) = p[i..i+VEC) as floats; i must be a multiple of VEC and p aligned (pg_aligned).
 template <int VEC>
 __device__ __forceinline__ void pg_load_vec(const void* p, int dtype, long long i, float* v) {
@@ -37,9 +32,11 @@ __device__ __forceinline__ void pg_load_vec(const void* p, int dtype, long long 
         }
     } else if constexpr (VEC == 4) {
         if (pg_is_bf16(dtype)) {
-            pg_bf16x4 raw = *reinterpret_cast<const pg_bf16x4*>(reinterpret_cast<const __nv_bfloat16*>(p) + i);
-            float2 lo = __bfloat1622float2(raw.lo);
-            float2 hi = __bfloat1622float2(raw.hi);
+            // One 8-byte access: a struct of two bfloat162 would compile to two 4-byte ones.
+            uint2 raw = *reinterpret_cast<const uint2*>(reinterpret_cast<const __nv_bfloat16*>(p) + i);
+            const __nv_bfloat162* pairs = reinterpret_cast<const __nv_bfloat162*>(&raw);
+            float2 lo = __bfloat1622float2(pairs[0]);
+            float2 hi = __bfloat1622float2(pairs[1]);
             v[0] = lo.x;
             v[1] = lo.y;
             v[2] = hi.x;
@@ -86,10 +83,11 @@ __device__ __forceinline__ void pg_store_vec(void* p, int dtype, long long i, co
         }
     } else if constexpr (VEC == 4) {
         if (pg_is_bf16(dtype)) {
-            pg_bf16x4 raw;
-            raw.lo = __floats2bfloat162_rn(v[0], v[1]);
-            raw.hi = __floats2bfloat162_rn(v[2], v[3]);
-            *reinterpret_cast<pg_bf16x4*>(reinterpret_cast<__nv_bfloat16*>(p) + i) = raw;
+            uint2 raw;
+            __nv_bfloat162* pairs = reinterpret_cast<__nv_bfloat162*>(&raw);
+            pairs[0] = __floats2bfloat162_rn(v[0], v[1]);
+            pairs[1] = __floats2bfloat162_rn(v[2], v[3]);
+            *reinterpret_cast<uint2*>(reinterpret_cast<__nv_bfloat16*>(p) + i) = raw;
         } else {
             *reinterpret_cast<float4*>(reinterpret_cast<float*>(p) + i) = make_float4(v[0], v[1], v[2], v[3]);
         }

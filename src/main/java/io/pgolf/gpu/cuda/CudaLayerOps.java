@@ -367,16 +367,12 @@ public final class CudaLayerOps implements LayerOps {
             return;
         }
         int threads = Math.max(32, Math.ceilDiv(Math.ceilDiv(vocab, CROSS_ENTROPY_VALUES_PER_THREAD), 32) * 32);
-        boolean vectorized = vocab % CROSS_ENTROPY_VECTOR == 0 && vectorAligned(z) && (dZ == null || vectorAligned(dZ));
+        // Rows start at multiples of the vector when the vocabulary is one (tensors start aligned, see CudaTensor).
+        boolean vectorized = vocab % CROSS_ENTROPY_VECTOR == 0;
         kernels.launch(vectorized ? "pg_softcap_cross_entropy_vec4" : "pg_softcap_cross_entropy",
                 KernelModules.Dim3.of(rows), KernelModules.Dim3.of(threads), 0, KernelArgs.of().tensor(z)
-                        .pointer(targets).f32(cap).pointer(loss).tensorOrNull(dZ).f32(gradScale).i32(rows)
+                        .pointer(targets).f32(cap).pointer(loss).accumulatingOrNull(dZ).f32(gradScale).i32(rows)
                         .i32(vocab));
-    }
-
-    /** Whether t's first element sits at a multiple of CROSS_ENTROPY_VECTOR values. */
-    private static boolean vectorAligned(Tensor t) {
-        return CudaTensor.of(t).address() % ((long) CROSS_ENTROPY_VECTOR * t.dtype().bytes()) == 0;
     }
 
     /** An XSA kernel over the (row, kv head) units of {@code shape}: {@code args} then the shape's figures. */

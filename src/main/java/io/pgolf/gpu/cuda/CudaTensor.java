@@ -6,7 +6,8 @@ import io.pgolf.gpu.Tensor;
 import java.util.Arrays;
 
 /**
- * A row-major tensor in device memory, a block of its backend's {@link DeviceMemoryPool}.
+ * A row-major tensor in device memory, a block of its backend's {@link DeviceMemoryPool}: it starts a driver
+ * allocation, so its first element is aligned to 256 bytes and kernels may use any vector width on it.
  *
  * <p>A tensor may be a <em>pending zero</em> ({@link #setZero}): logically all zeros, its memory not yet written.
  * Most of the model's zero tensors are gradients whose first writer is a backward kernel that covers every element,

@@ -52,6 +52,11 @@ public final class KernelArgs {
         return this;
     }
 
+    /** Like {@link #accumulating}, or a null address and dtype code 0 when {@code t} is null (an optional output). */
+    public KernelArgs accumulatingOrNull(Tensor t) {
+        return t == null ? address(0).i32(0) : accumulating(t);
+    }
+
     /** Like {@link #tensor}, or a null address and dtype code 0 when {@code t} is null (an optional operand). */
     public KernelArgs tensorOrNull(Tensor t) {
         return t == null ? address(0).i32(0) : tensor(t);

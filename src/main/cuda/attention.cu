@@ -1,11 +1,14 @@
 // Causal grouped-query flash attention for head_dim <= 64 (io.pgolf.gpu.cuda.CudaFlashAttention), FlashAttention-2
 // style on bf16 tensor cores (mma.sync m16n8k16, float32 accumulators). A block of 4 warps owns 128 rows (queries,
 // or keys in the dK/dV pass); each warp owns 32 of them as two blocks of 16, so that every fragment it reads from
-// shared memory feeds two MMAs, and streams the other side in tiles of 64 rows through double-buffered shared
-// memory (cp.async). Tiles above the causal diagonal are never visited, a warp skips the parts of a tile its rows
-// cannot see, and the diagonal is masked element by element.
+// shared memory feeds two MMAs, and streams the other side through double-buffered shared memory (cp.async): the
+// forward in tiles of 64 rows (its scores of a whole tile live in registers), the backward in blocks of 128, so that
+// each barrier and each wait for a copy covers twice the work. Tiles above the causal diagonal are never visited, a
+// warp skips the parts of a tile its rows cannot see, and only the diagonal takes the element-by-element mask (the
+// other tiles run a code path without it).
 //
-// Forward: online softmax in float32 (base 2, the scale folded into log2 e), log-sum-exp saved per row.
+// Forward: online softmax in float32 (base 2, the scale folded into log2 e; the running max rises lazily, see
+// PG_ATT_MAX_SLACK), log-sum-exp saved per row.
 // Backward, deterministic (no float atomics): D = rowsum(dO * O); one pass over key blocks keeps dK and dV in
 // registers over every query head of the kv group, one pass over query blocks keeps dQ; both recompute the
 // probabilities from the log-sum-exp, 16 columns at a time. Gradients are added into dQ, dK, dV in their own types.
@@ -15,6 +18,7 @@
 // out and the gradients are (pointer, dtype) pairs, see pgolf.cuh; log-sum-exp and D are float32
 // [batch, heads, seqLen].
 #include "pgolf.cuh"
+#include "pgolf_vec.cuh"
 
 // Dims of a shared-memory tile row: a head of headDim < 64 (a multiple of 8) is padded with zeros, which add nothing
 // to q . k and produce output columns that are never stored.
@@ -31,6 +35,11 @@
 #define PG_ATT_LN2 0.6931471805599453f
 
 typedef __nv_bfloat16 pg_bf16;
+
+// The backward passes' shared memory, over the 48 KB a static array may take: two buffers of 128 rows of two operands
+// (64 KB), and in the dK/dV pass two buffers of 2 x 128 statistics after them (2 KB); CudaFlashAttention passes
+// these sizes.
+extern __shared__ __align__(128) unsigned char pg_att_dynamic[];
 
 // A tile is 64 rows of 128 bytes (eight 16-byte chunks). Chunk c of row r is stored at chunk c ^ (r % 8), so the
 // eight row addresses of one ldmatrix 8x8 matrix (same chunk, consecutive rows) fall in eight different banks.
@@ -218,6 +227,82 @@ __device__ __forceinline__ int pg_att_col(int nt, int i) {
     return nt * 8 + ((threadIdx.x & 3) << 1) + (i & 1);
 }
 
+// The row max lags behind: it is only raised when some row's scores of a tile exceed it by more than this (in
+// base-2 units), so that most tiles skip rescaling the output; the probabilities, at most 2^8, stay well inside
+// float32 and bf16 and keep their relative precision.
+#define PG_ATT_MAX_SLACK 8.0f
+
+// One key tile of the forward for the warp's 32 rows: o += P V with P = 2^(S scaleLog2 - rowMax), rowMax (base 2,
+// scaled) and rowSum kept per row. Key column j is hidden from row r when MASKED and keyOffset + j > r.
+template <bool MASKED>
+__device__ __forceinline__ void pg_att_forward_tile(const uint32_t (&qa)[2][4][4], uint32_t keyTile,
+                                                    uint32_t valueTile, int keyOffset, float scaleLog2,
+                                                    float (&o)[2][8][4], float (&rowMax)[2][2],
+                                                    float (&rowSum)[2][2]) {
+    float s[2][8][4];
+    pg_att_zero(s);
+    pg_att_mma_rows(qa, keyTile, 0, s);
+    float tileMax[2][2];
+    bool raise = false;
+#pragma unroll
+    for (int m = 0; m < 2; m++) {
+#pragma unroll
+        for (int half = 0; half < 2; half++) {
+            float x = -INFINITY;
+#pragma unroll
+            for (int nt = 0; nt < 8; nt++) {
+#pragma unroll
+                for (int i = 2 * half; i < 2 * half + 2; i++) {
+                    if (MASKED && keyOffset + pg_att_col(nt, i) > 16 * m + pg_att_row(i)) {
+                        s[m][nt][i] = -INFINITY;
+                    }
+                    x = fmaxf(x, s[m][nt][i]);
+                }
+            }
+            x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 1));
+            x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 2));
+            tileMax[m][half] = x * scaleLog2;
+            raise |= tileMax[m][half] > rowMax[m][half] + PG_ATT_MAX_SLACK;
+        }
+    }
+    if (__any_sync(0xffffffffu, raise)) {
+#pragma unroll
+        for (int m = 0; m < 2; m++) {
+#pragma unroll
+            for (int half = 0; half < 2; half++) {
+                float raised = fmaxf(rowMax[m][half], tileMax[m][half]);
+                float correction = pg_att_exp2(rowMax[m][half] - raised);
+                rowMax[m][half] = raised;
+                rowSum[m][half] *= correction;
+#pragma unroll
+                for (int nt = 0; nt < 8; nt++) {
+                    o[m][nt][2 * half] *= correction;
+                    o[m][nt][2 * half + 1] *= correction;
+                }
+            }
+        }
+    }
+    uint32_t pa[2][4][4];
+#pragma unroll
+    for (int m = 0; m < 2; m++) {
+#pragma unroll
+        for (int half = 0; half < 2; half++) {
+            float sum = rowSum[m][half];
+#pragma unroll
+            for (int nt = 0; nt < 8; nt++) {
+#pragma unroll
+                for (int i = 2 * half; i < 2 * half + 2; i++) {
+                    s[m][nt][i] = pg_att_exp2(fmaf(s[m][nt][i], scaleLog2, -rowMax[m][half]));
+                    sum += s[m][nt][i];
+                }
+            }
+            rowSum[m][half] = sum;
+        }
+        pg_att_to_operand(s[m], pa[m]);
+    }
+    pg_att_mma_tile(pa, valueTile, 0, o);
+}
+
 // grid (ceil(seqLen / 128), heads, batch), block 128. Block x takes query block gridDim.x - 1 - x (the longest
 // first) of head y of sequence z; warp w its rows 32 w .. 32 w + 31.
 extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS)
@@ -266,51 +351,16 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
                 pg_att_load_rows(pg_att_buffer(queryTiles, warp >> 1), 32 * (warp & 1) + 16 * m, qa[m]);
             }
         }
-        // Key column j of this tile is key keyOffset + j counted from the block's first query row; row r of the
-        // block sees it when keyOffset + j <= r. A warp whose rows see none of the tile skips it; every row sees
-        // key 0 of tile 0, so each row's running max is finite from the first tile on.
-        int keyOffset = n * PG_ATT_TILE - first;
-        if (keyOffset <= warp * 32 + 31) {
-            float s[2][8][4];
-            pg_att_zero(s);
-            pg_att_mma_rows(qa, pg_att_buffer(keyTiles, buffer), 0, s);
-            bool masking = keyOffset + PG_ATT_TILE - 1 > warp * 32;
-            uint32_t pa[2][4][4];
-#pragma unroll
-            for (int m = 0; m < 2; m++) {
-#pragma unroll
-                for (int nt = 0; nt < 8; nt++) {
-#pragma unroll
-                    for (int i = 0; i < 4; i++) {
-                        bool masked = masking && keyOffset + pg_att_col(nt, i) > warp * 32 + 16 * m + pg_att_row(i);
-                        s[m][nt][i] = masked ? -INFINITY : s[m][nt][i] * scaleLog2;
-                    }
-                }
-#pragma unroll
-                for (int half = 0; half < 2; half++) {
-                    float tileMax = rowMax[m][half];
-#pragma unroll
-                    for (int nt = 0; nt < 8; nt++) {
-                        tileMax = fmaxf(tileMax, fmaxf(s[m][nt][2 * half], s[m][nt][2 * half + 1]));
-                    }
-                    tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, 1));
-                    tileMax = fmaxf(tileMax, __shfl_xor_sync(0xffffffffu, tileMax, 2));
-                    float correction = pg_att_exp2(rowMax[m][half] - tileMax);
-                    rowMax[m][half] = tileMax;
-                    float sum = rowSum[m][half] * correction;
-#pragma unroll
-                    for (int nt = 0; nt < 8; nt++) {
-                        o[m][nt][2 * half] *= correction;
-                        o[m][nt][2 * half + 1] *= correction;
-                        s[m][nt][2 * half] = pg_att_exp2(s[m][nt][2 * half] - tileMax);
-                        s[m][nt][2 * half + 1] = pg_att_exp2(s[m][nt][2 * half + 1] - tileMax);
-                        sum += s[m][nt][2 * half] + s[m][nt][2 * half + 1];
-                    }
-                    rowSum[m][half] = sum;
-                }
-                pg_att_to_operand(s[m], pa[m]);
-            }
-            pg_att_mma_tile(pa, pg_att_buffer(valueTiles, buffer), 0, o);
+        // Key column j of this tile is key keyOffset + j counted from the warp's first row; row r of the warp sees
+        // it when keyOffset + j <= r. A warp whose rows see none of the tile skips it, one whose rows see all of it
+        // skips the mask; every row sees key 0 of tile 0, so each row's running max is finite from the first tile on.
+        int keyOffset = n * PG_ATT_TILE - first - warp * 32;
+        uint32_t keyTile = pg_att_buffer(keyTiles, buffer);
+        uint32_t valueTile = pg_att_buffer(valueTiles, buffer);
+        if (keyOffset + PG_ATT_TILE - 1 <= 0) {
+            pg_att_forward_tile<false>(qa, keyTile, valueTile, keyOffset, scaleLog2, o, rowMax, rowSum);
+        } else if (keyOffset <= 31) {
+            pg_att_forward_tile<true>(qa, keyTile, valueTile, keyOffset, scaleLog2, o, rowMax, rowSum);
         }
         __syncthreads();
     }
@@ -349,35 +399,43 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
 }
 
 // rowDots[b, h, t] = dOut . out over the head's dims, with dOut rounded to bf16 as the products will take it; a
-// float32 dOut is also written rounded into dOut16 (a bf16 dOut is its own dOut16). One warp per (row, head),
-// n = rows * heads warps.
+// float32 dOut is also written rounded into dOut16 (a bf16 dOut is its own dOut16). Eight threads per (row, head),
+// eight dims each, so that every access is a vector; n = rows * heads (row, head) pairs, four per warp.
 extern "C" __global__ void pg_attention_backward_dot(const void* out, int out_type, const void* dOut, int dOut_type,
                                                      pg_bf16* dOut16, float* rowDots, long long n, int seqLen,
                                                      int heads, int headDim) {
     int lane = threadIdx.x & 31;
+    int part = lane & 7;
     long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     long long warps = ((long long)gridDim.x * blockDim.x) >> 5;
-    for (long long w = warp; w < n; w += warps) {
-        long long row = w / heads;
-        int h = (int)(w % heads);
-        long long i = (row * heads + h) * headDim + 2 * lane;
+    for (long long w = warp; 4 * w < n; w += warps) {
+        long long pair = 4 * w + (lane >> 3);
         float s = 0.0f;
-        if (2 * lane < headDim) {
-            __nv_bfloat162 g;
-            if (dOut_type == PG_BF16) {
-                g = *reinterpret_cast<const __nv_bfloat162*>(static_cast<const pg_bf16*>(dOut) + i);
-            } else {
-                g = __float22bfloat162_rn(*reinterpret_cast<const float2*>(static_cast<const float*>(dOut) + i));
-                *reinterpret_cast<__nv_bfloat162*>(dOut16 + i) = g;
+        if (pair < n && 8 * part < headDim) {
+#pragma unroll
+            for (int half = 0; half < 2; half++) {
+                long long i = pair * headDim + 8 * part + 4 * half;
+                float g[4];
+                float o[4];
+                pg_load_vec<4>(dOut, dOut_type, i, g);
+                pg_load_vec<4>(out, out_type, i, o);
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    g[e] = __bfloat162float(__float2bfloat16_rn(g[e]));
+                    s += g[e] * o[e];
+                }
+                if (dOut_type != PG_BF16) {
+                    pg_store_vec<4>(dOut16, PG_BF16, i, g);
+                }
             }
-            float2 gf = __bfloat1622float2(g);
-            s = pg_load(out, out_type, i) * gf.x + pg_load(out, out_type, i + 1) * gf.y;
         }
-        s = pg_warp_sum(s);
-        if (lane == 0) {
-            long long b = row / seqLen;
-            int t = (int)(row % seqLen);
-            rowDots[(b * heads + h) * seqLen + t] = s;
+        s += __shfl_xor_sync(0xffffffffu, s, 1);
+        s += __shfl_xor_sync(0xffffffffu, s, 2);
+        s += __shfl_xor_sync(0xffffffffu, s, 4);
+        if (part == 0 && pair < n) {
+            long long row = pair / heads;
+            int h = (int)(pair % heads);
+            rowDots[(row / seqLen * heads + h) * seqLen + row % seqLen] = s;
         }
     }
 }
@@ -416,39 +474,90 @@ __device__ __forceinline__ void pg_att_add_rows(void* p, int type, long long row
     }
 }
 
-// Starts copying one query tile of the dK/dV pass into buffer `buffer`: queries and output gradients of head h,
-// rows first.., and their statistics, lse (threads 0..63) and D (threads 64..127). Rows past the sequence are all
-// zeros, so their probabilities, exp(q . k - 0) = 1, meet zero output gradients and contribute nothing.
-__device__ __forceinline__ void pg_att_load_query_tile(uint32_t queryTiles, uint32_t gradTiles,
-                                                       float (*statistics)[2][PG_ATT_TILE], int buffer,
-                                                       const pg_bf16* q, const pg_bf16* dOut, const float* lse,
-                                                       const float* rowDots, long long rowBase, int b, int h,
-                                                       int heads, int headDim, int first, int seqLen) {
-    static_assert(PG_ATT_THREADS == 2 * PG_ATT_TILE, "one thread per statistic of a query tile");
+// Starts copying one query block of the dK/dV pass into buffer `buffer`: the 128 queries and output gradients of
+// head h from row first on, and their statistics, lse and D. Rows past the sequence are all zeros, so their
+// probabilities, exp(q . k - 0) = 1, meet zero output gradients and contribute nothing.
+__device__ __forceinline__ void pg_att_load_query_block(uint32_t queryTiles, uint32_t gradTiles,
+                                                        float (*statistics)[2][PG_ATT_BLOCK_ROWS], int buffer,
+                                                        const pg_bf16* q, const pg_bf16* dOut, const float* lse,
+                                                        const float* rowDots, long long rowBase, int b, int h,
+                                                        int heads, int headDim, int first, int seqLen) {
+    static_assert(PG_ATT_THREADS == PG_ATT_BLOCK_ROWS, "one thread per query of a block");
     int qWidth = heads * headDim;
     long long offset = (rowBase + first) * qWidth + h * headDim;
-    pg_att_copy_tile(pg_att_buffer(queryTiles, buffer), q + offset, qWidth, seqLen - first, headDim);
-    pg_att_copy_tile(pg_att_buffer(gradTiles, buffer), dOut + offset, qWidth, seqLen - first, headDim);
-    int kind = threadIdx.x / PG_ATT_TILE;
-    int r = threadIdx.x % PG_ATT_TILE;
-    const float* source = (kind == 0 ? lse : rowDots) + ((long long)b * heads + h) * seqLen;
+    pg_att_copy_block(pg_att_buffer(queryTiles, 2 * buffer), q + offset, qWidth, seqLen - first, headDim);
+    pg_att_copy_block(pg_att_buffer(gradTiles, 2 * buffer), dOut + offset, qWidth, seqLen - first, headDim);
+    int r = threadIdx.x;
     bool valid = first + r < seqLen;
-    pg_att_copy_word(pg_att_shared(&statistics[buffer][kind][r]), valid ? source + first + r : source, valid);
+    long long at = ((long long)b * heads + h) * seqLen + (valid ? first + r : 0);
+    pg_att_copy_word(pg_att_shared(&statistics[buffer][0][r]), lse + at, valid);
+    pg_att_copy_word(pg_att_shared(&statistics[buffer][1][r]), rowDots + at, valid);
 }
 
-// grid (ceil(seqLen / 128), kvHeads, batch), block 128. Block x owns key block x of kv head y of sequence z (the
-// longest first) and visits the query tiles from its first key on, of every query head of the group; warp w owns
-// keys 32 w .. 32 w + 31 and keeps their dK, dV in registers, working on transposed scores S^T = K Q^T, 16 queries
-// at a time.
+// One step of the dK/dV pass for the warp's 32 keys and the query block's columns [column, column + 16): the
+// transposed probabilities P^T and their gradient dP^T = V dO^T, then dV += P^T dO, dK += dS^T Q (unscaled).
+// warpKey is the warp's first key counted from the block's first query; key row r is hidden from query column j when
+// MASKED and warpKey + r > j.
+template <bool MASKED>
+__device__ __forceinline__ void pg_att_dkdv_step(const uint32_t (&ka)[2][4][4], const uint32_t (&va)[2][4][4],
+                                                 uint32_t queryTile, uint32_t gradTile, const float* blockLse,
+                                                 const float* blockDots, int column, int warpKey, float scaleLog2,
+                                                 float (&dk)[2][8][4], float (&dv)[2][8][4]) {
+    float p[2][2][4];
+    float ds[2][2][4];
+    pg_att_zero(p);
+    pg_att_zero(ds);
+    pg_att_mma_rows(ka, queryTile, column, p);
+    pg_att_mma_rows(va, gradTile, column, ds);
+    float2 columnLse[2];
+    float2 columnDots[2];
+#pragma unroll
+    for (int nt = 0; nt < 2; nt++) {
+        columnLse[nt] = *reinterpret_cast<const float2*>(blockLse + column + pg_att_col(nt, 0));
+        columnLse[nt].x *= PG_ATT_LOG2E;
+        columnLse[nt].y *= PG_ATT_LOG2E;
+        columnDots[nt] = *reinterpret_cast<const float2*>(blockDots + column + pg_att_col(nt, 0));
+    }
+#pragma unroll
+    for (int m = 0; m < 2; m++) {
+#pragma unroll
+        for (int nt = 0; nt < 2; nt++) {
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                float l = (i & 1) ? columnLse[nt].y : columnLse[nt].x;
+                float d = (i & 1) ? columnDots[nt].y : columnDots[nt].x;
+                float x = pg_att_exp2(fmaf(p[m][nt][i], scaleLog2, -l));
+                if (MASKED && warpKey + 16 * m + pg_att_row(i) > column + pg_att_col(nt, i)) {
+                    x = 0.0f;
+                }
+                p[m][nt][i] = x;
+                ds[m][nt][i] = x * (ds[m][nt][i] - d);
+            }
+        }
+    }
+    uint32_t operand[2][1][4];
+    pg_att_to_operand(p[0], operand[0]);
+    pg_att_to_operand(p[1], operand[1]);
+    pg_att_mma_tile(operand, gradTile, column, dv);
+    pg_att_to_operand(ds[0], operand[0]);
+    pg_att_to_operand(ds[1], operand[1]);
+    pg_att_mma_tile(operand, queryTile, column, dk);
+}
+
+// grid (ceil(seqLen / 128), kvHeads, batch), block 128, 66 KB of dynamic shared memory. Block x
+// owns key block x of kv head y of sequence z (the longest first) and visits the query blocks of 128 from its first
+// key on, of every query head of the group; warp w owns keys 32 w .. 32 w + 31 and keeps their dK, dV in registers,
+// working on transposed scores S^T = K Q^T, 16 queries at a time.
 extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS)
 pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, const float* lse,
                            const float* rowDots, const pg_bf16* dOut, void* dK, int dK_type, void* dV, int dV_type,
                            int seqLen, int heads, int kvHeads, int headDim, float scale) {
-    // Two query and two output-gradient buffers; keys and values pass through them into registers first.
-    __shared__ __align__(128) pg_bf16 tiles[4][PG_ATT_TILE_ELEMENTS];
-    __shared__ __align__(16) float statistics[2][2][PG_ATT_TILE];
-    uint32_t queryTiles = pg_att_shared(tiles[0]);
-    uint32_t gradTiles = pg_att_shared(tiles[2]);
+    // Two buffers of a query block and two of its output gradients, two tiles each, then the blocks' statistics;
+    // keys and values pass through the first buffers into registers first.
+    uint32_t queryTiles = pg_att_shared(pg_att_dynamic);
+    uint32_t gradTiles = pg_att_buffer(queryTiles, 4);
+    float (*statistics)[2][PG_ATT_BLOCK_ROWS] =
+            reinterpret_cast<float (*)[2][PG_ATT_BLOCK_ROWS]>(pg_att_dynamic + 8 * PG_ATT_TILE_BYTES);
     int kv = blockIdx.y;
     int b = blockIdx.z;
     int warp = threadIdx.x >> 5;
@@ -456,9 +565,8 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
     int group = heads / kvHeads;
     long long rowBase = (long long)b * seqLen;
     int keyFirst = blockIdx.x * PG_ATT_BLOCK_ROWS;
-    int firstQueryTile = keyFirst / PG_ATT_TILE;
-    int queryTileCount = (seqLen + PG_ATT_TILE - 1) / PG_ATT_TILE - firstQueryTile;
-    int steps = group * queryTileCount;
+    int queryBlocks = gridDim.x - blockIdx.x;
+    int steps = group * queryBlocks;
 
     long long kvOffset = (rowBase + keyFirst) * kvWidth + kv * headDim;
     pg_att_copy_block(queryTiles, k + kvOffset, kvWidth, seqLen - keyFirst, headDim);
@@ -470,12 +578,12 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
     uint32_t va[2][4][4];
 #pragma unroll
     for (int m = 0; m < 2; m++) {
-        pg_att_load_rows(pg_att_buffer(queryTiles, warp >> 1), 32 * (warp & 1) + 16 * m, ka[m]);
-        pg_att_load_rows(pg_att_buffer(gradTiles, warp >> 1), 32 * (warp & 1) + 16 * m, va[m]);
+        pg_att_load_rows(queryTiles, 32 * warp + 16 * m, ka[m]);
+        pg_att_load_rows(gradTiles, 32 * warp + 16 * m, va[m]);
     }
     __syncthreads();
-    pg_att_load_query_tile(queryTiles, gradTiles, statistics, 0, q, dOut, lse, rowDots, rowBase, b, kv * group, heads,
-                           headDim, firstQueryTile * PG_ATT_TILE, seqLen);
+    pg_att_load_query_block(queryTiles, gradTiles, statistics, 0, q, dOut, lse, rowDots, rowBase, b, kv * group, heads,
+                            headDim, keyFirst, seqLen);
     pg_att_commit();
 
     float scaleLog2 = scale * PG_ATT_LOG2E;
@@ -486,72 +594,36 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
     for (int step = 0; step < steps; step++) {
         int buffer = step & 1;
         if (step + 1 < steps) {
-            pg_att_load_query_tile(queryTiles, gradTiles, statistics, buffer ^ 1, q, dOut, lse, rowDots, rowBase, b,
-                                   kv * group + (step + 1) / queryTileCount, heads, headDim,
-                                   (firstQueryTile + (step + 1) % queryTileCount) * PG_ATT_TILE, seqLen);
+            pg_att_load_query_block(queryTiles, gradTiles, statistics, buffer ^ 1, q, dOut, lse, rowDots, rowBase, b,
+                                    kv * group + (step + 1) / queryBlocks, heads, headDim,
+                                    keyFirst + (step + 1) % queryBlocks * PG_ATT_BLOCK_ROWS, seqLen);
             pg_att_commit();
             pg_att_wait(1);
         } else {
             pg_att_wait(0);
         }
         __syncthreads();
-        uint32_t queryTile = pg_att_buffer(queryTiles, buffer);
-        uint32_t gradTile = pg_att_buffer(gradTiles, buffer);
-        const float* tileLse = statistics[buffer][0];
-        const float* tileDots = statistics[buffer][1];
-        // The warp's first key counted from the tile's first query; key row r sees query column j when r <= j.
-        int warpKey = keyFirst + warp * 32 - (firstQueryTile + step % queryTileCount) * PG_ATT_TILE;
-#pragma unroll
-        for (int column = 0; column < PG_ATT_TILE; column += PG_ATT_STEP) {
-            if (warpKey > column + PG_ATT_STEP - 1) {
-                continue;
+        uint32_t queryTile = pg_att_buffer(queryTiles, 2 * buffer);
+        uint32_t gradTile = pg_att_buffer(gradTiles, 2 * buffer);
+        const float* blockLse = statistics[buffer][0];
+        const float* blockDots = statistics[buffer][1];
+        // The warp's first key counted from the block's first query; key row r sees query column j when r <= j.
+        int warpKey = warp * 32 - step % queryBlocks * PG_ATT_BLOCK_ROWS;
+        if (warpKey + 31 <= 0) {
+            // Two steps at a time, as in the dQ pass: measured faster than unrolling all eight.
+#pragma unroll 2
+            for (int column = 0; column < PG_ATT_BLOCK_ROWS; column += PG_ATT_STEP) {
+                pg_att_dkdv_step<false>(ka, va, queryTile, gradTile, blockLse, blockDots, column, warpKey, scaleLog2,
+                                        dk, dv);
             }
-            bool masking = warpKey + 31 > column;
-            float p[2][2][4];
-            pg_att_zero(p);
-            pg_att_mma_rows(ka, queryTile, column, p);
-            float2 columnLse[2];
-            float2 columnDots[2];
+        } else {
 #pragma unroll
-            for (int nt = 0; nt < 2; nt++) {
-                columnLse[nt] = *reinterpret_cast<const float2*>(tileLse + column + pg_att_col(nt, 0));
-                columnLse[nt].x *= PG_ATT_LOG2E;
-                columnLse[nt].y *= PG_ATT_LOG2E;
-                columnDots[nt] = *reinterpret_cast<const float2*>(tileDots + column + pg_att_col(nt, 0));
-            }
-#pragma unroll
-            for (int m = 0; m < 2; m++) {
-#pragma unroll
-                for (int nt = 0; nt < 2; nt++) {
-#pragma unroll
-                    for (int i = 0; i < 4; i++) {
-                        bool masked = masking && warpKey + 16 * m + pg_att_row(i) > column + pg_att_col(nt, i);
-                        float l = (i & 1) ? columnLse[nt].y : columnLse[nt].x;
-                        p[m][nt][i] = masked ? 0.0f : pg_att_exp2(p[m][nt][i] * scaleLog2 - l);
-                    }
+            for (int column = 0; column < PG_ATT_BLOCK_ROWS; column += PG_ATT_STEP) {
+                if (warpKey <= column + PG_ATT_STEP - 1) {
+                    pg_att_dkdv_step<true>(ka, va, queryTile, gradTile, blockLse, blockDots, column, warpKey,
+                                           scaleLog2, dk, dv);
                 }
             }
-            uint32_t operand[2][1][4];
-            pg_att_to_operand(p[0], operand[0]);
-            pg_att_to_operand(p[1], operand[1]);
-            pg_att_mma_tile(operand, gradTile, column, dv);
-            float ds[2][2][4];
-            pg_att_zero(ds);
-            pg_att_mma_rows(va, gradTile, column, ds);
-#pragma unroll
-            for (int m = 0; m < 2; m++) {
-#pragma unroll
-                for (int nt = 0; nt < 2; nt++) {
-#pragma unroll
-                    for (int i = 0; i < 4; i++) {
-                        float d = (i & 1) ? columnDots[nt].y : columnDots[nt].x;
-                        ds[m][nt][i] = p[m][nt][i] * (ds[m][nt][i] - d);
-                    }
-                }
-            }
-            pg_att_to_operand(ds[0], operand[0]);
-            pg_att_to_operand(ds[1], operand[1]);
-            pg_att_mma_tile(operand, queryTile, column, dk);
         }
         __syncthreads();
     }
@@ -561,17 +633,50 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
     pg_att_add_rows(dV, dV_type, keyRow0, kvWidth, kv * headDim, headDim, validRows, dv, 1.0f);
 }
 
-// grid (ceil(seqLen / 128), heads, batch), block 128. Block x owns query block gridDim.x - 1 - x of head y of
-// sequence z and visits the key tiles up to its last query; warp w owns rows 32 w .. 32 w + 31 and keeps their dQ,
-// 16 keys at a time.
+// One step of the dQ pass for the warp's 32 rows and the key block's columns [column, column + 16): P and
+// dP = dO V^T, then dQ += dS K (unscaled). Key column j is hidden from row r when MASKED and keyOffset + j > r.
+template <bool MASKED>
+__device__ __forceinline__ void pg_att_dq_step(const uint32_t (&qa)[2][4][4], const uint32_t (&ga)[2][4][4],
+                                               uint32_t keyTile, uint32_t valueTile, const float (&rowLse)[2][2],
+                                               const float (&rowDot)[2][2], int column, int keyOffset,
+                                               float scaleLog2, float (&dq)[2][8][4]) {
+    float p[2][2][4];
+    float ds[2][2][4];
+    pg_att_zero(p);
+    pg_att_zero(ds);
+    pg_att_mma_rows(qa, keyTile, column, p);
+    pg_att_mma_rows(ga, valueTile, column, ds);
+#pragma unroll
+    for (int m = 0; m < 2; m++) {
+#pragma unroll
+        for (int nt = 0; nt < 2; nt++) {
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                float x = pg_att_exp2(fmaf(p[m][nt][i], scaleLog2, -rowLse[m][i >> 1]));
+                if (MASKED && keyOffset + column + pg_att_col(nt, i) > 16 * m + pg_att_row(i)) {
+                    x = 0.0f;
+                }
+                ds[m][nt][i] = x * (ds[m][nt][i] - rowDot[m][i >> 1]);
+            }
+        }
+    }
+    uint32_t operand[2][1][4];
+    pg_att_to_operand(ds[0], operand[0]);
+    pg_att_to_operand(ds[1], operand[1]);
+    pg_att_mma_tile(operand, keyTile, column, dq);
+}
+
+// grid (ceil(seqLen / 128), heads, batch), block 128, 64 KB of dynamic shared memory. Block x owns
+// query block gridDim.x - 1 - x of head y of sequence z and visits the key blocks of 128 up to its last query; warp w
+// owns rows 32 w .. 32 w + 31 and keeps their dQ, 16 keys at a time.
 extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS)
 pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, const float* lse,
                          const float* rowDots, const pg_bf16* dOut, void* dQ, int dQ_type, int seqLen, int heads,
                          int kvHeads, int headDim, float scale) {
-    // Two key and two value buffers; queries and output gradients pass through them into registers first.
-    __shared__ __align__(128) pg_bf16 tiles[4][PG_ATT_TILE_ELEMENTS];
-    uint32_t keyTiles = pg_att_shared(tiles[0]);
-    uint32_t valueTiles = pg_att_shared(tiles[2]);
+    // Two buffers of a key block and two of its values, two tiles each; queries and output gradients pass through
+    // the first buffers into registers first.
+    uint32_t keyTiles = pg_att_shared(pg_att_dynamic);
+    uint32_t valueTiles = pg_att_buffer(keyTiles, 4);
     int h = blockIdx.y;
     int b = blockIdx.z;
     int warp = threadIdx.x >> 5;
@@ -579,8 +684,8 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
     int kvWidth = kvHeads * headDim;
     int kvCol = h / (heads / kvHeads) * headDim;
     long long rowBase = (long long)b * seqLen;
-    int first = (gridDim.x - 1 - blockIdx.x) * PG_ATT_BLOCK_ROWS;
-    int lastKeyTile = (min(seqLen, first + PG_ATT_BLOCK_ROWS) - 1) / PG_ATT_TILE;
+    int queryBlock = gridDim.x - 1 - blockIdx.x;
+    int first = queryBlock * PG_ATT_BLOCK_ROWS;
     const pg_bf16* keys = k + rowBase * kvWidth + kvCol;
     const pg_bf16* values = v + rowBase * kvWidth + kvCol;
 
@@ -594,11 +699,12 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
     uint32_t ga[2][4][4];
 #pragma unroll
     for (int m = 0; m < 2; m++) {
-        pg_att_load_rows(pg_att_buffer(keyTiles, warp >> 1), 32 * (warp & 1) + 16 * m, qa[m]);
-        pg_att_load_rows(pg_att_buffer(valueTiles, warp >> 1), 32 * (warp & 1) + 16 * m, ga[m]);
+        pg_att_load_rows(keyTiles, 32 * warp + 16 * m, qa[m]);
+        pg_att_load_rows(valueTiles, 32 * warp + 16 * m, ga[m]);
     }
     __syncthreads();
-    pg_att_copy_key_values(keyTiles, valueTiles, 0, keys, values, kvWidth, headDim, seqLen, 0);
+    pg_att_copy_block(keyTiles, keys, kvWidth, seqLen, headDim);
+    pg_att_copy_block(valueTiles, values, kvWidth, seqLen, headDim);
     pg_att_commit();
 
     float rowLse[2][2];
@@ -618,59 +724,39 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
     float scaleLog2 = scale * PG_ATT_LOG2E;
     float dq[2][8][4];
     pg_att_zero(dq);
-    for (int n = 0; n <= lastKeyTile; n++) {
+    for (int n = 0; n <= queryBlock; n++) {
         int buffer = n & 1;
-        if (n < lastKeyTile) {
-            pg_att_copy_key_values(keyTiles, valueTiles, buffer ^ 1, keys, values, kvWidth, headDim, seqLen, n + 1);
+        if (n < queryBlock) {
+            long long next = (long long)(n + 1) * PG_ATT_BLOCK_ROWS;
+            pg_att_copy_block(pg_att_buffer(keyTiles, 2 * (buffer ^ 1)), keys + next * kvWidth, kvWidth,
+                              seqLen - (int)next, headDim);
+            pg_att_copy_block(pg_att_buffer(valueTiles, 2 * (buffer ^ 1)), values + next * kvWidth, kvWidth,
+                              seqLen - (int)next, headDim);
             pg_att_commit();
             pg_att_wait(1);
         } else {
             pg_att_wait(0);
         }
         __syncthreads();
-        uint32_t keyTile = pg_att_buffer(keyTiles, buffer);
-        uint32_t valueTile = pg_att_buffer(valueTiles, buffer);
-        // Key column j of this tile is key keyOffset + j counted from the block's first query row; row r of the
-        // block sees it when keyOffset + j <= r.
-        int keyOffset = n * PG_ATT_TILE - first;
-#pragma unroll
-        for (int column = 0; column < PG_ATT_TILE; column += PG_ATT_STEP) {
-            if (keyOffset + column > warp * 32 + 31) {
-                continue;
+        uint32_t keyTile = pg_att_buffer(keyTiles, 2 * buffer);
+        uint32_t valueTile = pg_att_buffer(valueTiles, 2 * buffer);
+        // Key column j of this block is key keyOffset + j counted from the warp's first row; row r of the warp sees
+        // it when keyOffset + j <= r.
+        int keyOffset = (n - queryBlock) * PG_ATT_BLOCK_ROWS - warp * 32;
+        if (keyOffset + PG_ATT_BLOCK_ROWS - 1 <= 0) {
+            // Two steps at a time: unrolling all eight spills registers.
+#pragma unroll 2
+            for (int column = 0; column < PG_ATT_BLOCK_ROWS; column += PG_ATT_STEP) {
+                pg_att_dq_step<false>(qa, ga, keyTile, valueTile, rowLse, rowDot, column, keyOffset, scaleLog2, dq);
             }
-            bool masking = keyOffset + column + PG_ATT_STEP - 1 > warp * 32;
-            float p[2][2][4];
-            pg_att_zero(p);
-            pg_att_mma_rows(qa, keyTile, column, p);
+        } else {
 #pragma unroll
-            for (int m = 0; m < 2; m++) {
-#pragma unroll
-                for (int nt = 0; nt < 2; nt++) {
-#pragma unroll
-                    for (int i = 0; i < 4; i++) {
-                        bool masked = masking
-                                && keyOffset + column + pg_att_col(nt, i) > warp * 32 + 16 * m + pg_att_row(i);
-                        p[m][nt][i] = masked ? 0.0f : pg_att_exp2(p[m][nt][i] * scaleLog2 - rowLse[m][i >> 1]);
-                    }
+            for (int column = 0; column < PG_ATT_BLOCK_ROWS; column += PG_ATT_STEP) {
+                if (keyOffset + column <= 31) {
+                    pg_att_dq_step<true>(qa, ga, keyTile, valueTile, rowLse, rowDot, column, keyOffset, scaleLog2,
+                                         dq);
                 }
             }
-            float ds[2][2][4];
-            pg_att_zero(ds);
-            pg_att_mma_rows(ga, valueTile, column, ds);
-#pragma unroll
-            for (int m = 0; m < 2; m++) {
-#pragma unroll
-                for (int nt = 0; nt < 2; nt++) {
-#pragma unroll
-                    for (int i = 0; i < 4; i++) {
-                        ds[m][nt][i] = p[m][nt][i] * (ds[m][nt][i] - rowDot[m][i >> 1]);
-                    }
-                }
-            }
-            uint32_t operand[2][1][4];
-            pg_att_to_operand(ds[0], operand[0]);
-            pg_att_to_operand(ds[1], operand[1]);
-            pg_att_mma_tile(operand, keyTile, column, dq);
         }
         __syncthreads();
     }

@@ -1,7 +1,10 @@
 package io.pgolf.deploy;
 
+import io.pgolf.gpu.AttentionShape;
 import io.pgolf.gpu.DType;
+import io.pgolf.gpu.LayerOps;
 import io.pgolf.gpu.Tensor;
+import io.pgolf.gpu.cuda.CudaBackend;
 import io.pgolf.gpu.cuda.CudaRuntime;
 import io.pgolf.gpu.cuda.CudaTensorOps;
 import io.pgolf.gpu.cuda.DeviceMemoryPool;
@@ -11,6 +14,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
@@ -18,11 +22,14 @@ import java.util.concurrent.Callable;
 /**
  * {@code pgolf gpu-info}: what the CUDA backend finds on this machine (GPU, memory, cuBLAS, pgolf's kernels) and
  * whether a GEMM through it agrees with the same product computed on the host, and how fast the record's GEMM
- * shapes run through it. Fails with the reason when there is no usable GPU.
+ * shapes and its attention run through it. Fails with the reason when there is no usable GPU.
  */
 @Command(name = "gpu-info", mixinStandardHelpOptions = true,
-        description = "Show the GPU, cuBLAS and kernels the CUDA backend uses; check and time its GEMMs.")
+        description = "Show the GPU, cuBLAS and kernels the CUDA backend uses; check and time its GEMMs and attention.")
 public final class GpuInfoCommand implements Callable<Integer> {
+    /** Calls of each attention direction timed; gpu-info reports their median. */
+    private static final int ATTENTION_CALLS = 15;
+
     @Spec
     CommandSpec spec;
 
@@ -32,7 +39,8 @@ public final class GpuInfoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        try (CudaRuntime runtime = CudaRuntime.open(device)) {
+        try (CudaBackend backend = CudaBackend.open(device)) {
+            CudaRuntime runtime = backend.runtime();
             out.printf(Locale.ROOT, "GPU %d: %s, compute capability %s, %d multiprocessors, %.1f GiB%n", device,
                     runtime.device().name(), runtime.device().computeCapability(), runtime.device().multiprocessors(),
                     runtime.device().totalMemory() / (double) (1L << 30));
@@ -40,6 +48,7 @@ public final class GpuInfoCommand implements Callable<Integer> {
             out.println("kernels: " + runtime.kernels().modules());
             boolean agrees = checkGemm(runtime.tensors(), out);
             timeGemms(runtime, out);
+            timeAttention(backend, out);
             DeviceMemoryPool.Stats stats = runtime.pool().stats();
             out.printf(Locale.ROOT, "device memory: peak %.2f GiB taken, %d driver allocations%n",
                     stats.peakReservedBytes() / (double) (1L << 30), stats.driverAllocations());
@@ -119,6 +128,67 @@ public final class GpuInfoCommand implements Callable<Integer> {
                         seconds * 1e3, 2.0 * m * n * k / seconds / 1e12);
             }
         }
+    }
+
+    /**
+     * Time per call (the median of {@value #ATTENTION_CALLS}, each waited for) and TFLOP/s of the causal attention
+     * and its backward at one record micro-batch: 48 sequences of 2048, 8 heads of 64 over 4 kv heads, bf16
+     * activations and float32 activation gradients as the training has them. The forward counts the products of the
+     * causal half, 4 B H S^2 D / 2 FLOPs; the backward 2.5 times that (five products against the forward's two).
+     */
+    private static void timeAttention(CudaBackend backend, PrintWriter out) {
+        AttentionShape shape = new AttentionShape(48, 2048, 8, 4, 64, 0.125f);
+        int rows = shape.rows();
+        int qWidth = shape.heads() * shape.headDim();
+        int kvWidth = shape.kvHeads() * shape.headDim();
+        CudaTensorOps ops = backend.runtime().tensors();
+        LayerOps layers = backend.layers();
+        SplittableRandom random = new SplittableRandom(11);
+        try (Tensor q = ops.upload(DType.BF16, randomUniform(random, rows * qWidth), rows, qWidth);
+             Tensor k = ops.upload(DType.BF16, randomUniform(random, rows * kvWidth), rows, kvWidth);
+             Tensor v = ops.upload(DType.BF16, randomUniform(random, rows * kvWidth), rows, kvWidth);
+             Tensor dOut = ops.upload(DType.F32, randomUniform(random, rows * qWidth), rows, qWidth);
+             Tensor attended = ops.zeros(DType.BF16, rows, qWidth);
+             Tensor logSumExp = ops.zeros(DType.F32, shape.batch(), shape.heads(), shape.seqLen());
+             Tensor dQ = ops.zeros(DType.F32, rows, qWidth); Tensor dK = ops.zeros(DType.F32, rows, kvWidth);
+             Tensor dV = ops.zeros(DType.F32, rows, kvWidth)) {
+            double forwardFlops = 4.0 * shape.batch() * shape.heads() * shape.seqLen() * shape.seqLen()
+                    * shape.headDim() / 2;
+            double forward = medianSeconds(backend, () -> layers.attention(q, k, v, shape, attended, logSumExp));
+            double backward = medianSeconds(backend, () -> layers.attentionBackward(q, k, v, shape, attended,
+                    logSumExp, dOut, dQ, dK, dV));
+            String label = String.format(Locale.ROOT, "%d x %d, %d heads / %d kv heads of %d", shape.batch(),
+                    shape.seqLen(), shape.heads(), shape.kvHeads(), shape.headDim());
+            out.printf(Locale.ROOT, "attention forward  %s: %.3f ms, %.0f TFLOP/s%n", label, forward * 1e3,
+                    forwardFlops / forward / 1e12);
+            out.printf(Locale.ROOT, "attention backward %s: %.3f ms, %.0f TFLOP/s%n", label, backward * 1e3,
+                    2.5 * forwardFlops / backward / 1e12);
+        }
+    }
+
+    /** The median time of {@value #ATTENTION_CALLS} calls, each waited for, after three calls of warm-up. */
+    private static double medianSeconds(CudaBackend backend, Runnable call) {
+        for (int i = 0; i < 3; i++) {
+            call.run();
+        }
+        double[] seconds = new double[ATTENTION_CALLS];
+        for (int i = 0; i < seconds.length; i++) {
+            backend.synchronize();
+            long start = System.nanoTime();
+            call.run();
+            backend.synchronize();
+            seconds[i] = (System.nanoTime() - start) / 1e9;
+        }
+        Arrays.sort(seconds);
+        return seconds[seconds.length / 2];
+    }
+
+    private static float[] randomUniform(SplittableRandom random, int n) {
+        float[] values = new float[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = (float) random.nextDouble(-1, 1);
+        }
+        return values;
     }
 
     private static float[] randomBf16(SplittableRandom random, int n) {

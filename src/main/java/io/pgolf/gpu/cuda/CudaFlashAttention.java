@@ -22,6 +22,12 @@ public final class CudaFlashAttention {
     /** Query (or, in the dK/dV pass, key) rows per block: four warps of 2 x 16. */
     private static final int BLOCK_ROWS = 128;
     private static final KernelModules.Dim3 BLOCK = KernelModules.Dim3.of(128);
+    /**
+     * Dynamic shared memory of the backward passes (see attention.cu): two buffers of {@link #BLOCK_ROWS} bf16 rows of
+     * 64 dims for each of two operands; the dK/dV pass adds two buffers of two float32 statistics per row.
+     */
+    private static final int DQ_SHARED_BYTES = 2 * 2 * BLOCK_ROWS * 64 * 2;
+    private static final int DKDV_SHARED_BYTES = DQ_SHARED_BYTES + 2 * 2 * BLOCK_ROWS * 4;
 
     private final CudaTensorOps tensors;
     private final KernelModules kernels;
@@ -60,14 +66,14 @@ public final class CudaFlashAttention {
              CudaTensor rowDots = tensors.empty(DType.F32, Math.toIntExact(statistics))) {
             // D = rowsum(dOut * out) from dOut rounded to bf16 as the products take it (the same pass writes that
             // copy of a float32 dOut), so that each row's sum over keys of P (dP - D) stays 0 up to rounding.
-            kernels.launchElementwise("pg_attention_backward_dot", 32 * statistics,
+            kernels.launchElementwise("pg_attention_backward_dot", 8 * statistics,
                     KernelArgs.of().tensor(out).tensor(dOut).pointer(dOut16.tensor()).pointer(rowDots)
                             .i64(statistics).i32(shape.seqLen()).i32(shape.heads()).i32(shape.headDim()));
-            kernels.launch("pg_attention_backward_dkdv", blocks(shape, shape.kvHeads()), BLOCK, 0,
+            kernels.launch("pg_attention_backward_dkdv", blocks(shape, shape.kvHeads()), BLOCK, DKDV_SHARED_BYTES,
                     geometry(KernelArgs.of().pointer(q16.tensor()).pointer(k16.tensor()).pointer(v16.tensor())
                             .pointer(logSumExp).pointer(rowDots).pointer(dOut16.tensor()).tensor(dK).tensor(dV),
                             shape));
-            kernels.launch("pg_attention_backward_dq", blocks(shape, shape.heads()), BLOCK, 0,
+            kernels.launch("pg_attention_backward_dq", blocks(shape, shape.heads()), BLOCK, DQ_SHARED_BYTES,
                     geometry(KernelArgs.of().pointer(q16.tensor()).pointer(k16.tensor()).pointer(v16.tensor())
                             .pointer(logSumExp).pointer(rowDots).pointer(dOut16.tensor()).tensor(dQ), shape));
         }

@@ -149,6 +149,26 @@ __device__ __forceinline__ void pg_att_load_rows(uint32_t tile, int row0, uint32
     }
 }
 
+// The backward passes' start: the block's 128 rows of two tensors (row stride `width`, `validRows` of them) copied
+// into two pairs of tiles, then each warp's A fragments of its 32 rows of both, kept in registers for the whole
+// pass; the tiles are free for the streamed operands when it returns.
+__device__ __forceinline__ void pg_att_block_fragments(uint32_t firstTiles, const pg_bf16* first, uint32_t secondTiles,
+                                                       const pg_bf16* second, int width, int validRows, int headDim,
+                                                       int warp, uint32_t (&firstFragments)[2][4][4],
+                                                       uint32_t (&secondFragments)[2][4][4]) {
+    pg_att_copy_block(firstTiles, first, width, validRows, headDim);
+    pg_att_copy_block(secondTiles, second, width, validRows, headDim);
+    pg_att_commit();
+    pg_att_wait(0);
+    __syncthreads();
+#pragma unroll
+    for (int m = 0; m < 2; m++) {
+        pg_att_load_rows(firstTiles, 32 * warp + 16 * m, firstFragments[m]);
+        pg_att_load_rows(secondTiles, 32 * warp + 16 * m, secondFragments[m]);
+    }
+    __syncthreads();
+}
+
 // acc[m] (16 x 8N) += A[m] (16 x 64 dims) * (tile rows [row0, row0 + 8N))^T for each of M row blocks: column j of
 // the result is the dot product with tile row row0 + j. Each fragment of the tile is loaded once for all M blocks.
 template <int M, int N>
@@ -494,6 +514,18 @@ __device__ __forceinline__ void pg_att_load_query_block(uint32_t queryTiles, uin
     pg_att_copy_word(pg_att_shared(&statistics[buffer][1][r]), rowDots + at, valid);
 }
 
+// The two products a backward step starts from, for the warp's 32 rows and the tiles' columns
+// [column, column + 16): scores = a . firstTile rows and gradients = b . secondTile rows (the dK/dV pass's S^T and
+// dP^T, the dQ pass's S and dP).
+__device__ __forceinline__ void pg_att_step_products(const uint32_t (&a)[2][4][4], const uint32_t (&b)[2][4][4],
+                                                     uint32_t firstTile, uint32_t secondTile, int column,
+                                                     float (&scores)[2][2][4], float (&gradients)[2][2][4]) {
+    pg_att_zero(scores);
+    pg_att_zero(gradients);
+    pg_att_mma_rows(a, firstTile, column, scores);
+    pg_att_mma_rows(b, secondTile, column, gradients);
+}
+
 // One step of the dK/dV pass for the warp's 32 keys and the query block's columns [column, column + 16): the
 // transposed probabilities P^T and their gradient dP^T = V dO^T, then dV += P^T dO, dK += dS^T Q (unscaled).
 // warpKey is the warp's first key counted from the block's first query; key row r is hidden from query column j when
@@ -505,10 +537,7 @@ __device__ __forceinline__ void pg_att_dkdv_step(const uint32_t (&ka)[2][4][4], 
                                                  float (&dk)[2][8][4], float (&dv)[2][8][4]) {
     float p[2][2][4];
     float ds[2][2][4];
-    pg_att_zero(p);
-    pg_att_zero(ds);
-    pg_att_mma_rows(ka, queryTile, column, p);
-    pg_att_mma_rows(va, gradTile, column, ds);
+    pg_att_step_products(ka, va, queryTile, gradTile, column, p, ds);
     float2 columnLse[2];
     float2 columnDots[2];
 #pragma unroll
@@ -569,19 +598,10 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
     int steps = group * queryBlocks;
 
     long long kvOffset = (rowBase + keyFirst) * kvWidth + kv * headDim;
-    pg_att_copy_block(queryTiles, k + kvOffset, kvWidth, seqLen - keyFirst, headDim);
-    pg_att_copy_block(gradTiles, v + kvOffset, kvWidth, seqLen - keyFirst, headDim);
-    pg_att_commit();
-    pg_att_wait(0);
-    __syncthreads();
     uint32_t ka[2][4][4];
     uint32_t va[2][4][4];
-#pragma unroll
-    for (int m = 0; m < 2; m++) {
-        pg_att_load_rows(queryTiles, 32 * warp + 16 * m, ka[m]);
-        pg_att_load_rows(gradTiles, 32 * warp + 16 * m, va[m]);
-    }
-    __syncthreads();
+    pg_att_block_fragments(queryTiles, k + kvOffset, gradTiles, v + kvOffset, kvWidth, seqLen - keyFirst, headDim,
+                           warp, ka, va);
     pg_att_load_query_block(queryTiles, gradTiles, statistics, 0, q, dOut, lse, rowDots, rowBase, b, kv * group, heads,
                             headDim, keyFirst, seqLen);
     pg_att_commit();
@@ -642,10 +662,7 @@ __device__ __forceinline__ void pg_att_dq_step(const uint32_t (&qa)[2][4][4], co
                                                float scaleLog2, float (&dq)[2][8][4]) {
     float p[2][2][4];
     float ds[2][2][4];
-    pg_att_zero(p);
-    pg_att_zero(ds);
-    pg_att_mma_rows(qa, keyTile, column, p);
-    pg_att_mma_rows(ga, valueTile, column, ds);
+    pg_att_step_products(qa, ga, keyTile, valueTile, column, p, ds);
 #pragma unroll
     for (int m = 0; m < 2; m++) {
 #pragma unroll
@@ -690,19 +707,10 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
     const pg_bf16* values = v + rowBase * kvWidth + kvCol;
 
     long long queryOffset = (rowBase + first) * qWidth + h * headDim;
-    pg_att_copy_block(keyTiles, q + queryOffset, qWidth, seqLen - first, headDim);
-    pg_att_copy_block(valueTiles, dOut + queryOffset, qWidth, seqLen - first, headDim);
-    pg_att_commit();
-    pg_att_wait(0);
-    __syncthreads();
     uint32_t qa[2][4][4];
     uint32_t ga[2][4][4];
-#pragma unroll
-    for (int m = 0; m < 2; m++) {
-        pg_att_load_rows(keyTiles, 32 * warp + 16 * m, qa[m]);
-        pg_att_load_rows(valueTiles, 32 * warp + 16 * m, ga[m]);
-    }
-    __syncthreads();
+    pg_att_block_fragments(keyTiles, q + queryOffset, valueTiles, dOut + queryOffset, qWidth, seqLen - first,
+                           headDim, warp, qa, ga);
     pg_att_copy_block(keyTiles, keys, kvWidth, seqLen, headDim);
     pg_att_copy_block(valueTiles, values, kvWidth, seqLen, headDim);
     pg_att_commit();

@@ -144,10 +144,10 @@ public final class GpuInfoCommand implements Callable<Integer> {
         CudaTensorOps ops = backend.runtime().tensors();
         LayerOps layers = backend.layers();
         SplittableRandom random = new SplittableRandom(11);
-        try (Tensor q = ops.upload(DType.BF16, randomUniform(random, rows * qWidth), rows, qWidth);
-             Tensor k = ops.upload(DType.BF16, randomUniform(random, rows * kvWidth), rows, kvWidth);
-             Tensor v = ops.upload(DType.BF16, randomUniform(random, rows * kvWidth), rows, kvWidth);
-             Tensor dOut = ops.upload(DType.F32, randomUniform(random, rows * qWidth), rows, qWidth);
+        try (Tensor q = ops.upload(DType.BF16, randomBf16(random, rows * qWidth), rows, qWidth);
+             Tensor k = ops.upload(DType.BF16, randomBf16(random, rows * kvWidth), rows, kvWidth);
+             Tensor v = ops.upload(DType.BF16, randomBf16(random, rows * kvWidth), rows, kvWidth);
+             Tensor dOut = ops.upload(DType.F32, randomBf16(random, rows * qWidth), rows, qWidth);
              Tensor attended = ops.zeros(DType.BF16, rows, qWidth);
              Tensor logSumExp = ops.zeros(DType.F32, shape.batch(), shape.heads(), shape.seqLen());
              Tensor dQ = ops.zeros(DType.F32, rows, qWidth); Tensor dK = ops.zeros(DType.F32, rows, kvWidth);
@@ -181,14 +181,6 @@ public final class GpuInfoCommand implements Callable<Integer> {
         }
         Arrays.sort(seconds);
         return seconds[seconds.length / 2];
-    }
-
-    private static float[] randomUniform(SplittableRandom random, int n) {
-        float[] values = new float[n];
-        for (int i = 0; i < n; i++) {
-            values[i] = (float) random.nextDouble(-1, 1);
-        }
-        return values;
     }
 
     private static float[] randomBf16(SplittableRandom random, int n) {

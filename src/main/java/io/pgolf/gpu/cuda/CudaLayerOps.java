@@ -304,8 +304,7 @@ public final class CudaLayerOps implements LayerOps {
     public void exclusiveSelfAttention(Tensor y, Tensor v, AttentionShape shape, Tensor out) {
         requireExclusiveOperands(y, v, shape);
         requireMatrix(out, shape.rows(), shape.heads() * shape.headDim(), "XSA output");
-        HeadLanes lanes = HeadLanes.forGroups(shape.headDim(), shape.heads() / shape.kvHeads());
-        launchUnits("pg_exclusive_self_attention", lanes, shape, KernelArgs.of().tensor(y).tensor(v).tensor(out));
+        launchUnits("pg_exclusive_self_attention", shape, KernelArgs.of().tensor(y).tensor(v).tensor(out));
     }
 
     @Override
@@ -315,8 +314,7 @@ public final class CudaLayerOps implements LayerOps {
         requireMatrix(dOut, shape.rows(), shape.heads() * shape.headDim(), "XSA output gradient");
         requireMatrix(dY, shape.rows(), shape.heads() * shape.headDim(), "XSA attention output gradient");
         requireMatrix(dV, shape.rows(), shape.kvHeads() * shape.headDim(), "XSA value gradient");
-        HeadLanes lanes = HeadLanes.forGroups(shape.headDim(), shape.heads() / shape.kvHeads());
-        launchUnits("pg_exclusive_self_attention_backward", lanes, shape, KernelArgs.of().tensor(y).tensor(v)
+        launchUnits("pg_exclusive_self_attention_backward", shape, KernelArgs.of().tensor(y).tensor(v)
                 .tensor(dOut).accumulating(dY).accumulating(dV));
     }
 
@@ -376,7 +374,8 @@ public final class CudaLayerOps implements LayerOps {
     }
 
     /** An XSA kernel over the (row, kv head) units of {@code shape}: {@code args} then the shape's figures. */
-    private void launchUnits(String kernel, HeadLanes lanes, AttentionShape shape, KernelArgs args) {
+    private void launchUnits(String kernel, AttentionShape shape, KernelArgs args) {
+        HeadLanes lanes = HeadLanes.forGroups(shape.headDim(), shape.heads() / shape.kvHeads());
         int units = headCount((long) shape.rows() * shape.heads()) / shape.heads() * shape.kvHeads();
         if (units == 0) {
             return;

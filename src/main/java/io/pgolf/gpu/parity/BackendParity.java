@@ -4,6 +4,7 @@ import io.pgolf.gpu.Backend;
 import io.pgolf.gpu.DType;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -18,8 +19,11 @@ import java.util.function.Consumer;
  *
  * <p>A case runs on the reference first with its gradients (accumulators) at zero, which measures the size of the
  * operation's own contribution. When it has accumulators, they then start on both sides at random values of that
- * size (so that an operation that overwrites instead of adding fails by ~70%), and the reference runs again. A
- * candidate that throws fails the case's results with its message; the other cases still run.
+ * size (so that an operation that overwrites instead of adding fails by ~70%), and the reference runs again. The
+ * candidate runs both ways too: from the random starts, and from zero-filled accumulators, which a backend may
+ * keep as pending zeros that an operation overwrites instead of adding into (the CUDA backend's store path); the
+ * second run's results are named "... from zero". A candidate that throws fails the case's results with its
+ * message; the other cases still run.
  */
 public final class BackendParity {
     private final Backend reference;
@@ -62,24 +66,41 @@ public final class BackendParity {
         Run contribution = runOn(referenceSide(Map.of()), c, inputs);
         Map<String, float[]> starts = accumulatorStarts(contribution, caseSeed);
         Run expected = starts.isEmpty() ? contribution : runOn(referenceSide(starts), c, inputs);
+        List<ParityCheck> checks = new ArrayList<>(candidateChecks(c, expected, expected.results().keySet(), starts,
+                inputs, ""));
+        if (!starts.isEmpty()) {
+            checks.addAll(candidateChecks(c, contribution, contribution.accumulators(), Map.of(), inputs,
+                    " from zero"));
+        }
+        return checks;
+    }
+
+    /**
+     * The candidate run from {@code starts}, its results named in {@code compared} checked against
+     * {@code expected}'s, labelled with {@code suffix}.
+     */
+    private List<ParityCheck> candidateChecks(OpCase c, Run expected, Collection<String> compared,
+                                              Map<String, float[]> starts, CaseInputs inputs, String suffix) {
         Run actual;
         try {
             actual = runOn(Side.candidate(candidate, starts), c, inputs);
         } catch (RuntimeException e) {
-            return expected.results().keySet().stream()
-                    .map(result -> ParityCheck.failed(c.scale(), c.name(), result, c.shape(), "-",
+            return compared.stream()
+                    .map(result -> ParityCheck.failed(c.scale(), c.name(), result + suffix, c.shape(), "-",
                             ToleranceTable.listed(c.op(), result).relative(), describe(e)))
                     .toList();
         }
         List<ParityCheck> checks = new ArrayList<>();
-        expected.results().forEach((result, ref) -> checks.add(compare(c, result, ref, actual)));
+        for (String result : compared) {
+            checks.add(compare(c, result, suffix, expected.results().get(result), actual));
+        }
         return checks;
     }
 
-    private ParityCheck compare(OpCase c, String result, Side.Observed ref, Run actual) {
+    private ParityCheck compare(OpCase c, String result, String suffix, Side.Observed ref, Run actual) {
         Side.Observed got = actual.results().get(result);
         if (got == null) {
-            return ParityCheck.failed(c.scale(), c.name(), result, c.shape(), "-", 0,
+            return ParityCheck.failed(c.scale(), c.name(), result + suffix, c.shape(), "-", 0,
                     "the candidate's run registered no result " + result);
         }
         Precision precision = ToleranceTable.of(c.op(), result, actual.storesBfloat16(), got.dtype());
@@ -87,7 +108,8 @@ public final class BackendParity {
         float[] expectedValues = precision == Precision.EXACT && got.dtype() == DType.BF16
                 ? Side.roundedToBfloat16(ref.values())
                 : ref.values();
-        return ParityCheck.compare(c.scale(), c.name(), result, c.shape(), got.dtype().name().toLowerCase(Locale.ROOT),
+        return ParityCheck.compare(c.scale(), c.name(), result + suffix, c.shape(),
+                got.dtype().name().toLowerCase(Locale.ROOT),
                 got.values(), expectedValues, precision.relative());
     }
 

@@ -110,6 +110,27 @@ class BackendParityTest {
         }
     }
 
+    /**
+     * A backward that is right when it adds into a gradient but wrong when the gradient starts at zero (where the
+     * CUDA backend stores instead of adding): here it adds its contribution twice. Only the from-zero run shows it.
+     */
+    @Test
+    void aBackwardWrongOnlyFromAZeroGradientFailsItsFromZeroCheck() {
+        try (Backend candidate = AlteredBackend.layers(new CpuBackend(1), "leakyReluSquaredBackward", (ops, args) -> {
+            Tensor dX = (Tensor) args[3];
+            boolean fromZero = true;
+            for (float v : reference.tensors().download(dX)) {
+                fromZero &= v == 0f;
+            }
+            for (int times = fromZero ? 2 : 1; times > 0; times--) {
+                ops.leakyReluSquaredBackward((Tensor) args[0], (float) args[1], (Tensor) args[2], dX);
+            }
+        })) {
+            List<ParityCheck> checks = run(candidate);
+            assertEquals(Set.of("leakyReluSquaredBackward dX from zero"), failures(checks));
+        }
+    }
+
     @Test
     void aCandidateThatThrowsFailsThatOperationWithItsMessage() {
         try (Backend candidate = AlteredBackend.optimizer(new CpuBackend(1), "normalizeRows", (ops, args) -> {

@@ -20,6 +20,11 @@ import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
  */
 public final class CudaTensorOps implements TensorOps {
     private static final int SUM_BLOCKS = 256;
+    /**
+     * Float uploads up to this size (the small tensors a forward pass makes: row selectors, mixes) are queued
+     * through pinned buffers; larger ones (parameters, once) are copied synchronously and need no pinned memory.
+     */
+    private static final long STAGED_UPLOAD_BYTES = 1L << 20;
 
     private final CudaDevice device;
     private final DeviceMemoryPool pool;
@@ -55,13 +60,22 @@ public final class CudaTensorOps implements TensorOps {
 
     @Override
     public Tensor upload(DType dtype, float[] values, int... shape) {
+        if (dtype == DType.I32) {
+            throw new IllegalArgumentException("upload float values into an I32 tensor: use uploadInts");
+        }
         CudaTensor t = new CudaTensor(dtype, shape, pool);
         requireLength(t, values.length);
+        if (t.bytes() <= STAGED_UPLOAD_BYTES) {
+            switch (dtype) {
+                case F32 -> staging.upload(values, t.block());
+                default -> staging.upload(toBfloat16Bits(values), t.block());
+            }
+            return t;
+        }
         device.makeCurrent();
         switch (dtype) {
             case F32 -> cuMemcpyHtoD(t.block(), Pointer.to(values), t.bytes());
-            case BF16 -> cuMemcpyHtoD(t.block(), Pointer.to(toBfloat16Bits(values)), t.bytes());
-            case I32 -> throw new IllegalArgumentException("upload float values into an I32 tensor: use uploadInts");
+            default -> cuMemcpyHtoD(t.block(), Pointer.to(toBfloat16Bits(values)), t.bytes());
         }
         return t;
     }

@@ -16,12 +16,13 @@ import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 
 /**
  * Host-to-device copies through page-locked (pinned) host buffers, queued on the device's stream so that the host
- * returns at once and goes on queuing work (a pageable copy waits for everything before it). Two buffers take
- * turns; before one is refilled, the copy that last read it is awaited through its event, which has long finished
- * by then in a training loop.
+ * returns at once and goes on queuing work (a pageable copy waits for everything before it, which drains the
+ * queue). The buffers take turns; before one is refilled, the copy that last read it is awaited through its event.
+ * A forward pass uploads a dozen small tensors (token ids, row selectors, mixes), so there are enough buffers that
+ * the awaited copy has long finished while the host runs ahead of the device.
  */
 final class PinnedStaging implements AutoCloseable {
-    private static final int SLOTS = 2;
+    private static final int SLOTS = 16;
 
     private final CudaDevice device;
     private final Pointer[] buffers = new Pointer[SLOTS];
@@ -36,6 +37,30 @@ final class PinnedStaging implements AutoCloseable {
 
     /** Queues a copy of {@code values} to {@code dst} on the stream. */
     void upload(int[] values, DeviceMemoryPool.Block dst) {
+        long bytes = (long) values.length * Integer.BYTES;
+        int slot = reserve(bytes);
+        buffers[slot].getByteBuffer(0, bytes).order(ByteOrder.nativeOrder()).asIntBuffer().put(values);
+        queue(slot, dst, bytes);
+    }
+
+    /** Queues a copy of {@code values} to {@code dst} on the stream. */
+    void upload(float[] values, DeviceMemoryPool.Block dst) {
+        long bytes = (long) values.length * Float.BYTES;
+        int slot = reserve(bytes);
+        buffers[slot].getByteBuffer(0, bytes).order(ByteOrder.nativeOrder()).asFloatBuffer().put(values);
+        queue(slot, dst, bytes);
+    }
+
+    /** Queues a copy of {@code values} (16-bit words, e.g. bfloat16 bits) to {@code dst} on the stream. */
+    void upload(short[] values, DeviceMemoryPool.Block dst) {
+        long bytes = (long) values.length * Short.BYTES;
+        int slot = reserve(bytes);
+        buffers[slot].getByteBuffer(0, bytes).order(ByteOrder.nativeOrder()).asShortBuffer().put(values);
+        queue(slot, dst, bytes);
+    }
+
+    /** The next buffer, free for the host to fill and at least {@code bytes} long. */
+    private int reserve(long bytes) {
         device.makeCurrent();
         int slot = next;
         next = (next + 1) % SLOTS;
@@ -43,9 +68,11 @@ final class PinnedStaging implements AutoCloseable {
             cuEventSynchronize(copied[slot]);
             pending[slot] = false;
         }
-        long bytes = (long) values.length * Integer.BYTES;
         ensureCapacity(slot, bytes);
-        buffers[slot].getByteBuffer(0, bytes).order(ByteOrder.nativeOrder()).asIntBuffer().put(values);
+        return slot;
+    }
+
+    private void queue(int slot, DeviceMemoryPool.Block dst, long bytes) {
         cuMemcpyHtoDAsync(dst, buffers[slot], bytes, device.stream());
         cuEventRecord(copied[slot], device.stream());
         pending[slot] = true;

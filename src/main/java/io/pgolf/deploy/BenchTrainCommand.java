@@ -90,6 +90,9 @@ final class BenchTrainCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "peak device memory: %.2f GiB in tensors, %.2f GiB taken from the driver%n",
                         memory.peakInUseBytes() / GIB, memory.peakReservedBytes() / GIB);
                 breakdown(out, backend, record);
+                out.println("gemm algorithm per problem (" + cuda.runtime().gemmSelection() + "):");
+                cuda.runtime().gemmAlgorithms().forEach(line -> out.println("  " + line));
+                out.flush();
             }
         }
         return 0;

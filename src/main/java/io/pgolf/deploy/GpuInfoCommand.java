@@ -44,10 +44,13 @@ public final class GpuInfoCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "GPU %d: %s, compute capability %s, %d multiprocessors, %.1f GiB%n", device,
                     runtime.device().name(), runtime.device().computeCapability(), runtime.device().multiprocessors(),
                     runtime.device().totalMemory() / (double) (1L << 30));
-            out.println("cuBLAS: " + runtime.cublasLibrary());
+            out.println("cuBLASLt: " + runtime.cublasLibrary());
+            out.println("gemm algorithms: " + runtime.gemmSelection());
             out.println("kernels: " + runtime.kernels().modules());
             boolean agrees = checkGemm(runtime.tensors(), out);
             timeGemms(runtime, out);
+            out.println("gemm algorithm per problem (row-major M x N x K as TensorOps.gemm, types, beta):");
+            runtime.gemmAlgorithms().forEach(line -> out.println("  " + line));
             timeAttention(backend, out);
             DeviceMemoryPool.Stats stats = runtime.pool().stats();
             out.printf(Locale.ROOT, "device memory: peak %.2f GiB taken, %d driver allocations%n",
@@ -102,7 +105,10 @@ public final class GpuInfoCommand implements Callable<Integer> {
         return all;
     }
 
-    /** TFLOP/s of bf16 products at the record's shapes (one micro-batch of 48 x 2048 tokens, d 512, MLP 2048). */
+    /**
+     * TFLOP/s of bf16 products at the record's shapes (one micro-batch of 48 x 2048 tokens, d 512, MLP 2048), after
+     * a warm-up that covers each shape's algorithm trial.
+     */
     private static void timeGemms(CudaRuntime runtime, PrintWriter out) {
         CudaTensorOps ops = runtime.tensors();
         int[][] shapes = {{98_304, 2048, 512}, {98_304, 512, 2048}, {98_304, 512, 512}, {98_304, 8192, 512},
@@ -113,7 +119,7 @@ public final class GpuInfoCommand implements Callable<Integer> {
             int k = s[2];
             try (Tensor a = ops.zeros(DType.BF16, m, k); Tensor b = ops.zeros(DType.BF16, n, k);
                  Tensor c = ops.zeros(DType.BF16, m, n)) {
-                for (int i = 0; i < 3; i++) {
+                for (int i = 0; i < runtime.gemmTrialCalls() + 3; i++) {
                     ops.gemm(false, true, 1f, a, b, 0f, c);
                 }
                 runtime.device().synchronize();

@@ -8,7 +8,7 @@ import io.pgolf.gpu.TensorOps;
 
 /**
  * The GPU backend: one CUDA device, bfloat16 activations, float32 parameters, gradients of parameters and optimizer
- * state; GEMMs in cuBLAS, everything else in pgolf's kernels. Not thread-safe: one owner (a Trainer on its own
+ * state; GEMMs in cuBLASLt, everything else in pgolf's kernels. Not thread-safe: one owner (a Trainer on its own
  * thread, an evaluator) drives it.
  */
 public final class CudaBackend implements Backend {

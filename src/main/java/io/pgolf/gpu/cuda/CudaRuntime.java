@@ -1,7 +1,10 @@
 package io.pgolf.gpu.cuda;
 
+import java.util.List;
+import java.util.Locale;
+
 /**
- * What every CUDA operation class works with: one GPU, its memory pool, pgolf's kernels and cuBLAS, all bound to
+ * What every CUDA operation class works with: one GPU, its memory pool, pgolf's kernels and cuBLASLt, all bound to
  * the device's single stream, and the backend's {@link CudaTensorOps}. Opened together, closed in reverse order.
  */
 public final class CudaRuntime implements AutoCloseable {
@@ -19,7 +22,7 @@ public final class CudaRuntime implements AutoCloseable {
         this.tensors = new CudaTensorOps(device, pool, kernels, cublas);
     }
 
-    /** Opens GPU {@code ordinal} with pgolf's kernels and cuBLAS; a clear {@link CudaUnavailableException} if not. */
+    /** Opens GPU {@code ordinal} with pgolf's kernels and cuBLASLt; a {@link CudaUnavailableException} if not. */
     public static CudaRuntime open(int ordinal) {
         KernelModules.listedFatbins();
         CudaDevice device = CudaDevice.open(ordinal);
@@ -28,7 +31,7 @@ public final class CudaRuntime implements AutoCloseable {
         try {
             pool = new DeviceMemoryPool(device);
             kernels = KernelModules.load(device);
-            Cublas cublas = Cublas.open(device);
+            Cublas cublas = Cublas.open(device, pool);
             return new CudaRuntime(device, pool, kernels, cublas);
         } catch (RuntimeException e) {
             if (kernels != null) {
@@ -58,9 +61,29 @@ public final class CudaRuntime implements AutoCloseable {
         return tensors;
     }
 
-    /** Where cuBLAS was loaded from, for logs. */
+    /** Where cuBLASLt was loaded from, for logs. */
     public String cublasLibrary() {
         return cublas.library().toString();
+    }
+
+    /** How GEMM algorithms are chosen: timed per problem, or the heuristic's first ($PGOLF_GEMM_AUTOTUNE=off). */
+    public String gemmSelection() {
+        return switch (cublas.selection()) {
+            case TIMED -> String.format(Locale.ROOT, "timed: each problem's first calls (at most %d) run up to"
+                    + " %d of the heuristic's candidates %d times each, the fastest is kept", cublas.trialCalls(),
+                    GemmAlgorithmSelection.TIMED.candidatesRequested(), GemmAlgorithmTrial.ROUNDS);
+            case HEURISTIC -> "the heuristic's first choice (" + GemmAlgorithmSelection.VARIABLE + "=off)";
+        };
+    }
+
+    /** Each GEMM problem met so far with its algorithm, one line each, in first-call order. */
+    public List<String> gemmAlgorithms() {
+        return cublas.algorithms();
+    }
+
+    /** Calls of one GEMM problem after which it runs its chosen algorithm: a benchmark's warm-up covers them. */
+    public int gemmTrialCalls() {
+        return cublas.trialCalls();
     }
 
     @Override

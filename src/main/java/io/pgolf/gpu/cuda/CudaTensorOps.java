@@ -13,7 +13,7 @@ import static jcuda.driver.JCudaDriver.cuMemsetD16Async;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 
 /**
- * TensorOps on the GPU. GEMMs go to cuBLAS; as under torch's autocast, a product with a BF16 operand or a BF16
+ * TensorOps on the GPU. GEMMs go to cuBLASLt; as under torch's autocast, a product with a BF16 operand or a BF16
  * result is computed from bfloat16 operands (a float32 operand, a master weight say, is rounded to bfloat16 into a
  * scratch copy first) with float32 accumulation, and only a product of three float32 tensors runs in float32.
  * Elementwise work runs in the kernels of src/main/cuda/tensor_ops.cu.
@@ -172,9 +172,10 @@ public final class CudaTensorOps implements TensorOps {
             boolean overwrite = result.zeroPending() && result != a && result != b;
             long cAddress = overwrite ? result.blockForOverwrite().address() : result.address();
             // Row-major C [m, n] is column-major C^T [n, m] = op(B)^T op(A)^T: cuBLAS gets B first.
+            int cType = c.dtype() == DType.F32 ? CublasLt.CUDA_R_32F : CublasLt.CUDA_R_16BF;
             cublas.gemm(transposeB, transposeA, n, m, k, alpha, right.address(), transposeB ? k : n,
-                    left.address(), transposeA ? m : k, float32 ? Cublas.CUDA_R_32F : Cublas.CUDA_R_16BF,
-                    overwrite ? 0f : beta, cAddress, n, c.dtype() == DType.F32 ? Cublas.CUDA_R_32F : Cublas.CUDA_R_16BF);
+                    left.address(), transposeA ? m : k, float32 ? CublasLt.CUDA_R_32F : CublasLt.CUDA_R_16BF,
+                    overwrite ? 0f : beta, cAddress, n, cType);
         } finally {
             if (left != a) {
                 left.close();

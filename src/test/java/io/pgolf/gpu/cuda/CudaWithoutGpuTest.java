@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -39,6 +40,26 @@ class CudaWithoutGpuTest {
         CudaUnavailableException e = assertThrows(CudaUnavailableException.class,
                 () -> Backends.open(BackendKind.CUDA, 1, 0));
         assertTrue(e.getMessage().contains("no CUDA driver here"), e.getMessage());
+    }
+
+    @Test
+    void cublasLtIsLookedForWhereItIsNamedThenNextToCublasThenInTheToolkit() {
+        assertEquals(List.of(Path.of("/opt/lt/libcublasLt.so.13"), Path.of("/opt/blas/libcublasLt.so.13"),
+                        Path.of("/cuda/lib64/libcublasLt.so.13"), Path.of("/usr/local/cuda/lib64/libcublasLt.so.13")),
+                CublasLt.libraryCandidates(Map.of("PGOLF_CUBLASLT", "/opt/lt/libcublasLt.so.13",
+                        "PGOLF_CUBLAS", "/opt/blas/libcublas.so.13", "CUDA_HOME", "/cuda")));
+        assertEquals(List.of(Path.of("/usr/local/cuda/lib64/libcublasLt.so.13")),
+                CublasLt.libraryCandidates(Map.of("PGOLF_CUBLAS", " ")));
+    }
+
+    @Test
+    void openingCublasLtWhereThereIsNoneSaysWhereItLooked() {
+        assumeFalse(Files.exists(Path.of("/dev/nvidiactl")), "this machine has an NVIDIA driver");
+        assumeFalse(CublasLt.libraryCandidates(System.getenv()).stream().anyMatch(Files::isRegularFile),
+                "this machine has cuBLASLt");
+        CudaUnavailableException e = assertThrows(CudaUnavailableException.class, CublasLt::open);
+        assertTrue(e.getMessage().contains("/usr/local/cuda/lib64/libcublasLt.so.13")
+                && e.getMessage().contains("PGOLF_CUBLASLT"), e.getMessage());
     }
 
     @Test

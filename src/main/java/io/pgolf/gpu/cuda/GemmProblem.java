@@ -1,0 +1,30 @@
+package io.pgolf.gpu.cuda;
+
+import java.util.Locale;
+
+/**
+ * What a GEMM call asks of cuBLASLt, in its column-major terms: C (m x n) = alpha op(A) op(B) + beta C with inner
+ * size k, the leading dimensions, the type of A and B and that of C (cudaDataType), and whether beta is zero (an
+ * algorithm that need not read C may win then). Calls that pose the same problem share descriptors and algorithm.
+ */
+record GemmProblem(boolean transA, boolean transB, int m, int n, int k, int lda, int ldb, int ldc, int abType,
+                   int cType, boolean betaZero) {
+
+    /**
+     * The problem as the row-major TensorOps call that {@link CudaTensorOps#gemm} maps onto it (C^T = op(B)^T
+     * op(A)^T, so rows and columns and the two operands swap), in the notation of the benchmark's breakdown:
+     * "98304x512x256 NN BF16,BF16->BF16 beta 1" for C [98304, 512] += A [98304, 256] B [256, 512].
+     */
+    String describe() {
+        return String.format(Locale.ROOT, "%dx%dx%d %s%s %s,%s->%s beta %s", n, m, k, transB ? "T" : "N",
+                transA ? "T" : "N", typeName(abType), typeName(abType), typeName(cType), betaZero ? "0" : "1");
+    }
+
+    private static String typeName(int cudaDataType) {
+        return switch (cudaDataType) {
+            case CublasLt.CUDA_R_32F -> "F32";
+            case CublasLt.CUDA_R_16BF -> "BF16";
+            default -> "cudaDataType " + cudaDataType;
+        };
+    }
+}

@@ -1,0 +1,33 @@
+package io.pgolf.gpu.cuda;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+/** A GEMM problem is keyed in cuBLAS's column-major terms and described as the row-major call that poses it. */
+class GemmProblemTest {
+
+    @Test
+    void aLinearLayerIsDescribedAsItsTensorOpsCall() {
+        // y [98304, 256] = x [98304, 512] w^T, w [256, 512]: CudaTensorOps asks cuBLAS for y^T = w x^T.
+        GemmProblem forward = new GemmProblem(true, false, 256, 98_304, 512, 512, 512, 256, CublasLt.CUDA_R_16BF,
+                CublasLt.CUDA_R_16BF, true);
+        assertEquals("98304x256x512 NT BF16,BF16->BF16 beta 0", forward.describe());
+        // dW [512, 512] += dy^T x with dy, x [98304, 512]: cuBLAS gets dW^T = x^T dy.
+        GemmProblem weightGradient = new GemmProblem(false, true, 512, 512, 98_304, 512, 512, 512,
+                CublasLt.CUDA_R_16BF, CublasLt.CUDA_R_32F, false);
+        assertEquals("512x512x98304 TN BF16,BF16->F32 beta 1", weightGradient.describe());
+    }
+
+    @Test
+    void callsWithAndWithoutBetaArePlannedApart() {
+        GemmProblem overwrite = new GemmProblem(false, false, 512, 98_304, 256, 512, 256, 512, CublasLt.CUDA_R_16BF,
+                CublasLt.CUDA_R_16BF, true);
+        GemmProblem accumulate = new GemmProblem(false, false, 512, 98_304, 256, 512, 256, 512, CublasLt.CUDA_R_16BF,
+                CublasLt.CUDA_R_16BF, false);
+        assertNotEquals(overwrite, accumulate);
+        assertEquals(overwrite, new GemmProblem(false, false, 512, 98_304, 256, 512, 256, 512, CublasLt.CUDA_R_16BF,
+                CublasLt.CUDA_R_16BF, true));
+    }
+}

@@ -64,11 +64,11 @@ final class Cublas implements AutoCloseable {
 
     /**
      * C = alpha * op(A) op(B) + beta * C in cuBLAS's column-major terms (m x n result, inner size k), accumulating in
-     * float32; a and b have type {@code abType} (both), c has {@code cType} (cudaDataType values of
-     * {@link CublasLt}).
+     * float32; a and b are device addresses of type {@code abType} (both), C starts block {@code c} and has
+     * {@code cType} (cudaDataType values of {@link CublasLt}). A problem's first call waits for its trial.
      */
     void gemm(boolean transA, boolean transB, int m, int n, int k, float alphaValue, long a, int lda, long b, int ldb,
-              int abType, float betaValue, long c, int ldc, int cType) {
+              int abType, float betaValue, DeviceMemoryPool.Block c, int ldc, int cType) {
         device.makeCurrent();
         GemmProblem problem = new GemmProblem(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, betaValue == 0f);
         GemmPlan plan = plans.get(problem);
@@ -92,11 +92,6 @@ final class Cublas implements AutoCloseable {
     /** Each problem met so far, in first-call order, with its algorithm (see {@link GemmPlan#describe}). */
     List<String> algorithms() {
         return plans.values().stream().map(GemmPlan::describe).toList();
-    }
-
-    /** The most calls a problem's trial takes: after as many, every problem runs its chosen algorithm. */
-    int trialCalls() {
-        return new GemmAlgorithmTrial(selection.candidatesRequested()).calls();
     }
 
     @Override

@@ -69,8 +69,8 @@ public final class CudaRuntime implements AutoCloseable {
     /** How GEMM algorithms are chosen: timed per problem, or the heuristic's first ($PGOLF_GEMM_AUTOTUNE=off). */
     public String gemmSelection() {
         return switch (cublas.selection()) {
-            case TIMED -> String.format(Locale.ROOT, "timed: each problem's first calls (at most %d) run up to"
-                    + " %d of the heuristic's candidates %d times each, the fastest is kept", cublas.trialCalls(),
+            case TIMED -> String.format(Locale.ROOT, "timed: on its first call each problem runs up to %d of the"
+                    + " heuristic's candidates %d times each on its operands and keeps the fastest",
                     GemmAlgorithmSelection.TIMED.candidatesRequested(), GemmAlgorithmTrial.ROUNDS);
             case HEURISTIC -> "the heuristic's first choice (" + GemmAlgorithmSelection.VARIABLE + "=off)";
         };
@@ -79,11 +79,6 @@ public final class CudaRuntime implements AutoCloseable {
     /** Each GEMM problem met so far with its algorithm, one line each, in first-call order. */
     public List<String> gemmAlgorithms() {
         return cublas.algorithms();
-    }
-
-    /** Calls of one GEMM problem after which it runs its chosen algorithm: a benchmark's warm-up covers them. */
-    public int gemmTrialCalls() {
-        return cublas.trialCalls();
     }
 
     @Override

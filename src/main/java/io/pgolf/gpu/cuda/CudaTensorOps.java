@@ -170,12 +170,12 @@ public final class CudaTensorOps implements TensorOps {
         try {
             // C = alpha op(A) op(B) + beta C writes every element of C: a pending zero C takes beta 0, unfilled.
             boolean overwrite = result.zeroPending() && result != a && result != b;
-            long cAddress = overwrite ? result.blockForOverwrite().address() : result.address();
+            DeviceMemoryPool.Block cBlock = overwrite ? result.blockForOverwrite() : result.block();
             // Row-major C [m, n] is column-major C^T [n, m] = op(B)^T op(A)^T: cuBLAS gets B first.
             int cType = c.dtype() == DType.F32 ? CublasLt.CUDA_R_32F : CublasLt.CUDA_R_16BF;
             cublas.gemm(transposeB, transposeA, n, m, k, alpha, right.address(), transposeB ? k : n,
                     left.address(), transposeA ? m : k, float32 ? CublasLt.CUDA_R_32F : CublasLt.CUDA_R_16BF,
-                    overwrite ? 0f : beta, cAddress, n, cType);
+                    overwrite ? 0f : beta, cBlock, n, cType);
         } finally {
             if (left != a) {
                 left.close();

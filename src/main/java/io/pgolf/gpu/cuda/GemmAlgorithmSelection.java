@@ -3,9 +3,9 @@ package io.pgolf.gpu.cuda;
 import java.util.Locale;
 
 /**
- * How each GEMM problem gets its algorithm: {@link #TIMED} tries the heuristic's candidates on the problem's first
- * calls (see {@link GemmAlgorithmTrial}), {@link #HEURISTIC} takes the heuristic's first choice, the same in every
- * run. Set by the environment variable {@value #VARIABLE} ({@code on}, the default, or {@code off}).
+ * How each GEMM problem gets its algorithm: {@link #TIMED} times the heuristic's candidates on the problem's first
+ * call (see {@link GemmPlan}), {@link #HEURISTIC} takes the heuristic's first choice, the same in every run. Set by
+ * the environment variable {@value #VARIABLE} ({@code on}, the default, or {@code off}).
  */
 enum GemmAlgorithmSelection {
     TIMED,

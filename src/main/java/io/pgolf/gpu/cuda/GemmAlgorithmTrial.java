@@ -3,11 +3,11 @@ package io.pgolf.gpu.cuda;
 import java.util.Arrays;
 
 /**
- * How one GEMM problem picks among the heuristic's candidate algorithms: its first {@link #calls()} calls run the
- * candidates in turn, {@value #ROUNDS} rounds of one call each, each call timed; a candidate's time is its least
- * over the rounds (a call that waited for the host only looks slower). The winner is the earliest candidate, in
- * the heuristic's order, within {@value #MARGIN} of the fastest, so that near ties, whose order timing noise
- * decides, go the same way from run to run.
+ * How one GEMM problem picks among the heuristic's candidate algorithms: {@link #calls()} timed calls run the
+ * candidates in turn, {@value #ROUNDS} rounds of one call each (turns spread any drift of the clocks over all of
+ * them); a candidate's time is its least over the rounds. The winner is the earliest candidate, in the heuristic's
+ * order, within {@value #MARGIN} of the fastest, so that near ties, whose order timing noise decides, go the same way
+ * from run to run.
  */
 final class GemmAlgorithmTrial {
     static final int ROUNDS = 3;

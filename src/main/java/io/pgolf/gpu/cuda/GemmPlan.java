@@ -1,5 +1,6 @@
 package io.pgolf.gpu.cuda;
 
+import jcuda.Pointer;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
 
@@ -13,16 +14,21 @@ import static jcuda.driver.JCudaDriver.cuEventDestroy;
 import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 
 /**
  * One GEMM problem's cuBLASLt state, made on its first call and reused by every later one (a training step makes
  * thousands of calls of a few dozen problems): the operation and layout descriptors, the heuristic's candidate
- * algorithms and which one runs. While the {@link GemmAlgorithmTrial} lasts, each call runs the candidate the trial
- * names between two events on the stream; these are real calls on the caller's operands, so a product that adds
- * into C (beta 1) is computed exactly once, by one complete algorithm, and the trial needs no scratch memory. When
- * the last timed call is queued the plan waits for it, reads the times and keeps the winner from then on.
+ * algorithms and which one runs. The first call runs the {@link GemmAlgorithmTrial} on the caller's own operands,
+ * all timed calls queued back to back between events, then keeps the winner and makes the real call with it, so
+ * every result, the first included, comes from the chosen algorithm. The timed calls overwrite C; when beta is not
+ * zero C is an input too, so it is saved to the host before and written back after (no device memory is taken:
+ * C can be a 100 MB activation gradient at the step's peak of memory).
  */
 final class GemmPlan implements AutoCloseable {
+    private static final int HOST_CHUNK = 1 << 30;
+
     private final GemmProblem problem;
     private final CublasLt lt;
     private final CudaDevice device;
@@ -33,8 +39,6 @@ final class GemmPlan implements AutoCloseable {
     private final MemorySegment cLayout;
     private final List<CublasLt.Candidate> candidates;
     private final GemmAlgorithmTrial trial;
-    private CUevent[] events;
-    private int timedCalls;
     private int chosen = -1;
     private float[] bestMillis;
 
@@ -71,51 +75,25 @@ final class GemmPlan implements AutoCloseable {
         this.bLayout = b;
         this.cLayout = c;
         this.trial = new GemmAlgorithmTrial(candidates.size());
-        if (trial.calls() == 0) {
-            chosen = 0;
-        } else {
-            events = new CUevent[2 * trial.calls()];
-            for (int i = 0; i < events.length; i++) {
-                events[i] = new CUevent();
-                cuEventCreate(events[i], CUevent_flags.CU_EVENT_DEFAULT);
-            }
-        }
-    }
-
-    /** Queues C = alpha op(A) op(B) + beta C on the device's stream (alpha and beta: host floats). */
-    void run(MemorySegment alpha, long a, long b, MemorySegment beta, long c, long workspace, long workspaceBytes) {
-        boolean timed = chosen < 0;
-        int candidate = timed ? trial.candidateOfCall(timedCalls) : chosen;
-        if (timed) {
-            cuEventRecord(events[2 * timedCalls], device.stream());
-        }
-        int status = lt.matmul(operation, alpha, a, aLayout, b, bLayout, beta, c, cLayout,
-                candidates.get(candidate).algo(), workspace, workspaceBytes, device.streamAddress());
-        if (status != 0) {
-            throw new IllegalStateException(String.format(Locale.ROOT, "cublasLtMatmul failed with %s for gemm %s"
-                    + " (column-major m %d, n %d, k %d, lda %d, ldb %d, ldc %d; candidate %d of %d: %s)",
-                    lt.statusText(status), problem.describe(), problem.m(), problem.n(), problem.k(), problem.lda(),
-                    problem.ldb(), problem.ldc(), candidate, candidates.size(),
-                    lt.describe(candidates.get(candidate).algo())));
-        }
-        if (timed) {
-            cuEventRecord(events[2 * timedCalls + 1], device.stream());
-            timedCalls++;
-            if (timedCalls == trial.calls()) {
-                finishTrial();
-            }
-        }
     }
 
     /**
-     * The problem and its algorithm: which candidate won and the times of the winner and of the heuristic's first
-     * choice, or how far the trial has come.
+     * Queues C = alpha op(A) op(B) + beta C on the device's stream (alpha and beta: host floats; c: the block that
+     * holds C, which the first call may save and restore); the first call waits for its trial.
      */
+    void run(MemorySegment alpha, long a, long b, MemorySegment beta, DeviceMemoryPool.Block c, long workspace,
+             long workspaceBytes) {
+        if (chosen < 0) {
+            choose(alpha, a, b, beta, c, workspace, workspaceBytes);
+        }
+        matmul(chosen, alpha, a, b, beta, c.address(), workspace, workspaceBytes);
+    }
+
+    /** The problem and its algorithm: which candidate won and the times of the winner and of the heuristic's first. */
     String describe() {
         String shape = problem.describe();
         if (chosen < 0) {
-            return String.format(Locale.ROOT, "%s: trial of %d candidates, %d of %d timed calls run", shape,
-                    candidates.size(), timedCalls, trial.calls());
+            return shape + ": not called yet";
         }
         String algorithm = String.format(Locale.ROOT, "%s, workspace %d KiB",
                 lt.describe(candidates.get(chosen).algo()), candidates.get(chosen).workspaceBytes() >> 10);
@@ -129,30 +107,75 @@ final class GemmPlan implements AutoCloseable {
 
     @Override
     public void close() {
-        destroyEvents();
         destroy(operation, aLayout, bLayout, cLayout);
         algorithms.close();
     }
 
-    private void finishTrial() {
-        cuEventSynchronize(events[events.length - 1]);
-        float[] millis = new float[trial.calls()];
-        float[] elapsed = new float[1];
-        for (int call = 0; call < millis.length; call++) {
-            cuEventElapsedTime(elapsed, events[2 * call], events[2 * call + 1]);
-            millis[call] = elapsed[0];
+    private void choose(MemorySegment alpha, long a, long b, MemorySegment beta, DeviceMemoryPool.Block c,
+                        long workspace, long workspaceBytes) {
+        if (trial.calls() == 0) {
+            chosen = 0;
+            return;
         }
-        bestMillis = trial.bestMillis(millis);
-        chosen = trial.winner(millis);
-        destroyEvents();
+        byte[][] savedC = problem.betaZero() ? null : saveToHost(c, problem.cBytes());
+        CUevent[] events = new CUevent[2 * trial.calls()];
+        try {
+            for (int i = 0; i < events.length; i++) {
+                events[i] = new CUevent();
+                cuEventCreate(events[i], CUevent_flags.CU_EVENT_DEFAULT);
+            }
+            for (int call = 0; call < trial.calls(); call++) {
+                cuEventRecord(events[2 * call], device.stream());
+                matmul(trial.candidateOfCall(call), alpha, a, b, beta, c.address(), workspace, workspaceBytes);
+                cuEventRecord(events[2 * call + 1], device.stream());
+            }
+            cuEventSynchronize(events[events.length - 1]);
+            float[] millis = new float[trial.calls()];
+            float[] elapsed = new float[1];
+            for (int call = 0; call < millis.length; call++) {
+                cuEventElapsedTime(elapsed, events[2 * call], events[2 * call + 1]);
+                millis[call] = elapsed[0];
+            }
+            bestMillis = trial.bestMillis(millis);
+            chosen = trial.winner(millis);
+        } finally {
+            for (CUevent event : events) {
+                if (event != null) {
+                    cuEventDestroy(event);
+                }
+            }
+        }
+        if (savedC != null) {
+            restoreFromHost(savedC, c);
+        }
     }
 
-    private void destroyEvents() {
-        if (events != null) {
-            for (CUevent event : events) {
-                cuEventDestroy(event);
-            }
-            events = null;
+    /** The first {@code bytes} of {@code block}, in chunks of at most {@value #HOST_CHUNK} bytes (Java arrays). */
+    private static byte[][] saveToHost(DeviceMemoryPool.Block block, long bytes) {
+        byte[][] chunks = new byte[Math.toIntExact(Math.ceilDiv(bytes, HOST_CHUNK))][];
+        for (int i = 0; i < chunks.length; i++) {
+            chunks[i] = new byte[(int) Math.min(HOST_CHUNK, bytes - (long) i * HOST_CHUNK)];
+            cuMemcpyDtoH(Pointer.to(chunks[i]), block.withByteOffset((long) i * HOST_CHUNK), chunks[i].length);
+        }
+        return chunks;
+    }
+
+    private static void restoreFromHost(byte[][] chunks, DeviceMemoryPool.Block block) {
+        for (int i = 0; i < chunks.length; i++) {
+            cuMemcpyHtoD(block.withByteOffset((long) i * HOST_CHUNK), Pointer.to(chunks[i]), chunks[i].length);
+        }
+    }
+
+    private void matmul(int candidate, MemorySegment alpha, long a, long b, MemorySegment beta, long c,
+                        long workspace, long workspaceBytes) {
+        int status = lt.matmul(operation, alpha, a, aLayout, b, bLayout, beta, c, cLayout,
+                candidates.get(candidate).algo(), workspace, workspaceBytes, device.streamAddress());
+        if (status != 0) {
+            throw new IllegalStateException(String.format(Locale.ROOT, "cublasLtMatmul failed with %s for gemm %s"
+                    + " (column-major m %d, n %d, k %d, lda %d, ldb %d, ldc %d; candidate %d of %d: %s)",
+                    lt.statusText(status), problem.describe(), problem.m(), problem.n(), problem.k(), problem.lda(),
+                    problem.ldb(), problem.ldc(), candidate, candidates.size(),
+                    lt.describe(candidates.get(candidate).algo())));
         }
     }
 

@@ -20,6 +20,12 @@ record GemmProblem(boolean transA, boolean transB, int m, int n, int k, int lda,
                 transA ? "T" : "N", typeName(abType), typeName(abType), typeName(cType), betaZero ? "0" : "1");
     }
 
+    /** The bytes of C that the product covers: n columns of ldc elements, the last one m long. */
+    long cBytes() {
+        long elements = (long) ldc * (n - 1) + m;
+        return elements * (cType == CublasLt.CUDA_R_32F ? Float.BYTES : 2);
+    }
+
     private static String typeName(int cudaDataType) {
         return switch (cudaDataType) {
             case CublasLt.CUDA_R_32F -> "F32";

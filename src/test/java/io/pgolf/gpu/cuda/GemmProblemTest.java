@@ -21,6 +21,16 @@ class GemmProblemTest {
     }
 
     @Test
+    void theBytesOfCAreItsColumnsUpToTheLastElement() {
+        GemmProblem packed = new GemmProblem(false, true, 512, 512, 98_304, 512, 512, 512, CublasLt.CUDA_R_16BF,
+                CublasLt.CUDA_R_32F, false);
+        assertEquals(512L * 512 * Float.BYTES, packed.cBytes());
+        GemmProblem padded = new GemmProblem(false, false, 3, 2, 4, 3, 4, 5, CublasLt.CUDA_R_16BF,
+                CublasLt.CUDA_R_16BF, false);
+        assertEquals((5 + 3) * 2, padded.cBytes());
+    }
+
+    @Test
     void callsWithAndWithoutBetaArePlannedApart() {
         GemmProblem overwrite = new GemmProblem(false, false, 512, 98_304, 256, 512, 256, 512, CublasLt.CUDA_R_16BF,
                 CublasLt.CUDA_R_16BF, true);

@@ -71,14 +71,22 @@ final class Cublas implements AutoCloseable {
               int abType, float betaValue, DeviceMemoryPool.Block c, int ldc, int cType) {
         device.makeCurrent();
         GemmProblem problem = new GemmProblem(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, betaValue == 0f);
-        GemmPlan plan = plans.get(problem);
-        if (plan == null) {
-            plan = new GemmPlan(lt, device, problem, preference, selection);
-            plans.put(problem, plan);
-        }
         alpha.set(ValueLayout.JAVA_FLOAT, 0, alphaValue);
         beta.set(ValueLayout.JAVA_FLOAT, 0, betaValue);
-        plan.run(alpha, a, b, beta, c, workspace.address(), workspace.bytes());
+        GemmPlan plan = plans.get(problem);
+        if (plan != null) {
+            plan.run(alpha, a, b, beta, c, workspace.address(), workspace.bytes());
+            return;
+        }
+        // A plan is kept once its first call, which chooses its algorithm, has gone through.
+        plan = new GemmPlan(lt, device, problem, preference, selection);
+        try {
+            plan.run(alpha, a, b, beta, c, workspace.address(), workspace.bytes());
+        } catch (RuntimeException e) {
+            plan.close();
+            throw e;
+        }
+        plans.put(problem, plan);
     }
 
     Path library() {

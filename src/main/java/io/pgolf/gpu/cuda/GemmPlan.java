@@ -93,7 +93,7 @@ final class GemmPlan implements AutoCloseable {
     String describe() {
         String shape = problem.describe();
         if (chosen < 0) {
-            return shape + ": not called yet";
+            throw new IllegalStateException("gemm " + shape + " has not chosen its algorithm yet");
         }
         String algorithm = String.format(Locale.ROOT, "%s, workspace %d KiB",
                 lt.describe(candidates.get(chosen).algo()), candidates.get(chosen).workspaceBytes() >> 10);

@@ -20,12 +20,13 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
 /**
- * {@code pgolf gpu-info}: what the CUDA backend finds on this machine (GPU, memory, cuBLAS, pgolf's kernels) and
- * whether a GEMM through it agrees with the same product computed on the host, and how fast the record's GEMM
- * shapes and its attention run through it. Fails with the reason when there is no usable GPU.
+ * {@code pgolf gpu-info}: what the CUDA backend finds on this machine (GPU, memory, cuBLASLt, pgolf's kernels),
+ * whether a GEMM through it agrees with the same product computed on the host and gives the same bits when repeated,
+ * which algorithm each GEMM problem runs, and how fast the record's GEMM shapes and its attention run. Fails with the
+ * reason when there is no usable GPU.
  */
 @Command(name = "gpu-info", mixinStandardHelpOptions = true,
-        description = "Show the GPU, cuBLAS and kernels the CUDA backend uses; check and time its GEMMs and attention.")
+        description = "Show the GPU, cuBLASLt and kernels the CUDA backend uses; check and time its GEMMs and attention.")
 public final class GpuInfoCommand implements Callable<Integer> {
     /** Calls of each attention direction timed; gpu-info reports their median. */
     private static final int ATTENTION_CALLS = 15;
@@ -48,6 +49,7 @@ public final class GpuInfoCommand implements Callable<Integer> {
             out.println("gemm algorithms: " + runtime.gemmSelection());
             out.println("kernels: " + runtime.kernels().modules());
             boolean agrees = checkGemm(runtime.tensors(), out);
+            agrees &= checkGemmRepeats(runtime.tensors(), out);
             timeGemms(runtime, out);
             out.println("gemm algorithm per problem (row-major M x N x K as TensorOps.gemm, types, beta):");
             runtime.gemmAlgorithms().forEach(line -> out.println("  " + line));
@@ -103,6 +105,33 @@ public final class GpuInfoCommand implements Callable<Integer> {
             }
         }
         return all;
+    }
+
+    /**
+     * Whether a GEMM gives the same bits when called again: the record's weight-gradient product dW [512, 512] =
+     * dy^T x over one micro-batch (K = 98,304), whose algorithms split K and reduce the parts in a workspace.
+     */
+    private static boolean checkGemmRepeats(CudaTensorOps ops, PrintWriter out) {
+        int rows = 98_304;
+        int width = 512;
+        SplittableRandom random = new SplittableRandom(13);
+        try (Tensor dy = ops.upload(DType.BF16, randomBf16(random, rows * width), rows, width);
+             Tensor x = ops.upload(DType.BF16, randomBf16(random, rows * width), rows, width);
+             Tensor first = ops.zeros(DType.F32, width, width); Tensor second = ops.zeros(DType.F32, width, width)) {
+            ops.gemm(true, false, 1f, dy, x, 0f, first);
+            ops.gemm(true, false, 1f, dy, x, 0f, second);
+            float[] a = ops.download(first);
+            float[] b = ops.download(second);
+            int differing = 0;
+            for (int i = 0; i < a.length; i++) {
+                if (Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(b[i])) {
+                    differing++;
+                }
+            }
+            out.printf(Locale.ROOT, "gemm repeat %dx%dx%d TN BF16->F32: %d of %d values differ between two calls %s%n",
+                    width, width, rows, differing, a.length, differing == 0 ? "ok" : "FAILED");
+            return differing == 0;
+        }
     }
 
     /** TFLOP/s of bf16 products at the record's shapes (one micro-batch of 48 x 2048 tokens, d 512, MLP 2048). */

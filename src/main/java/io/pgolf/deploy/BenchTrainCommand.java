@@ -159,7 +159,7 @@ final class BenchTrainCommand implements Callable<Integer> {
         Map<String, long[]> table = timed.table();
         double total = table.values().stream().mapToLong(v -> v[0]).sum() / 1e9;
         Map<String, Double> groups = new java.util.LinkedHashMap<>();
-        table.forEach((op, v) -> groups.merge(op.startsWith("gemm") ? "GEMMs (cuBLAS)"
+        table.forEach((op, v) -> groups.merge(op.startsWith("gemm") ? "GEMMs (cuBLASLt)"
                 : op.startsWith("attention") ? "attention (flash, fwd+bwd)" : "the rest", v[0] / 1e9, Double::sum));
         out.printf(Locale.ROOT, "breakdown of one record step, loop off, each operation timed alone (%.3f s in all):%n",
                 total);

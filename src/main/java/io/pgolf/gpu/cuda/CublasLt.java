@@ -254,9 +254,10 @@ final class CublasLt implements AutoCloseable {
             for (ConfigAttribute attribute : DESCRIBED) {
                 value.set(JAVA_INT, 0, 0);
                 int status = call(configGetAttribute, algo, attribute.id(), value, (long) attribute.bytes(), written);
+                // Signed, so that a split-K of "not applicable", (uint32_t) -1, reads as -1.
                 String shown = status != 0 ? "unknown" : attribute.bytes() == 2
                         ? Integer.toString(Short.toUnsignedInt(value.get(JAVA_SHORT, 0)))
-                        : Integer.toUnsignedString(value.get(JAVA_INT, 0));
+                        : Integer.toString(value.get(JAVA_INT, 0));
                 parts.add(attribute.label() + " " + shown);
             }
         }

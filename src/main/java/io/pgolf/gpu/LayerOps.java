@@ -97,8 +97,9 @@ public interface LayerOps {
     /**
      * Cross-entropy of the softcapped logits c = cap * tanh(z / cap) against targets, in float32:
      * loss[n] = logsumexp(c[n]) - c[n][targets[n]] (natural log). When dZ is not null it also adds the gradient
-     * of {@code gradScale * sum(loss)} with respect to z into dZ, in the same pass. z [N, V]; targets I32 [N];
-     * loss F32 [N].
+     * of {@code gradScale * sum(loss)} with respect to z into dZ, in the same pass. dZ may be z itself: z is then
+     * replaced by the gradient (stored, not added), which spares the logits' largest buffer a twin. z [N, V];
+     * targets I32 [N]; loss F32 [N].
      */
     void softcapCrossEntropy(Tensor z, Tensor targets, float cap, Tensor loss, Tensor dZ, float gradScale);
 }

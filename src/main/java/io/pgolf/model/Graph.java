@@ -282,12 +282,18 @@ public final class Graph implements AutoCloseable {
 
     /**
      * Per-token cross-entropy of the softcapped logits (nats, F32 [N], owned by this graph). When the graph records,
-     * the gradient of {@code gradScale * sum(loss)} is added into the logits' gradient in the same pass, which seeds
-     * {@link #backward()}.
+     * the gradient of {@code gradScale * sum(loss)} seeds {@link #backward()} in the same pass: it replaces the
+     * logits of an intermediate that no gradient has reached (the model's output, which nothing else reads; its
+     * value is gone afterwards), and is added into the gradient of anything else.
      */
     public Tensor softcapCrossEntropy(Var logits, Tensor targets, float cap, float gradScale) {
-        Tensor loss = statistics(logits.value().rows());
-        layers().softcapCrossEntropy(logits.value(), targets, cap, loss, recording ? logits.grad() : null, gradScale);
+        Tensor z = logits.value();
+        Tensor loss = statistics(z.rows());
+        Tensor dZ = null;
+        if (recording) {
+            dZ = logits.parameter() == null && !logits.hasGrad() ? logits.valueAsGrad() : logits.grad();
+        }
+        layers().softcapCrossEntropy(z, targets, cap, loss, dZ, gradScale);
         return loss;
     }
 

@@ -12,6 +12,7 @@ public final class Var {
     private final Tensor value;
     private final Parameter parameter;
     private Tensor grad;
+    private boolean replacedByGrad;
 
     /** An intermediate value, whose gradient the graph allocates on demand. */
     Var(Graph graph, Tensor value) {
@@ -31,6 +32,9 @@ public final class Var {
     }
 
     public Tensor value() {
+        if (replacedByGrad) {
+            throw new IllegalStateException("this value was replaced by its gradient");
+        }
         return value;
     }
 
@@ -63,6 +67,20 @@ public final class Var {
             throw new IllegalStateException("a gradient has already reached this value; add into grad()");
         }
         grad = graph.own(graph.backend().tensors().empty(value.dtype(), value.shape()));
+        return grad;
+    }
+
+    /**
+     * The value's own tensor as its gradient, for an operation that replaces a value nothing else reads by its
+     * gradient (the loss over the logits): one buffer instead of two at the step's memory peak. The value is gone
+     * afterwards. Only for an intermediate that no gradient has reached yet.
+     */
+    Tensor valueAsGrad() {
+        if (parameter != null || grad != null) {
+            throw new IllegalStateException("only an intermediate without a gradient can give its value up for one");
+        }
+        replacedByGrad = true;
+        grad = value;
         return grad;
     }
 

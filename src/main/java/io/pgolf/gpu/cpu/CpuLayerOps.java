@@ -404,6 +404,7 @@ final class CpuLayerOps implements LayerOps {
         float[] zs = floats(z);
         float[] l = floats(loss);
         float[] dz = dZ == null ? null : floats(dZ);
+        boolean inPlace = dz == zs;
         threads.forRange(rows, rowGrain(vocab), (from, to) -> {
             float[] tanh = new float[vocab];
             float[] exps = new float[vocab];
@@ -423,10 +424,12 @@ final class CpuLayerOps implements LayerOps {
                 int t = target[r];
                 l[r] = (float) (max + Math.log(sum) - cap * tanh[t]);
                 if (dz != null) {
-                    // dloss/dz = (softmax(c) - onehot) dc/dz with dc/dz = 1 - tanh^2.
+                    // dloss/dz = (softmax(c) - onehot) dc/dz with dc/dz = 1 - tanh^2; in place, the row's logits were
+                    // all read above.
                     float probabilityScale = (float) (gradScale / sum);
                     for (int j = 0; j < vocab; j++) {
-                        dz[base + j] += exps[j] * probabilityScale * (1f - tanh[j] * tanh[j]);
+                        float g = exps[j] * probabilityScale * (1f - tanh[j] * tanh[j]);
+                        dz[base + j] = inPlace ? g : dz[base + j] + g;
                     }
                     dz[base + t] -= gradScale * (1f - tanh[t] * tanh[t]);
                 }

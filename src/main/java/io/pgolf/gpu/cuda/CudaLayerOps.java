@@ -367,10 +367,13 @@ public final class CudaLayerOps implements LayerOps {
         int threads = Math.max(32, Math.ceilDiv(Math.ceilDiv(vocab, CROSS_ENTROPY_VALUES_PER_THREAD), 32) * 32);
         // Rows start at multiples of the vector when the vocabulary is one (tensors start aligned, see CudaTensor).
         boolean vectorized = vocab % CROSS_ENTROPY_VECTOR == 0;
+        KernelArgs args = KernelArgs.of().tensor(z).pointer(targets).f32(cap).pointer(loss);
+        // In place, each block reads its whole row (and the target's logit) before the barrier of its log-sum-exp
+        // merge and writes the gradient after it.
+        args = dZ == z ? args.overwriting(dZ) : args.accumulatingOrNull(dZ);
         kernels.launch(vectorized ? "pg_softcap_cross_entropy_vec4" : "pg_softcap_cross_entropy",
-                KernelModules.Dim3.of(rows), KernelModules.Dim3.of(threads), 0, KernelArgs.of().tensor(z)
-                        .pointer(targets).f32(cap).pointer(loss).accumulatingOrNull(dZ).f32(gradScale).i32(rows)
-                        .i32(vocab));
+                KernelModules.Dim3.of(rows), KernelModules.Dim3.of(threads), 0,
+                args.f32(gradScale).i32(rows).i32(vocab));
     }
 
     /** An XSA kernel over the (row, kv head) units of {@code shape}: {@code args} then the shape's figures. */

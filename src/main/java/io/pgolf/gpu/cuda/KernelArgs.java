@@ -25,7 +25,9 @@ public final class KernelArgs {
     private record Value(NativePointerObject pointer) implements Entry {
     }
 
-    private record Operand(CudaTensor tensor, boolean typed, boolean accumulating) implements Entry {
+    private enum Access { READ, ACCUMULATE, OVERWRITE }
+
+    private record Operand(CudaTensor tensor, boolean typed, Access access) implements Entry {
     }
 
     private final List<Entry> entries = new ArrayList<>();
@@ -39,7 +41,7 @@ public final class KernelArgs {
 
     /** The tensor's address and its dtype code (DType's ordinal). */
     public KernelArgs tensor(Tensor t) {
-        entries.add(new Operand(CudaTensor.of(t), true, false));
+        entries.add(new Operand(CudaTensor.of(t), true, Access.READ));
         return this;
     }
 
@@ -48,7 +50,17 @@ public final class KernelArgs {
      * alone, at every element: a pending zero goes in unfilled with PG_OVERWRITE on its dtype code.
      */
     public KernelArgs accumulating(Tensor t) {
-        entries.add(new Operand(CudaTensor.of(t), true, true));
+        entries.add(new Operand(CudaTensor.of(t), true, Access.ACCUMULATE));
+        return this;
+    }
+
+    /**
+     * Like {@link #tensor}, with PG_OVERWRITE on its dtype code: an output the kernel stores whole through
+     * pg_accumulate / pg_accumulate_vec whatever it held, also when it is an input of the same launch that the
+     * kernel has read where it writes (a row replaced by its own gradient).
+     */
+    public KernelArgs overwriting(Tensor t) {
+        entries.add(new Operand(CudaTensor.of(t), true, Access.OVERWRITE));
         return this;
     }
 
@@ -64,7 +76,7 @@ public final class KernelArgs {
 
     /** The tensor's address alone. */
     public KernelArgs pointer(Tensor t) {
-        entries.add(new Operand(CudaTensor.of(t), false, false));
+        entries.add(new Operand(CudaTensor.of(t), false, Access.READ));
         return this;
     }
 
@@ -108,7 +120,10 @@ public final class KernelArgs {
                 case Operand o -> {
                     CudaTensor t = o.tensor();
                     int code = t.dtype().ordinal();
-                    if (o.accumulating() && t.zeroPending() && uses.get(t) == 1) {
+                    if (o.access() == Access.OVERWRITE) {
+                        values.add(Pointer.to(new long[] {t.address()}));
+                        code |= OVERWRITE;
+                    } else if (o.access() == Access.ACCUMULATE && t.zeroPending() && uses.get(t) == 1) {
                         values.add(Pointer.to(new long[] {t.blockForOverwrite().address()}));
                         code |= OVERWRITE;
                     } else {

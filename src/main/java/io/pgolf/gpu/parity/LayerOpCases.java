@@ -48,7 +48,7 @@ final class LayerOpCases {
                 c.qkNormRope(true), c.qkNormRope(false), c.qkNormRopeBackward(true), c.qkNormRopeBackward(false),
                 c.attention(), c.attentionBackward(), c.exclusiveSelfAttention(), c.exclusiveSelfAttentionBackward(),
                 c.leakyReluSquared(), c.leakyReluSquaredBackward(), c.softcap(), c.softcapCrossEntropy(false),
-                c.softcapCrossEntropy(true));
+                c.softcapCrossEntropy(true), c.softcapCrossEntropyInPlace());
     }
 
     private OpCase op(String op, String variant, String shape, OpCase.Body body) {
@@ -342,6 +342,18 @@ final class LayerOpCases {
             Tensor loss = side.output("loss", FLOAT32, n);
             Tensor dZ = withGradient ? side.accumulator("dZ", GRADIENT, n, vocab) : null;
             side.layers().softcapCrossEntropy(z, targets, SOFTCAP, loss, dZ, withGradient ? LOSS_GRAD_SCALE : 0f);
+        });
+    }
+
+    /** The logits replaced by their own gradient (dZ = z), as the training graph calls it. */
+    private OpCase softcapCrossEntropyInPlace() {
+        int n = scale.lossRows();
+        int vocab = scale.vocab();
+        return op("softcapCrossEntropy", "dZ in z", dims(n, vocab), (side, in) -> {
+            Tensor z = side.result("dZ", side.activation(in.gaussian(n * vocab, LOGIT_STD), n, vocab));
+            Tensor targets = side.ints(in.ints(n, vocab), n);
+            side.layers().softcapCrossEntropy(z, targets, SOFTCAP, side.output("loss", FLOAT32, n), z,
+                    LOSS_GRAD_SCALE);
         });
     }
 }

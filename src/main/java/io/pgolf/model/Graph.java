@@ -10,8 +10,10 @@ import io.pgolf.gpu.TensorOps;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -33,6 +35,7 @@ public final class Graph implements AutoCloseable {
     private final LinearInputObserver linearInputs;
     private final List<Step> steps = new ArrayList<>();
     private final Set<Tensor> owned = new LinkedHashSet<>();
+    private final Map<Tensor, Tensor> activationCopies = new IdentityHashMap<>();
     private boolean backwardDone;
 
     private Graph(Backend backend, boolean recording, LinearInputObserver linearInputs) {
@@ -132,12 +135,30 @@ public final class Graph implements AutoCloseable {
             linearInputs.linearInput(weight.parameter(), x.value());
         }
         Var out = result(activation(x.value().rows(), weight.value().rows()));
-        tensors().gemm(false, true, 1f, x.value(), weight.value(), 0f, out.value());
+        Tensor w = inActivationType(weight.value());
+        tensors().gemm(false, true, 1f, x.value(), w, 0f, out.value());
         record(out, () -> {
-            addProduct(false, out.grad(), weight.value(), x);
+            addProduct(false, out.grad(), w, x);
             addProduct(true, out.grad(), x.value(), weight);
         });
         return out;
+    }
+
+    /**
+     * t in the activation type, for a GEMM with activations (which converts an operand of another type, as torch's
+     * autocast casts weights): a float32 weight is cast once per graph, and the copy serves its forward and backward
+     * products and every other linear that reads it (the tied embedding).
+     */
+    private Tensor inActivationType(Tensor t) {
+        DType type = backend.activationType();
+        if (t.dtype() == type) {
+            return t;
+        }
+        return activationCopies.computeIfAbsent(t, original -> {
+            Tensor copy = own(tensors().empty(type, original.shape()));
+            tensors().copy(original, copy);
+            return copy;
+        });
     }
 
     /**
@@ -321,6 +342,7 @@ public final class Graph implements AutoCloseable {
             t.close();
         }
         owned.clear();
+        activationCopies.clear();
         steps.clear();
     }
 }

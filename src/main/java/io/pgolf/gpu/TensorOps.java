@@ -39,6 +39,13 @@ public interface TensorOps {
      */
     void gemm(boolean transposeA, boolean transposeB, float alpha, Tensor a, Tensor b, float beta, Tensor c);
 
+    /**
+     * {@link #gemm} of every matrix of a stack: a, b and c are of rank 3 with the same first dimension G, and
+     * c[i] = alpha * op(a[i]) @ op(b[i]) + beta * c[i] for i &lt; G, with gemm's types and precision (beta = 0
+     * ignores c). Newton-Schulz over matrices of one shape.
+     */
+    void batchedGemm(boolean transposeA, boolean transposeB, float alpha, Tensor a, Tensor b, float beta, Tensor c);
+
     /** y = alpha * x + beta * y, elementwise. */
     void axpby(float alpha, Tensor x, float beta, Tensor y);
 

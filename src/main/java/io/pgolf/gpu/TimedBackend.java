@@ -164,6 +164,13 @@ public final class TimedBackend implements Backend {
         }
 
         @Override
+        public void batchedGemm(boolean transposeA, boolean transposeB, float alpha, Tensor a, Tensor b, float beta,
+                                Tensor c) {
+            timed(batchedGemmName(transposeA, transposeB, a, b, c),
+                    () -> ops.batchedGemm(transposeA, transposeB, alpha, a, b, beta, c));
+        }
+
+        @Override
         public void transpose(Tensor src, Tensor dst) {
             timed("transpose", () -> ops.transpose(src, dst));
         }
@@ -356,6 +363,19 @@ public final class TimedBackend implements Backend {
                                 boolean firstStep) {
             timed("sgdMomentum", () -> ops.sgdMomentum(param, grad, buf, lr, momentum, nesterov, firstStep));
         }
+    }
+
+    /**
+     * "batchedGemm count x m x n x k" with the operands' layout and types, as {@link #gemmName} (just the operation's
+     * name for operands that are no stacks, which the operation rejects).
+     */
+    private static String batchedGemmName(boolean transposeA, boolean transposeB, Tensor a, Tensor b, Tensor c) {
+        if (a.rank() != 3 || c.rank() != 3) {
+            return "batchedGemm";
+        }
+        int k = transposeA ? a.dim(-2) : a.dim(-1);
+        return "batchedGemm " + c.dim(0) + "x" + c.dim(-2) + "x" + c.dim(-1) + "x" + k + " " + (transposeA ? "T" : "N")
+                + (transposeB ? "T" : "N") + " " + a.dtype() + "," + b.dtype() + "->" + c.dtype();
     }
 
     /** "gemm m x n x k" with the operands' layout and types: the breakdown by shape. */

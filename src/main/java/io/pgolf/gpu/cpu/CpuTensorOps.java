@@ -1,5 +1,6 @@
 package io.pgolf.gpu.cpu;
 
+import io.pgolf.gpu.BatchedGemmShape;
 import io.pgolf.gpu.Bfloat16;
 import io.pgolf.gpu.DType;
 import io.pgolf.gpu.Tensor;
@@ -74,27 +75,51 @@ final class CpuTensorOps implements TensorOps {
 
     @Override
     public void gemm(boolean transposeA, boolean transposeB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        int aRows = a.rows();
-        int aCols = a.dim(-1);
-        int bRows = b.rows();
-        int bCols = b.dim(-1);
-        int m = transposeA ? aCols : aRows;
-        int k = transposeA ? aRows : aCols;
-        int kB = transposeB ? bCols : bRows;
-        int n = transposeB ? bRows : bCols;
+        int m = transposeA ? a.dim(-1) : a.rows();
+        int k = transposeA ? a.rows() : a.dim(-1);
+        int kB = transposeB ? b.dim(-1) : b.rows();
+        int n = transposeB ? b.rows() : b.dim(-1);
         if (k != kB || c.rows() != m || c.dim(-1) != n) {
             throw new IllegalArgumentException("gemm shapes do not agree: op(a) " + m + "x" + k + ", op(b) " + kB + "x" + n
                     + ", c " + c.rows() + "x" + c.dim(-1) + " (a " + a.describe() + ", b " + b.describe() + ")");
         }
+        multiply(new BatchedGemmShape(1, m, n, k), transposeA, transposeB, alpha, a, b, beta, c);
+    }
+
+    @Override
+    public void batchedGemm(boolean transposeA, boolean transposeB, float alpha, Tensor a, Tensor b, float beta,
+                            Tensor c) {
+        multiply(BatchedGemmShape.of(transposeA, transposeB, a, b, c), transposeA, transposeB, alpha, a, b, beta, c);
+    }
+
+    /**
+     * The products of s.count() matrices laid one after another in a, b and c, every tile of every product a task:
+     * each element is accumulated as a lone GEMM accumulates it, so a stack's products equal the matrices' own.
+     */
+    private void multiply(BatchedGemmShape s, boolean transposeA, boolean transposeB, float alpha, Tensor a, Tensor b,
+                          float beta, Tensor c) {
+        int m = s.m();
+        int n = s.n();
+        int k = s.k();
+        // Row lengths of a and b as stored: a transposed operand is read in place, as the kernel packs it anyway.
+        int aWidth = transposeA ? m : k;
+        int bWidth = transposeB ? k : n;
         float[] as = CpuTensor.of(a).floats();
         float[] bs = CpuTensor.of(b).floats();
-        // Transposed operands are read in place: the kernel packs both operands anyway.
-        CpuGemm.View left = transposeA ? CpuGemm.View.transposedRows(as, 0, aCols) : CpuGemm.View.rows(as, 0, aCols);
-        CpuGemm.View right = transposeB ? CpuGemm.View.transposedRows(bs, 0, bCols) : CpuGemm.View.rows(bs, 0, bCols);
-        CpuGemm.View out = CpuGemm.View.rows(CpuTensor.of(c).floats(), 0, n);
+        float[] cs = CpuTensor.of(c).floats();
         GemmTiles tiles = GemmTiles.of(m, n, k, threads.threads());
-        threads.forRange(tiles.count(), 1, (from, to) -> {
-            for (int tile = from; tile < to; tile++) {
+        int perMatrix = tiles.count();
+        threads.forRange(s.count() * perMatrix, 1, (from, to) -> {
+            for (int task = from; task < to; task++) {
+                int matrix = task / perMatrix;
+                int tile = task % perMatrix;
+                int aAt = matrix * m * k;
+                int bAt = matrix * k * n;
+                CpuGemm.View left = transposeA ? CpuGemm.View.transposedRows(as, aAt, aWidth)
+                        : CpuGemm.View.rows(as, aAt, aWidth);
+                CpuGemm.View right = transposeB ? CpuGemm.View.transposedRows(bs, bAt, bWidth)
+                        : CpuGemm.View.rows(bs, bAt, bWidth);
+                CpuGemm.View out = CpuGemm.View.rows(cs, matrix * m * n, n);
                 int rowFrom = tiles.rowFrom(tile);
                 int colFrom = tiles.colFrom(tile);
                 CpuGemm.multiply(left, right, out, rowFrom, Math.min(m, rowFrom + tiles.rows()), colFrom,

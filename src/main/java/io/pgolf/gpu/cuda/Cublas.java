@@ -69,8 +69,23 @@ final class Cublas implements AutoCloseable {
      */
     void gemm(boolean transA, boolean transB, int m, int n, int k, float alphaValue, long a, int lda, long b, int ldb,
               int abType, float betaValue, DeviceMemoryPool.Block c, int ldc, int cType) {
+        run(new GemmProblem(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, betaValue == 0f), alphaValue, a, b,
+                betaValue, c);
+    }
+
+    /**
+     * {@link #gemm} of {@code batch} products at fixed strides (in elements): C_i = alpha op(A_i) op(B_i) + beta C_i
+     * with A_i at a + i strideA, B_i at b + i strideB and C_i at c + i strideC, one cuBLASLt call.
+     */
+    void gemmStridedBatched(boolean transA, boolean transB, int m, int n, int k, float alphaValue, long a, int lda,
+                            long strideA, long b, int ldb, long strideB, int abType, float betaValue,
+                            DeviceMemoryPool.Block c, int ldc, long strideC, int cType, int batch) {
+        run(new GemmProblem(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, betaValue == 0f, batch, strideA,
+                strideB, strideC), alphaValue, a, b, betaValue, c);
+    }
+
+    private void run(GemmProblem problem, float alphaValue, long a, long b, float betaValue, DeviceMemoryPool.Block c) {
         device.makeCurrent();
-        GemmProblem problem = new GemmProblem(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, betaValue == 0f);
         alpha.set(ValueLayout.JAVA_FLOAT, 0, alphaValue);
         beta.set(ValueLayout.JAVA_FLOAT, 0, betaValue);
         GemmPlan plan = plans.get(problem);

@@ -36,6 +36,9 @@ final class CublasLt implements AutoCloseable {
     /** cublasLtMatmulDescAttributes_t (int32_t values). */
     private static final int MATMUL_DESC_TRANSA = 3;
     private static final int MATMUL_DESC_TRANSB = 4;
+    /** cublasLtMatrixLayoutAttribute_t: BATCH_COUNT (int32_t), STRIDED_BATCH_OFFSET (int64_t, in elements). */
+    private static final int LAYOUT_BATCH_COUNT = 5;
+    private static final int LAYOUT_STRIDED_BATCH_OFFSET = 6;
     /** cublasLtMatmulPreferenceAttributes_t (a uint64_t value). */
     private static final int PREF_MAX_WORKSPACE_BYTES = 1;
     /** cublasLtMatmulHeuristicResult_t: algo (cublasLtMatmulAlgo_t, 64 bytes), size_t workspaceSize, int state. */
@@ -71,6 +74,7 @@ final class CublasLt implements AutoCloseable {
     private final MethodHandle descSetAttribute;
     private final MethodHandle descDestroy;
     private final MethodHandle layoutCreate;
+    private final MethodHandle layoutSetAttribute;
     private final MethodHandle layoutDestroy;
     private final MethodHandle preferenceCreate;
     private final MethodHandle preferenceSetAttribute;
@@ -93,6 +97,8 @@ final class CublasLt implements AutoCloseable {
                 FunctionDescriptor.of(JAVA_INT, ADDRESS));
         this.layoutCreate = function(linker, lookup, "cublasLtMatrixLayoutCreate",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+        this.layoutSetAttribute = function(linker, lookup, "cublasLtMatrixLayoutSetAttribute",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG));
         this.layoutDestroy = function(linker, lookup, "cublasLtMatrixLayoutDestroy",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS));
         this.preferenceCreate = function(linker, lookup, "cublasLtMatmulPreferenceCreate",
@@ -180,11 +186,29 @@ final class CublasLt implements AutoCloseable {
     }
 
     /**
-     * A column-major rows x cols matrix of {@code type} with leading dimension {@code ld}. A strided batch would
-     * add the layout attributes BATCH_COUNT (5) and STRIDED_BATCH_OFFSET (6) here.
+     * {@code batch} column-major rows x cols matrices of {@code type} with leading dimension {@code ld}, matrix i
+     * starting {@code stride} elements after matrix i - 1 (the layout attributes BATCH_COUNT and
+     * STRIDED_BATCH_OFFSET, set only for a batch of more than one).
      */
-    MemorySegment createLayout(int type, long rows, long cols, long ld) {
-        return created("cublasLtMatrixLayoutCreate", layoutCreate, type, rows, cols, ld);
+    MemorySegment createLayout(int type, long rows, long cols, long ld, int batch, long stride) {
+        MemorySegment layout = created("cublasLtMatrixLayoutCreate", layoutCreate, type, rows, cols, ld);
+        if (batch == 1) {
+            return layout;
+        }
+        try (Arena local = Arena.ofConfined()) {
+            MemorySegment count = local.allocate(JAVA_INT);
+            count.set(JAVA_INT, 0, batch);
+            check("cublasLtMatrixLayoutSetAttribute(BATCH_COUNT)", call(layoutSetAttribute, layout,
+                    LAYOUT_BATCH_COUNT, count, JAVA_INT.byteSize()));
+            MemorySegment offset = local.allocate(JAVA_LONG);
+            offset.set(JAVA_LONG, 0, stride);
+            check("cublasLtMatrixLayoutSetAttribute(STRIDED_BATCH_OFFSET)", call(layoutSetAttribute, layout,
+                    LAYOUT_STRIDED_BATCH_OFFSET, offset, JAVA_LONG.byteSize()));
+        } catch (RuntimeException e) {
+            destroyLayout(layout);
+            throw e;
+        }
+        return layout;
     }
 
     /** Heuristic preferences that allow algorithms needing up to {@code workspaceBytes}. */

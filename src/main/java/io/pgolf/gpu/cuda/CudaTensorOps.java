@@ -1,5 +1,6 @@
 package io.pgolf.gpu.cuda;
 
+import io.pgolf.gpu.BatchedGemmShape;
 import io.pgolf.gpu.DType;
 import io.pgolf.gpu.Tensor;
 import io.pgolf.gpu.TensorOps;
@@ -176,6 +177,40 @@ public final class CudaTensorOps implements TensorOps {
             cublas.gemm(transposeB, transposeA, n, m, k, alpha, right.address(), transposeB ? k : n,
                     left.address(), transposeA ? m : k, float32 ? CublasLt.CUDA_R_32F : CublasLt.CUDA_R_16BF,
                     overwrite ? 0f : beta, cBlock, n, cType);
+        } finally {
+            if (left != a) {
+                left.close();
+            }
+            if (right != b) {
+                right.close();
+            }
+        }
+    }
+
+    /** One strided-batch cuBLASLt call over the stacks, typed as {@link #gemm} types a lone product. */
+    @Override
+    public void batchedGemm(boolean transposeA, boolean transposeB, float alpha, Tensor a, Tensor b, float beta,
+                            Tensor c) {
+        BatchedGemmShape s = BatchedGemmShape.of(transposeA, transposeB, a, b, c);
+        if (s.count() == 0) {
+            return;
+        }
+        int m = s.m();
+        int n = s.n();
+        int k = s.k();
+        boolean float32 = a.dtype() == DType.F32 && b.dtype() == DType.F32 && c.dtype() == DType.F32;
+        CudaTensor left = float32 ? CudaTensor.of(a) : asBfloat16(a);
+        CudaTensor right = float32 ? CudaTensor.of(b) : asBfloat16(b);
+        CudaTensor result = CudaTensor.of(c);
+        try {
+            boolean overwrite = result.zeroPending() && result != a && result != b;
+            DeviceMemoryPool.Block cBlock = overwrite ? result.blockForOverwrite() : result.block();
+            // Each row-major C_i [m, n] is column-major C_i^T = op(B_i)^T op(A_i)^T, as in gemm.
+            int cType = c.dtype() == DType.F32 ? CublasLt.CUDA_R_32F : CublasLt.CUDA_R_16BF;
+            cublas.gemmStridedBatched(transposeB, transposeA, n, m, k, alpha, right.address(), transposeB ? k : n,
+                    (long) k * n, left.address(), transposeA ? m : k, (long) m * k,
+                    float32 ? CublasLt.CUDA_R_32F : CublasLt.CUDA_R_16BF, overwrite ? 0f : beta, cBlock, n,
+                    (long) m * n, cType, s.count());
         } finally {
             if (left != a) {
                 left.close();

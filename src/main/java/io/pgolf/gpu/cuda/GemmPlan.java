@@ -54,11 +54,13 @@ final class GemmPlan implements AutoCloseable {
         MemorySegment c = null;
         try {
             op = lt.createOperation(problem.transA(), problem.transB());
-            a = problem.transA() ? lt.createLayout(problem.abType(), problem.k(), problem.m(), problem.lda())
-                    : lt.createLayout(problem.abType(), problem.m(), problem.k(), problem.lda());
-            b = problem.transB() ? lt.createLayout(problem.abType(), problem.n(), problem.k(), problem.ldb())
-                    : lt.createLayout(problem.abType(), problem.k(), problem.n(), problem.ldb());
-            c = lt.createLayout(problem.cType(), problem.m(), problem.n(), problem.ldc());
+            int batch = problem.batch();
+            int ab = problem.abType();
+            a = problem.transA() ? lt.createLayout(ab, problem.k(), problem.m(), problem.lda(), batch, problem.strideA())
+                    : lt.createLayout(ab, problem.m(), problem.k(), problem.lda(), batch, problem.strideA());
+            b = problem.transB() ? lt.createLayout(ab, problem.n(), problem.k(), problem.ldb(), batch, problem.strideB())
+                    : lt.createLayout(ab, problem.k(), problem.n(), problem.ldb(), batch, problem.strideB());
+            c = lt.createLayout(problem.cType(), problem.m(), problem.n(), problem.ldc(), batch, problem.strideC());
             this.candidates = lt.candidates(op, a, b, c, preference, selection.candidatesRequested(), algorithms);
             if (candidates.isEmpty()) {
                 throw new IllegalStateException(String.format(Locale.ROOT, "cuBLASLt has no algorithm for gemm %s"

@@ -13,8 +13,9 @@ import static io.pgolf.gpu.parity.Storage.FLOAT32;
  * GEMM in all four transpose combinations, with beta 0 (over a NaN-filled c, which must be ignored) and 1, for each
  * dtype combination (float32 x float32 -> float32: Newton-Schulz, row selection; activation x float32 -> activation:
  * a linear layer and its input gradient; activation x activation -> float32: weight gradients, GPTQ's Hessians;
- * float32 x activation -> float32: the same with the operands the other way round), and {@code add} with its output
- * aliasing either input.
+ * float32 x activation -> float32: the same with the operands the other way round), the batched GEMM likewise over
+ * stacks of three, all operands float32 or all in the activation type (Newton-Schulz), and {@code add} with its
+ * output aliasing either input.
  */
 final class TensorOpCases {
     private static final float ALPHA = 0.75f;
@@ -25,6 +26,9 @@ final class TensorOpCases {
     private static final Storage[][] GEMM_STORAGES = {
             {FLOAT32, FLOAT32, FLOAT32}, {ACTIVATION, FLOAT32, ACTIVATION}, {FLOAT32, ACTIVATION, FLOAT32},
             {ACTIVATION, ACTIVATION, FLOAT32}};
+
+    /** Matrices in a batched GEMM's stacks: three, so that no power of two hides an indexing slip. */
+    private static final int GEMM_STACK = 3;
 
     private final ParityScale scale;
     private final int rows;
@@ -59,6 +63,15 @@ final class TensorOpCases {
                 for (float beta : new float[] {0f, 1f}) {
                     for (Storage[] storages : GEMM_STORAGES) {
                         all.add(cases.gemm(transposeA, transposeB, beta, storages[0], storages[1], storages[2]));
+                    }
+                }
+            }
+        }
+        for (boolean transposeA : new boolean[] {false, true}) {
+            for (boolean transposeB : new boolean[] {false, true}) {
+                for (float beta : new float[] {0f, 1f}) {
+                    for (Storage s : Storage.values()) {
+                        all.add(cases.batchedGemm(transposeA, transposeB, beta, s));
                     }
                 }
             }
@@ -152,6 +165,26 @@ final class TensorOpCases {
             Tensor right = side.upload(b, in.gaussian(k * n), bShape);
             Tensor out = beta == 0f ? side.output("c", c, m, n) : side.accumulator("c", c, m, n);
             side.tensors().gemm(transposeA, transposeB, ALPHA, left, right, beta, out);
+        });
+    }
+
+    /**
+     * A stack of {@link #GEMM_STACK} products of the GEMM cases' sizes, its three operands in one storage: the
+     * activation type is Newton-Schulz's (bf16 x bf16 -> bf16 on the GPU).
+     */
+    private OpCase batchedGemm(boolean transposeA, boolean transposeB, float beta, Storage s) {
+        int m = scale.gemmM();
+        int n = scale.gemmN();
+        int k = scale.gemmK();
+        int[] aShape = transposeA ? new int[] {GEMM_STACK, k, m} : new int[] {GEMM_STACK, m, k};
+        int[] bShape = transposeB ? new int[] {GEMM_STACK, n, k} : new int[] {GEMM_STACK, k, n};
+        String variant = (transposeA ? "T" : "N") + (transposeB ? "T" : "N") + " beta" + (int) beta + " " + label(s);
+        return op("batchedGemm", variant, GEMM_STACK + " x m" + m + " n" + n + " k" + k, (side, in) -> {
+            Tensor left = side.upload(s, in.gaussian(GEMM_STACK * m * k), aShape);
+            Tensor right = side.upload(s, in.gaussian(GEMM_STACK * k * n), bShape);
+            Tensor out = beta == 0f ? side.output("c", s, GEMM_STACK, m, n)
+                    : side.accumulator("c", s, GEMM_STACK, m, n);
+            side.tensors().batchedGemm(transposeA, transposeB, ALPHA, left, right, beta, out);
         });
     }
 

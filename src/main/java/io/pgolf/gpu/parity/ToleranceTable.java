@@ -28,6 +28,7 @@ public final class ToleranceTable {
             entry("copy.dst", EXACT),
             entry("fill.t", EXACT),
             entry("gemm.c", BF16_PRODUCTS),
+            entry("batchedGemm.c", BF16_PRODUCTS),
             entry("axpby.y", BF16_RESULT),
             entry("add.out", BF16_RESULT),
             entry("scale.t", BF16_RESULT),

@@ -9,6 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -112,6 +113,48 @@ class CpuTensorOpsGemmTest {
                 assertEquals(expected, got[i * n + j], tolerance, "c[" + i + "," + j + "]");
             }
         }
+    }
+
+    /** Each matrix of a batched GEMM's stacks gets, to the bit, what a lone GEMM of its matrices gives. */
+    @ParameterizedTest(name = "transposeA={0} transposeB={1}")
+    @CsvSource({"false, false", "false, true", "true, false", "true, true"})
+    void batchedGemmIsTheGemmOfEachMatrix(boolean transposeA, boolean transposeB) {
+        int count = 3;
+        int m = 37;
+        int k = 150;
+        int n = 45;
+        Random random = new Random(5 + (transposeA ? 1 : 0) + (transposeB ? 2 : 0));
+        float[] a = gaussian(random, count * m * k);
+        float[] b = gaussian(random, count * k * n);
+        float[] c = gaussian(random, count * m * n);
+        TensorOps ops = backend.tensors();
+        int[] aShape = transposeA ? new int[]{k, m} : new int[]{m, k};
+        int[] bShape = transposeB ? new int[]{n, k} : new int[]{k, n};
+        Tensor stackC = ops.upload(DType.F32, c, count, m, n);
+        ops.batchedGemm(transposeA, transposeB, 0.75f, ops.upload(DType.F32, a, count, aShape[0], aShape[1]),
+                ops.upload(DType.F32, b, count, bShape[0], bShape[1]), -0.5f, stackC);
+        float[] got = ops.download(stackC);
+        for (int i = 0; i < count; i++) {
+            Tensor ci = ops.upload(DType.F32, Arrays.copyOfRange(c, i * m * n, (i + 1) * m * n), m, n);
+            ops.gemm(transposeA, transposeB, 0.75f,
+                    ops.upload(DType.F32, Arrays.copyOfRange(a, i * m * k, (i + 1) * m * k), aShape),
+                    ops.upload(DType.F32, Arrays.copyOfRange(b, i * k * n, (i + 1) * k * n), bShape), -0.5f, ci);
+            assertArrayEquals(ops.download(ci), Arrays.copyOfRange(got, i * m * n, (i + 1) * m * n), "matrix " + i);
+        }
+    }
+
+    @Test
+    void batchedGemmRejectsStacksThatDoNotFit() {
+        TensorOps ops = backend.tensors();
+        Tensor a = ops.zeros(DType.F32, 2, 3, 4);
+        IllegalArgumentException counts = assertThrows(IllegalArgumentException.class,
+                () -> ops.batchedGemm(false, false, 1f, a, ops.zeros(DType.F32, 3, 4, 5), 0f,
+                        ops.zeros(DType.F32, 2, 3, 5)));
+        assertTrue(counts.getMessage().contains("of one count"), counts.getMessage());
+        IllegalArgumentException sizes = assertThrows(IllegalArgumentException.class,
+                () -> ops.batchedGemm(false, false, 1f, a, ops.zeros(DType.F32, 2, 3, 5), 0f,
+                        ops.zeros(DType.F32, 2, 3, 5)));
+        assertTrue(sizes.getMessage().contains("do not fit"), sizes.getMessage());
     }
 
     @Test

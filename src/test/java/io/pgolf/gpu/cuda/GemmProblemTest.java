@@ -31,6 +31,17 @@ class GemmProblemTest {
     }
 
     @Test
+    void aStridedBatchIsCountedInFrontAndCoversItsLastProduct() {
+        // Y_i [512, 2048] = B_i [512, 512] X_i [512, 2048] for 11 matrices: cuBLAS gets Y_i^T = X_i^T B_i^T.
+        GemmProblem batched = new GemmProblem(false, false, 2048, 512, 512, 2048, 512, 2048, CublasLt.CUDA_R_16BF,
+                CublasLt.CUDA_R_16BF, true, 11, 512L * 2048, 512L * 512, 512L * 2048);
+        assertEquals("11 x 512x2048x512 NN BF16,BF16->BF16 beta 0", batched.describe());
+        assertEquals(11L * 512 * 2048 * 2, batched.cBytes());
+        assertNotEquals(batched, new GemmProblem(false, false, 2048, 512, 512, 2048, 512, 2048, CublasLt.CUDA_R_16BF,
+                CublasLt.CUDA_R_16BF, true));
+    }
+
+    @Test
     void callsWithAndWithoutBetaArePlannedApart() {
         GemmProblem overwrite = new GemmProblem(false, false, 512, 98_304, 256, 512, 256, 512, CublasLt.CUDA_R_16BF,
                 CublasLt.CUDA_R_16BF, true);

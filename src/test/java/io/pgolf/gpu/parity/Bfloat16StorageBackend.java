@@ -187,6 +187,20 @@ public final class Bfloat16StorageBackend implements Backend {
             roundIfBfloat16(c);
         }
 
+        @Override
+        public void batchedGemm(boolean transposeA, boolean transposeB, float alpha, Tensor a, Tensor b, float beta,
+                                Tensor c) {
+            boolean bf16 = a.dtype() == DType.BF16 || b.dtype() == DType.BF16 || c.dtype() == DType.BF16;
+            if (!bf16) {
+                ops().batchedGemm(transposeA, transposeB, alpha, inner(a), inner(b), beta, inner(c));
+                return;
+            }
+            try (Tensor left = roundedCopy(a); Tensor right = roundedCopy(b)) {
+                ops().batchedGemm(transposeA, transposeB, alpha, left, right, beta, inner(c));
+            }
+            roundIfBfloat16(c);
+        }
+
         private Tensor roundedCopy(Tensor t) {
             Tensor copy = ops().zeros(DType.F32, t.shape());
             ops().copy(inner(t), copy);

@@ -16,10 +16,9 @@ struct PgTensorSet {
     long long type[OPERANDS];
 };
 
-// The set that holds chunk `chunk`: the last one whose first chunk is not past it (binary search).
+// The index of the set that holds chunk `chunk`: the last one whose first chunk is not past it (binary search).
 template <int OPERANDS>
-__device__ __forceinline__ const PgTensorSet<OPERANDS>& pg_set_of_chunk(const PgTensorSet<OPERANDS>* sets, int count,
-                                                                        long long chunk) {
+__device__ __forceinline__ int pg_set_of_chunk(const PgTensorSet<OPERANDS>* sets, int count, long long chunk) {
     int lo = 0;
     int hi = count - 1;
     while (lo < hi) {
@@ -30,26 +29,22 @@ __device__ __forceinline__ const PgTensorSet<OPERANDS>& pg_set_of_chunk(const Pg
             hi = mid - 1;
         }
     }
-    return sets[lo];
+    return lo;
 }
 
-// Runs body(width, operands' addresses, types, i) over this block's chunk of its set: four values at a time when
-// every operand is aligned to four (chunks start at multiples of PG_CHUNK, so then every chunk is), the rest one
-// by one.
-template <int OPERANDS, typename Body>
-__device__ __forceinline__ void pg_for_each_in_chunk(const PgTensorSet<OPERANDS>* sets, int count, Body body) {
-    const PgTensorSet<OPERANDS>& set = pg_set_of_chunk(sets, count, blockIdx.x);
-    void* address[OPERANDS];
-    int type[OPERANDS];
+// Runs body(width, address, type, i) over this block's chunk of a set of N operands (n values each, the set's chunks
+// starting at first_chunk): four values at a time when every operand is aligned to four (chunks start at multiples
+// of PG_CHUNK, so then every chunk is), the rest one by one.
+template <int N, typename Body>
+__device__ __forceinline__ void pg_for_each_in_set_chunk(long long first_chunk, long long n, void* const* address,
+                                                         const int* type, Body body) {
     bool vectorized = true;
 #pragma unroll
-    for (int k = 0; k < OPERANDS; k++) {
-        address[k] = reinterpret_cast<void*>(set.address[k]);
-        type[k] = (int)set.type[k];
+    for (int k = 0; k < N; k++) {
         vectorized = vectorized && pg_aligned<4>(address[k], type[k]);
     }
-    long long start = (blockIdx.x - set.first_chunk) * PG_CHUNK;
-    long long length = min((long long)PG_CHUNK, set.n - start);
+    long long start = (blockIdx.x - first_chunk) * PG_CHUNK;
+    long long length = min((long long)PG_CHUNK, n - start);
     long long quads = vectorized ? length / 4 : 0;
     for (long long q = threadIdx.x; q < quads; q += blockDim.x) {
         body(pg_vec_width<4>{}, address, type, start + q * 4);
@@ -57,6 +52,26 @@ __device__ __forceinline__ void pg_for_each_in_chunk(const PgTensorSet<OPERANDS>
     for (long long t = quads * 4 + threadIdx.x; t < length; t += blockDim.x) {
         body(pg_vec_width<1>{}, address, type, start + t);
     }
+}
+
+// pg_for_each_in_set_chunk over the operands of the set that holds this block's chunk.
+template <int OPERANDS, typename Body>
+__device__ __forceinline__ void pg_for_each_in_chunk(const PgTensorSet<OPERANDS>* sets, int count, Body body) {
+    const PgTensorSet<OPERANDS>& set = sets[pg_set_of_chunk(sets, count, blockIdx.x)];
+    void* address[OPERANDS];
+    int type[OPERANDS];
+#pragma unroll
+    for (int k = 0; k < OPERANDS; k++) {
+        address[k] = reinterpret_cast<void*>(set.address[k]);
+        type[k] = (int)set.type[k];
+    }
+    pg_for_each_in_set_chunk<OPERANDS>(set.first_chunk, set.n, address, type, body);
+}
+
+// Matrix `index` of a stack of matrices of n values each: its first element.
+__device__ __forceinline__ void* pg_stack_matrix(const void* stack, int type, long long index, long long n) {
+    size_t bytes = pg_is_bf16(type) ? 2 : 4;
+    return const_cast<char*>(reinterpret_cast<const char*>(stack)) + index * n * bytes;
 }
 
 // The block's sum of doubles, in a fixed order (warp shuffles, then the warps' sums by the first warp); thread 0
@@ -173,30 +188,6 @@ extern "C" __global__ void pg_moving_average(const PgTensorSet<2>* sets, int cou
     });
 }
 
-// Each row of x [rows, cols] times 1 / max(||row||, eps): a warp per row (PG_ROW_WARPS per block).
-extern "C" __global__ void pg_normalize_rows(void* x, int x_type, float eps, int rows, int cols) {
-    int row = blockIdx.x * PG_ROW_WARPS + (threadIdx.x >> 5);
-    if (row >= rows) {
-        return;
-    }
-    int lane = threadIdx.x & 31;
-    long long base = (long long)row * cols;
-    bool vectorized = cols % 4 == 0 && pg_aligned<4>(x, x_type);
-    pg_dispatch_vec<4>(vectorized, [&](auto width) {
-        constexpr int VEC = decltype(width)::value;
-        float inv = 1.0f / fmaxf(sqrtf(pg_warp_row_sum_squares<VEC>(x, x_type, base, cols, lane)), eps);
-        for (int j = lane * VEC; j < cols; j += 32 * VEC) {
-            float v[VEC];
-            pg_load_vec<VEC>(x, x_type, base + j, v);
-#pragma unroll
-            for (int k = 0; k < VEC; k++) {
-                v[k] *= inv;
-            }
-            pg_store_vec<VEC>(x, x_type, base + j, v);
-        }
-    });
-}
-
 // torch.optim.SGD with momentum, no dampening: buf = first_step ? g : momentum buf + g;
 // p -= lr (nesterov ? g + momentum buf : buf).
 extern "C" __global__ void pg_sgd_momentum(float* param, const void* grad, int grad_type, float* buf, float lr,
@@ -220,52 +211,94 @@ extern "C" __global__ void pg_sgd_momentum(float* param, const void* grad, int g
     });
 }
 
-// Muon's nesterov momentum: buf = g + momentum buf; update = g + momentum buf (the new buf).
-extern "C" __global__ void pg_nesterov_momentum(const void* grad, int grad_type, float* buf, float* update,
-                                                float momentum, long long n) {
-    bool vectorized = pg_aligned<4>(grad, grad_type) && pg_aligned<4>(buf, PG_F32) && pg_aligned<4>(update, PG_F32);
-    pg_for_each_chunk(n, vectorized, [&](auto width, long long i) {
+// Muon's nesterov momentum with MuonEq-R over a stack (io.pgolf.gpu.OptimizerOps.nesterovMomentum): `grads` is the
+// table of the gradients (one operand per set), buf (float32) and update the stacks [count, rows, cols]; a warp per
+// row of the stack (PG_ROW_WARPS per block). buf = g + momentum buf; u = g + momentum buf; with normalize_rows
+// u /= max(||row||, eps), the row's squares summed in float32 as pg_warp_row_sum_squares sums them; update = u. The
+// second sweep reads back the row this lane wrote.
+extern "C" __global__ void pg_nesterov_momentum(const PgTensorSet<1>* grads, int count, float* buf, void* update,
+                                                int update_type, int rows, int cols, float momentum,
+                                                int normalize_rows, float eps) {
+    long long row = (long long)blockIdx.x * PG_ROW_WARPS + (threadIdx.x >> 5);
+    if (row >= (long long)count * rows) {
+        return;
+    }
+    int lane = threadIdx.x & 31;
+    const PgTensorSet<1>& set = grads[row / rows];
+    const void* grad = reinterpret_cast<const void*>(set.address[0]);
+    int grad_type = (int)set.type[0];
+    long long at = row % rows * cols;
+    long long base = row * cols;
+    bool vectorized = cols % 4 == 0 && pg_aligned<4>(grad, grad_type) && pg_aligned<4>(buf, PG_F32)
+            && pg_aligned<4>(update, update_type);
+    pg_dispatch_vec<4>(vectorized, [&](auto width) {
         constexpr int VEC = decltype(width)::value;
-        float g[VEC];
-        float b[VEC];
-        float u[VEC];
-        pg_load_vec<VEC>(grad, grad_type, i, g);
-        pg_load_vec<VEC>(buf, PG_F32, i, b);
+        float squares = 0.0f;
+        for (int j = lane * VEC; j < cols; j += 32 * VEC) {
+            float g[VEC];
+            float b[VEC];
+            float u[VEC];
+            pg_load_vec<VEC>(grad, grad_type, at + j, g);
+            pg_load_vec<VEC>(buf, PG_F32, base + j, b);
 #pragma unroll
-        for (int k = 0; k < VEC; k++) {
-            b[k] = g[k] + momentum * b[k];
-            u[k] = momentum * b[k] + g[k];
+            for (int k = 0; k < VEC; k++) {
+                b[k] = g[k] + momentum * b[k];
+                u[k] = momentum * b[k] + g[k];
+                squares += u[k] * u[k];
+            }
+            pg_store_vec<VEC>(buf, PG_F32, base + j, b);
+            if (!normalize_rows) {
+                pg_store_vec<VEC>(update, update_type, base + j, u);
+            }
         }
-        pg_store_vec<VEC>(buf, PG_F32, i, b);
-        pg_store_vec<VEC>(update, PG_F32, i, u);
+        if (!normalize_rows) {
+            return;
+        }
+        float inv = 1.0f / fmaxf(sqrtf(pg_warp_sum(squares)), eps);
+        for (int j = lane * VEC; j < cols; j += 32 * VEC) {
+            float g[VEC];
+            float b[VEC];
+            float u[VEC];
+            pg_load_vec<VEC>(grad, grad_type, at + j, g);
+            pg_load_vec<VEC>(buf, PG_F32, base + j, b);
+#pragma unroll
+            for (int k = 0; k < VEC; k++) {
+                u[k] = (momentum * b[k] + g[k]) * inv;
+            }
+            pg_store_vec<VEC>(update, update_type, base + j, u);
+        }
     });
 }
 
-// partials[block] = the sum of squares of bf16(src) over this block's grid-stride share, in double (a fixed grid:
-// pg_normalize_bf16 sums the partials in a fixed order).
+// partials[matrix * count + block] = the sum of squares of bf16(src) over this block's grid-stride share of matrix
+// blockIdx.y (the n values from matrix * n), in double; count = gridDim.x blocks per matrix, a fixed grid, so that
+// pg_normalize_bf16 sums the partials in a fixed order.
 extern "C" __global__ void pg_normalize_bf16_partials(const void* src, int src_type, long long n, double* partials) {
     __shared__ double scratch[32];
+    long long offset = (long long)blockIdx.y * n;
     double squares = 0.0;
     PG_FOR_EACH(i, n) {
-        double v = pg_round_bf16(pg_load(src, src_type, i));
+        double v = pg_round_bf16(pg_load(src, src_type, offset + i));
         squares += v * v;
     }
     double total = pg_block_sum_double(squares, scratch);
     if (threadIdx.x == 0) {
-        partials[blockIdx.x] = total;
+        partials[(long long)blockIdx.y * gridDim.x + blockIdx.x] = total;
     }
 }
 
-// dst = X / (||X|| + eps) in torch's eager bfloat16 arithmetic, X = bf16(src): norm = bf16(sqrt(sum of squares)),
-// divisor = bf16(norm + eps), dst = bf16(X * (1 / divisor)). Every block sums the same partials in the same order,
-// so all blocks divide by the same divisor without a third pass.
+// dst = X / (||X|| + eps) for matrix blockIdx.y of the stack, in torch's eager bfloat16 arithmetic, X = bf16(src):
+// norm = bf16(sqrt(sum of squares)), divisor = bf16(norm + eps), dst = bf16(X * (1 / divisor)). Every block of a
+// matrix sums the same partials in the same order, so all divide by the same divisor without a third pass. Each
+// thread reads the elements it writes, so dst may be src.
 extern "C" __global__ void pg_normalize_bf16(const void* src, int src_type, void* dst, int dst_type, long long n,
-                                             const double* partials, int count, float eps) {
+                                             const double* partials, float eps) {
     __shared__ double scratch[32];
     __shared__ float inverse;
+    const double* own = partials + (long long)blockIdx.y * gridDim.x;
     double sum = 0.0;
-    for (int i = threadIdx.x; i < count; i += blockDim.x) {
-        sum += partials[i];
+    for (int i = threadIdx.x; i < (int)gridDim.x; i += blockDim.x) {
+        sum += own[i];
     }
     double total = pg_block_sum_double(sum, scratch);
     if (threadIdx.x == 0) {
@@ -274,8 +307,9 @@ extern "C" __global__ void pg_normalize_bf16(const void* src, int src_type, void
     }
     __syncthreads();
     float scale = inverse;
+    long long offset = (long long)blockIdx.y * n;
     PG_FOR_EACH(i, n) {
-        pg_store(dst, dst_type, i, pg_round_bf16(pg_round_bf16(pg_load(src, src_type, i)) * scale));
+        pg_store(dst, dst_type, offset + i, pg_round_bf16(pg_round_bf16(pg_load(src, src_type, offset + i)) * scale));
     }
 }
 
@@ -304,20 +338,25 @@ extern "C" __global__ void pg_rounded_scale_add(float alpha, const void* x, int 
     });
 }
 
-// Muon's update of a parameter: u = bf16(scale update); param = -lr u + decay param.
-extern "C" __global__ void pg_apply_rounded_update(float* param, const void* update, int update_type, float scale,
-                                                   float neg_lr, float decay, long long n) {
-    bool vectorized = pg_aligned<4>(param, PG_F32) && pg_aligned<4>(update, update_type);
-    pg_for_each_chunk(n, vectorized, [&](auto width, long long i) {
+// Muon's update of parameters from a stack (io.pgolf.gpu.OptimizerOps.applyRoundedUpdate): over sets (param), set s
+// updated from matrix s of `update`: u = bf16(scale update); param = -lr u + decay param.
+extern "C" __global__ void pg_apply_rounded_update(const PgTensorSet<1>* sets, int count, const void* update,
+                                                   int update_type, float scale, float neg_lr, float decay) {
+    int s = pg_set_of_chunk(sets, count, blockIdx.x);
+    const PgTensorSet<1>& set = sets[s];
+    void* address[2] = {reinterpret_cast<void*>(set.address[0]), pg_stack_matrix(update, update_type, s, set.n)};
+    int type[2] = {(int)set.type[0], update_type};
+    pg_for_each_in_set_chunk<2>(set.first_chunk, set.n, address, type,
+                                [&](auto width, void* const* operand, const int* operand_type, long long i) {
         constexpr int VEC = decltype(width)::value;
         float p[VEC];
         float u[VEC];
-        pg_load_vec<VEC>(param, PG_F32, i, p);
-        pg_load_vec<VEC>(update, update_type, i, u);
+        pg_load_vec<VEC>(operand[0], operand_type[0], i, p);
+        pg_load_vec<VEC>(operand[1], operand_type[1], i, u);
 #pragma unroll
         for (int k = 0; k < VEC; k++) {
             p[k] = neg_lr * pg_round_bf16(scale * u[k]) + decay * p[k];
         }
-        pg_store_vec<VEC>(param, PG_F32, i, p);
+        pg_store_vec<VEC>(operand[0], operand_type[0], i, p);
     });
 }

@@ -39,19 +39,26 @@ public interface OptimizerOps {
      */
     void movingAverage(List<Tensor> averages, List<Tensor> values, double decay);
 
-    /** Each row of x [rows, cols] divided by max(its L2 norm, eps) (MuonEq-R). */
-    void normalizeRows(Tensor x, float eps);
-
     /**
-     * Muon's nesterov momentum: buf = g + momentum * buf, then update = g + momentum * buf (the new buf). buf and
-     * update are F32.
+     * Muon's nesterov momentum for a stack of matrices of one shape, with MuonEq-R: for gradient i of {@code grads}
+     * (each of rows x cols values, F32 or BF16) and matrix i of the stacks {@code buf} (F32) and {@code update} (any
+     * float type), both [grads.size(), rows, cols]:
+     * <pre>
+     *   buf[i] = g + momentum * buf[i]
+     *   u      = g + momentum * buf[i]                  (the new buf)
+     *   u      = u / max(||row||, rowEps), per row       (only when normalizeRows)
+     * </pre>
+     * with update[i] = u stored in update's type. u is float32 until then: a BF16 update holds u rounded once.
      */
-    void nesterovMomentum(Tensor grad, Tensor buf, Tensor update, float momentum);
+    void nesterovMomentum(List<Tensor> grads, Tensor buf, Tensor update, float momentum, boolean normalizeRows,
+                          float rowEps);
 
     /**
-     * dst = X / (||X||_F + eps) in torch's eager bfloat16 arithmetic, where X = bf16(src): the norm, the divisor
-     * norm + eps, and each quotient (X times the divisor's float32 reciprocal) are rounded to bfloat16. Same size,
-     * any float types; dst values are bfloat16 whatever dst's type. Newton-Schulz's start.
+     * dst = X / (||X||_F + eps) for every matrix X of src, in torch's eager bfloat16 arithmetic, where X = bf16(src):
+     * the norm, the divisor norm + eps, and each quotient (X times the divisor's float32 reciprocal) are rounded to
+     * bfloat16. A src of rank 3 is a stack [G, rows, cols] of G matrices, each divided by its own norm; a src of any
+     * other rank is one matrix. dst has src's size, any float types; it may be src. dst values are bfloat16 whatever
+     * dst's type. Newton-Schulz's start; the norms stay on the device.
      */
     void normalizeBfloat16(Tensor src, Tensor dst, float eps);
 
@@ -61,8 +68,11 @@ public interface OptimizerOps {
      */
     void roundedScaleAdd(float alpha, Tensor x, Tensor y, Tensor out);
 
-    /** Muon's update of an F32 parameter: param = -lr * bf16(scale * update) + decay * param. */
-    void applyRoundedUpdate(Tensor param, Tensor update, float scale, float lr, float decay);
+    /**
+     * Muon's update of F32 parameters of one size from a stack: param_i = -lr * bf16(scale * update[i]) + decay *
+     * param_i, where update[i] is matrix i of {@code update} [params.size(), ...] (any float type).
+     */
+    void applyRoundedUpdate(List<Tensor> params, Tensor update, float scale, float lr, float decay);
 
     /**
      * SGD with momentum as torch.optim.SGD (no dampening): buf = momentum * buf + g (buf = g on the first step,

@@ -334,13 +334,9 @@ public final class TimedBackend implements Backend {
         }
 
         @Override
-        public void normalizeRows(Tensor x, float eps) {
-            timed("normalizeRows", () -> ops.normalizeRows(x, eps));
-        }
-
-        @Override
-        public void nesterovMomentum(Tensor grad, Tensor buf, Tensor update, float momentum) {
-            timed("nesterovMomentum", () -> ops.nesterovMomentum(grad, buf, update, momentum));
+        public void nesterovMomentum(List<Tensor> grads, Tensor buf, Tensor update, float momentum,
+                                     boolean normalizeRows, float rowEps) {
+            timed("nesterovMomentum", () -> ops.nesterovMomentum(grads, buf, update, momentum, normalizeRows, rowEps));
         }
 
         @Override
@@ -354,8 +350,8 @@ public final class TimedBackend implements Backend {
         }
 
         @Override
-        public void applyRoundedUpdate(Tensor param, Tensor update, float scale, float lr, float decay) {
-            timed("applyRoundedUpdate", () -> ops.applyRoundedUpdate(param, update, scale, lr, decay));
+        public void applyRoundedUpdate(List<Tensor> params, Tensor update, float scale, float lr, float decay) {
+            timed("applyRoundedUpdate", () -> ops.applyRoundedUpdate(params, update, scale, lr, decay));
         }
 
         @Override

@@ -5,6 +5,7 @@ import io.pgolf.gpu.DType;
 import io.pgolf.gpu.OptimizerOps;
 import io.pgolf.gpu.Tensor;
 
+import java.util.Arrays;
 import java.util.List;
 
 /** {@link OptimizerOps} in plain Java, float32 state. */
@@ -87,34 +88,42 @@ final class CpuOptimizerOps implements OptimizerOps {
     }
 
     @Override
-    public void normalizeRows(Tensor x, float eps) {
-        float[] xs = CpuTensor.of(x).floats();
-        int cols = x.dim(-1);
-        threads.forRange(x.rows(), 16, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                int base = r * cols;
-                double sq = 0;
-                for (int j = 0; j < cols; j++) {
-                    sq += (double) xs[base + j] * xs[base + j];
-                }
-                float inv = (float) (1.0 / Math.max(Math.sqrt(sq), eps));
-                for (int j = 0; j < cols; j++) {
-                    xs[base + j] *= inv;
-                }
-            }
-        });
-    }
-
-    @Override
-    public void nesterovMomentum(Tensor grad, Tensor buf, Tensor update, float momentum) {
-        float[] g = CpuTensor.of(grad).floats();
+    public void nesterovMomentum(List<Tensor> grads, Tensor buf, Tensor update, float momentum, boolean normalizeRows,
+                                 float rowEps) {
+        int count = grads.size();
+        requireStack("nesterov momentum buffer", buf, count);
+        if (!Arrays.equals(update.shape(), buf.shape())) {
+            throw new IllegalArgumentException("nesterov momentum update " + update.describe() + " and buffer "
+                    + buf.describe() + " differ in shape");
+        }
+        int rows = buf.dim(1);
+        int cols = buf.dim(2);
+        float[][] g = new float[count][];
+        for (int i = 0; i < count; i++) {
+            ShapeChecks.requireSize(grads.get(i), (long) rows * cols, "gradient " + i + " of a nesterov momentum");
+            g[i] = CpuTensor.of(grads.get(i)).floats();
+        }
         float[] b = CpuTensor.of(buf).floats();
         float[] u = CpuTensor.of(update).floats();
-        requireSameSize("nesterov momentum", g, b, u);
-        threads.forRange(g.length, 1 << 15, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                b[i] = g[i] + momentum * b[i];
-                u[i] = momentum * b[i] + g[i];
+        threads.forRange(count * rows, 16, (from, to) -> {
+            for (int row = from; row < to; row++) {
+                float[] gradient = g[row / rows];
+                int at = row % rows * cols;
+                int base = row * cols;
+                for (int j = 0; j < cols; j++) {
+                    b[base + j] = gradient[at + j] + momentum * b[base + j];
+                    u[base + j] = momentum * b[base + j] + gradient[at + j];
+                }
+                if (normalizeRows) {
+                    double sq = 0;
+                    for (int j = 0; j < cols; j++) {
+                        sq += (double) u[base + j] * u[base + j];
+                    }
+                    float inv = (float) (1.0 / Math.max(Math.sqrt(sq), rowEps));
+                    for (int j = 0; j < cols; j++) {
+                        u[base + j] *= inv;
+                    }
+                }
             }
         });
     }
@@ -124,16 +133,24 @@ final class CpuOptimizerOps implements OptimizerOps {
         float[] s = CpuTensor.of(src).floats();
         float[] d = CpuTensor.of(dst).floats();
         requireSameSize("bfloat16 normalization", s, d);
-        double squares = 0;
-        for (float v : s) {
-            double x = Bfloat16.round(v);
-            squares += x * x;
-        }
-        float norm = Bfloat16.round((float) Math.sqrt(squares));
-        float inverse = 1f / Bfloat16.round(norm + eps);
+        int count = src.rank() == 3 ? src.dim(0) : 1;
+        int n = count == 0 ? 0 : s.length / count;
+        // Every norm first, each summed in order on one thread: dst may be src.
+        float[] inverses = new float[count];
+        threads.forRange(count, 1, (from, to) -> {
+            for (int matrix = from; matrix < to; matrix++) {
+                double squares = 0;
+                for (int i = matrix * n; i < (matrix + 1) * n; i++) {
+                    double x = Bfloat16.round(s[i]);
+                    squares += x * x;
+                }
+                float norm = Bfloat16.round((float) Math.sqrt(squares));
+                inverses[matrix] = 1f / Bfloat16.round(norm + eps);
+            }
+        });
         threads.forRange(s.length, 1 << 15, (from, to) -> {
             for (int i = from; i < to; i++) {
-                d[i] = Bfloat16.round(Bfloat16.round(s[i]) * inverse);
+                d[i] = Bfloat16.round(Bfloat16.round(s[i]) * inverses[i / n]);
             }
         });
     }
@@ -153,16 +170,24 @@ final class CpuOptimizerOps implements OptimizerOps {
     }
 
     @Override
-    public void applyRoundedUpdate(Tensor param, Tensor update, float scale, float lr, float decay) {
-        float[] p = CpuTensor.of(param).floats();
+    public void applyRoundedUpdate(List<Tensor> params, Tensor update, float scale, float lr, float decay) {
+        int count = params.size();
+        long n = count == 0 ? 0 : params.getFirst().size();
+        for (Tensor p : params) {
+            ShapeChecks.requireSize(p, n, "a parameter of a rounded update");
+        }
+        ShapeChecks.requireSize(update, count * n, "the update stack of " + count + " parameters");
         float[] u = CpuTensor.of(update).floats();
-        requireSameSize("rounded update", p, u);
         float negativeLr = -lr;
-        threads.forRange(p.length, 1 << 15, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                p[i] = negativeLr * Bfloat16.round(scale * u[i]) + decay * p[i];
-            }
-        });
+        for (int t = 0; t < count; t++) {
+            float[] p = CpuTensor.of(params.get(t)).floats();
+            int at = t * p.length;
+            threads.forRange(p.length, 1 << 15, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    p[i] = negativeLr * Bfloat16.round(scale * u[at + i]) + decay * p[i];
+                }
+            });
+        }
     }
 
     @Override
@@ -177,6 +202,14 @@ final class CpuOptimizerOps implements OptimizerOps {
                 p[i] -= lr * (nesterov ? g[i] + momentum * b[i] : b[i]);
             }
         });
+    }
+
+    /** Requires a stack [count, rows, cols]. */
+    private static void requireStack(String what, Tensor t, int count) {
+        if (t.rank() != 3 || t.dim(0) != count) {
+            throw new IllegalArgumentException(what + " must be a stack of " + count + " matrices, got "
+                    + t.describe());
+        }
     }
 
     private static void requireScalar(Tensor t, String what) {

@@ -4,6 +4,7 @@ import io.pgolf.gpu.DType;
 import io.pgolf.gpu.OptimizerOps;
 import io.pgolf.gpu.Tensor;
 
+import java.util.Arrays;
 import java.util.List;
 
 import static io.pgolf.gpu.cuda.CudaOperands.requireF32;
@@ -18,7 +19,7 @@ import static io.pgolf.gpu.cuda.CudaOperands.requireFloats;
  * them, so both backends feed the same float32 constants to the same per-element update.
  */
 public final class CudaOptimizerOps implements OptimizerOps {
-    /** Warps per 256-thread block of pg_normalize_rows; PG_ROW_WARPS of pgolf_vec.cuh. */
+    /** Warps per 256-thread block of pg_nesterov_momentum; PG_ROW_WARPS of pgolf_vec.cuh. */
     private static final int ROW_WARPS = 8;
 
     /** Threads per block of the multi-tensor and normalization kernels. */
@@ -34,6 +35,14 @@ public final class CudaOptimizerOps implements OptimizerOps {
         this.kernels = runtime.kernels();
         this.tensorOps = runtime.tensors();
         this.tables = new TensorSetTables(tensorOps);
+    }
+
+    /** Requires a stack [count, rows, cols]. */
+    private static void requireStack(Tensor t, int count, String what) {
+        if (t.rank() != 3 || t.dim(0) != count) {
+            throw new IllegalArgumentException(what + " must be a stack of " + count + " matrices, got "
+                    + t.describe());
+        }
     }
 
     /** A multi-tensor kernel's first two parameters: its table and the number of sets. */
@@ -92,35 +101,44 @@ public final class CudaOptimizerOps implements OptimizerOps {
     }
 
     @Override
-    public void normalizeRows(Tensor x, float eps) {
-        requireFloat(x, "rows to normalize");
-        int rows = x.rows();
-        if (rows == 0) {
+    public void nesterovMomentum(List<Tensor> grads, Tensor buf, Tensor update, float momentum, boolean normalizeRows,
+                                 float rowEps) {
+        int count = grads.size();
+        requireStack(buf, count, "momentum buffer");
+        requireF32(buf, buf.size(), "momentum buffer");
+        requireFloat(update, "momentum update");
+        if (!Arrays.equals(update.shape(), buf.shape())) {
+            throw new IllegalArgumentException("momentum update " + update.describe() + " and buffer "
+                    + buf.describe() + " differ in shape");
+        }
+        int rows = buf.dim(1);
+        int cols = buf.dim(2);
+        grads.forEach(g -> requireFloats(g, (long) rows * cols, "momentum gradient"));
+        if (count == 0 || rows == 0 || cols == 0) {
             return;
         }
-        kernels.launch("pg_normalize_rows", KernelModules.Dim3.of(Math.ceilDiv(rows, ROW_WARPS)),
-                KernelModules.Dim3.of(ROW_WARPS * 32), 0, KernelArgs.of().tensor(x).f32(eps).i32(rows).i32(x.dim(-1)));
-    }
-
-    @Override
-    public void nesterovMomentum(Tensor grad, Tensor buf, Tensor update, float momentum) {
-        requireFloat(grad, "momentum gradient");
-        requireF32(buf, grad.size(), "momentum buffer");
-        requireF32(update, grad.size(), "momentum update");
-        kernels.launchElementwise("pg_nesterov_momentum", Math.ceilDiv(grad.size(), 4), KernelArgs.of().tensor(grad)
-                .pointer(buf).pointer(update).f32(momentum).i64(grad.size()));
+        TensorSetTables.Table table = tables.of(List.of(grads), "nesterov momentum");
+        kernels.launch("pg_nesterov_momentum", KernelModules.Dim3.of(Math.ceilDiv(count * rows, ROW_WARPS)),
+                KernelModules.Dim3.of(ROW_WARPS * 32), 0, setArgs(table).pointer(buf).tensor(update).i32(rows)
+                        .i32(cols).f32(momentum).i32(normalizeRows ? 1 : 0).f32(rowEps));
     }
 
     @Override
     public void normalizeBfloat16(Tensor src, Tensor dst, float eps) {
         requireFloat(src, "tensor to normalize");
         requireFloats(dst, src.size(), "normalized tensor");
-        int blocks = (int) Math.max(1, Math.min(Math.ceilDiv(src.size(), BLOCK), NORMALIZE_BLOCKS));
-        try (Tensor partials = tensorOps.empty(DType.F32, 2 * blocks)) {
-            kernels.launch("pg_normalize_bf16_partials", KernelModules.Dim3.of(blocks), KernelModules.Dim3.of(BLOCK),
-                    0, KernelArgs.of().tensor(src).i64(src.size()).pointer(partials));
-            kernels.launch("pg_normalize_bf16", KernelModules.Dim3.of(blocks), KernelModules.Dim3.of(BLOCK), 0,
-                    KernelArgs.of().tensor(src).tensor(dst).i64(src.size()).pointer(partials).i32(blocks).f32(eps));
+        int count = src.rank() == 3 ? src.dim(0) : 1;
+        long n = count == 0 ? 0 : src.size() / count;
+        if (n == 0) {
+            return;
+        }
+        int blocks = (int) Math.min(Math.ceilDiv(n, BLOCK), NORMALIZE_BLOCKS);
+        KernelModules.Dim3 grid = KernelModules.Dim3.of(blocks, count);
+        try (Tensor partials = tensorOps.empty(DType.F32, 2 * blocks * count)) {
+            kernels.launch("pg_normalize_bf16_partials", grid, KernelModules.Dim3.of(BLOCK), 0,
+                    KernelArgs.of().tensor(src).i64(n).pointer(partials));
+            kernels.launch("pg_normalize_bf16", grid, KernelModules.Dim3.of(BLOCK), 0,
+                    KernelArgs.of().tensor(src).tensor(dst).i64(n).pointer(partials).f32(eps));
         }
     }
 
@@ -136,11 +154,17 @@ public final class CudaOptimizerOps implements OptimizerOps {
     }
 
     @Override
-    public void applyRoundedUpdate(Tensor param, Tensor update, float scale, float lr, float decay) {
-        requireF32(param, param.size(), "updated parameter");
-        requireFloats(update, param.size(), "parameter update");
-        kernels.launchElementwise("pg_apply_rounded_update", Math.ceilDiv(param.size(), 4), KernelArgs.of()
-                .pointer(param).tensor(update).f32(scale).f32(-lr).f32(decay).i64(param.size()));
+    public void applyRoundedUpdate(List<Tensor> params, Tensor update, float scale, float lr, float decay) {
+        params.forEach(p -> requireF32(p, p.size(), "updated parameter"));
+        long n = params.isEmpty() ? 0 : params.getFirst().size();
+        requireFloats(update, params.size() * n, "update stack of " + params.size() + " parameters");
+        if (n == 0) {
+            return;
+        }
+        // The table checks that every parameter has the first one's size, which the stack's matrices have.
+        TensorSetTables.Table table = tables.of(List.of(params), "rounded update");
+        kernels.launch("pg_apply_rounded_update", KernelModules.Dim3.of(table.chunks()), KernelModules.Dim3.of(BLOCK),
+                0, setArgs(table).tensor(update).f32(scale).f32(-lr).f32(decay));
     }
 
     @Override

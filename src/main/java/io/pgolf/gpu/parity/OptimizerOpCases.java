@@ -12,7 +12,8 @@ import static io.pgolf.gpu.parity.TensorOpCases.dims;
 /**
  * Every {@link io.pgolf.gpu.OptimizerOps} update as parity cases on a matrix of the MLP's size, float32 unless the
  * operation works on bfloat16 values (Newton-Schulz's); each updated tensor (parameter and state) is a result. An
- * operation over a list of tensors gets {@link #LIST_SHAPES}'s list, its results named with the tensor's index.
+ * operation over a list of tensors gets {@link #listShapes}'s list, its results named with the tensor's index; Muon's
+ * operations over a stack of matrices get {@link #STACK} of them.
  */
 final class OptimizerOpCases {
     private static final float LR = 0.01f;
@@ -29,6 +30,8 @@ final class OptimizerOpCases {
     private static final float NEWTON_SCHULZ_A = 3.4445f;
     private static final float NEWTON_SCHULZ_B = -4.7750f;
     private static final float MUON_LR = 0.02f;
+    /** Matrices in the stack of a Muon operation: three, so that no power of two hides an indexing slip. */
+    private static final int STACK = 3;
 
     private final ParityScale scale;
     private final int rows;
@@ -43,7 +46,8 @@ final class OptimizerOpCases {
     static List<OpCase> of(ParityScale scale) {
         OptimizerOpCases c = new OptimizerOpCases(scale);
         return List.of(c.globalNorm(), c.clipToNorm(5f), c.clipToNorm(0.5f), c.adamw(), c.movingAverage(),
-                c.normalizeRows(), c.nesterovMomentum(), c.normalizeBfloat16(), c.roundedScaleAdd(false, false),
+                c.nesterovMomentum(true), c.nesterovMomentum(false), c.normalizeBfloat16(),
+                c.normalizeBfloat16Stack(false), c.normalizeBfloat16Stack(true), c.roundedScaleAdd(false, false),
                 c.roundedScaleAdd(true, false), c.roundedScaleAdd(true, true), c.applyRoundedUpdate(),
                 c.sgdMomentum(true, false), c.sgdMomentum(false, true));
     }
@@ -124,31 +128,70 @@ final class OptimizerOpCases {
         return new OpCase(scale.name(), op, variant, dims(rows, cols), body);
     }
 
-    /** Row 0 is all zeros: it must stay zero (divided by eps), not become NaN. */
-    private OpCase normalizeRows() {
-        return op("normalizeRows", "", (side, in) -> {
-            float[] values = in.gaussian(rows * cols);
-            Arrays.fill(values, 0, cols, 0f);
-            side.optimizer().normalizeRows(side.result("x", side.float32(values, rows, cols)), ROW_EPS);
+    /** A case over a stack of {@link #STACK} matrices of rows x cols. */
+    private OpCase stackOp(String op, String variant, OpCase.Body body) {
+        return new OpCase(scale.name(), op, variant, dims(STACK, rows, cols), body);
+    }
+
+    /**
+     * Gradients of {@link #STACK} float32 matrices, each twice as large as the one before (so that a matrix given
+     * another's gradient shows).
+     */
+    private List<Tensor> stackGradients(Side side, CaseInputs in, boolean zeroFirstRow) {
+        List<Tensor> grads = new ArrayList<>();
+        for (int i = 0; i < STACK; i++) {
+            float[] values = in.gaussian(rows * cols, 1 << i);
+            if (zeroFirstRow && i == 0) {
+                Arrays.fill(values, 0, cols, 0f);
+            }
+            grads.add(side.float32(values, rows, cols));
+        }
+        return grads;
+    }
+
+    /**
+     * Muon's use: MuonEq-R's rows into an activation-type update, where the first matrix's row 0 is all zeros
+     * (gradient and buffer), so it must stay zero (divided by eps), not become NaN; and plain momentum into a float32
+     * update.
+     */
+    private OpCase nesterovMomentum(boolean normalizeRows) {
+        Storage updateStorage = normalizeRows ? Storage.ACTIVATION : Storage.FLOAT32;
+        return stackOp("nesterovMomentum", normalizeRows ? "rows normalized, act" : "f32", (side, in) -> {
+            List<Tensor> grads = stackGradients(side, in, normalizeRows);
+            float[] buf = in.gaussian(STACK * rows * cols);
+            if (normalizeRows) {
+                Arrays.fill(buf, 0, cols, 0f);
+            }
+            Tensor b = side.result("buf", side.float32(buf, STACK, rows, cols));
+            side.optimizer().nesterovMomentum(grads, b, side.output("update", updateStorage, STACK, rows, cols),
+                    MOMENTUM, normalizeRows, ROW_EPS);
         });
     }
 
-    private OpCase nesterovMomentum() {
-        int n = rows * cols;
-        return op("nesterovMomentum", "", (side, in) -> {
-            Tensor grad = side.float32(in.gaussian(n), rows, cols);
-            Tensor buf = side.result("buf", side.float32(in.gaussian(n), rows, cols));
-            side.optimizer().nesterovMomentum(grad, buf, side.output("update", Storage.FLOAT32, rows, cols),
-                    MOMENTUM);
-        });
-    }
-
-    /** Float32 values into the activation type, as Newton-Schulz starts from Muon's float32 update. */
+    /** Float32 values into the activation type, as a matrix (one norm). */
     private OpCase normalizeBfloat16() {
         return op("normalizeBfloat16", "", (side, in) -> {
             Tensor src = side.float32(in.gaussian(rows * cols, 3.0), rows, cols);
             side.optimizer().normalizeBfloat16(src, side.output("dst", Storage.ACTIVATION, rows, cols),
                     NEWTON_SCHULZ_EPS);
+        });
+    }
+
+    /**
+     * A stack whose matrices lie orders of magnitude apart (one norm for all would shrink the small ones to
+     * nothing): from float32 into the activation type, and in place in the activation type as Newton-Schulz starts.
+     */
+    private OpCase normalizeBfloat16Stack(boolean inPlace) {
+        return stackOp("normalizeBfloat16", inPlace ? "stack, in place" : "stack", (side, in) -> {
+            float[] values = new float[STACK * rows * cols];
+            for (int i = 0; i < STACK; i++) {
+                float[] matrix = in.gaussian(rows * cols, Math.pow(100, i - 1));
+                System.arraycopy(matrix, 0, values, i * matrix.length, matrix.length);
+            }
+            Tensor src = inPlace ? side.result("dst", side.activation(values, STACK, rows, cols))
+                    : side.float32(values, STACK, rows, cols);
+            Tensor dst = inPlace ? src : side.output("dst", Storage.ACTIVATION, STACK, rows, cols);
+            side.optimizer().normalizeBfloat16(src, dst, NEWTON_SCHULZ_EPS);
         });
     }
 
@@ -164,13 +207,16 @@ final class OptimizerOpCases {
         });
     }
 
-    /** Muon's last step: a float32 parameter from an activation-type Newton-Schulz result. */
+    /** Muon's last step: float32 parameters from a stack of activation-type Newton-Schulz results. */
     private OpCase applyRoundedUpdate() {
         int n = rows * cols;
-        return op("applyRoundedUpdate", "", (side, in) -> {
-            Tensor param = side.result("param", side.float32(in.gaussian(n), rows, cols));
-            Tensor update = side.activation(in.gaussian(n, 0.05), rows, cols);
-            side.optimizer().applyRoundedUpdate(param, update, (float) Math.sqrt((double) cols / rows), MUON_LR,
+        return stackOp("applyRoundedUpdate", "", (side, in) -> {
+            List<Tensor> params = new ArrayList<>();
+            for (int i = 0; i < STACK; i++) {
+                params.add(side.result("param[" + i + "]", side.float32(in.gaussian(n), rows, cols)));
+            }
+            Tensor update = side.activation(in.gaussian(STACK * n, 0.05), STACK, rows, cols);
+            side.optimizer().applyRoundedUpdate(params, update, (float) Math.sqrt((double) cols / rows), MUON_LR,
                     1f - MUON_LR * WEIGHT_DECAY);
         });
     }

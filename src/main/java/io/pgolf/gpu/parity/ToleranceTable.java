@@ -76,7 +76,6 @@ public final class ToleranceTable {
             entry("adamw.expAvg", FLOAT32),
             entry("adamw.expAvgSq", FLOAT32),
             entry("movingAverage.averages", FLOAT32),
-            entry("normalizeRows.x", FLOAT32),
             entry("nesterovMomentum.buf", FLOAT32),
             entry("nesterovMomentum.update", FLOAT32),
             entry("normalizeBfloat16.dst", BF16_RESULT),

@@ -6,21 +6,20 @@ import io.pgolf.gpu.OptimizerOps;
 import io.pgolf.gpu.Tensor;
 import io.pgolf.gpu.TensorOps;
 
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-
 /**
- * Muon's approximate orthogonalization, the reference's {@code zeropower_via_newtonschulz5}: X = G / (||G||_F +
- * 1e-7), worked on in its wide orientation (transposed when G has more rows than columns), then per step
- * A = X X^T, B = b A + (c A) A, X = a X + B X with (a, b, c) = (3.4445, -4.7750, 2.0315).
+ * Muon's approximate orthogonalization, the reference's {@code zeropower_via_newtonschulz5}, of a stack of matrices of
+ * one shape at once (each operation one call for the whole stack): per matrix G, X = G / (||G||_F + 1e-7) worked on in
+ * its wide orientation, then per step A = X X^T, B = b A + (c A) A, X = a X + B X with (a, b, c) = (3.4445, -4.7750,
+ * 2.0315). The reference transposes a tall G; a tall stack here stays as it is, T = X^T, and its products take the
+ * transposes instead: A = T^T T and T = a T + T B^T, whose elements are the very sums of products of the wide
+ * orientation's (B^T, not B: the computed B need not be exactly symmetric).
  *
  * <p>The reference runs this in bfloat16, operation by operation, and the result depends on that: five steps
  * amplify rounding differences to several percent of the output. So every intermediate is rounded to bfloat16
  * exactly where torch's eager bf16 tensors round it; work tensors are in the backend's activation type, where
  * the rounding is free on a BF16 backend and emulated on a float32 one.
  */
-public final class NewtonSchulz implements AutoCloseable {
+public final class NewtonSchulz {
     static final float A = 3.4445f;
     static final float B = -4.7750f;
     static final float C = 2.0315f;
@@ -28,7 +27,6 @@ public final class NewtonSchulz implements AutoCloseable {
 
     private final Backend backend;
     private final int steps;
-    private final Map<Shape, Workspace> workspaces = new HashMap<>();
 
     public NewtonSchulz(Backend backend, int steps) {
         if (steps < 1) {
@@ -39,84 +37,46 @@ public final class NewtonSchulz implements AutoCloseable {
     }
 
     /**
-     * The orthogonalized g [rows, cols], bfloat16 values in the backend's activation type. The tensor belongs to
-     * this object and holds the result until the next call for a matrix of g's shape.
+     * Orthogonalizes every matrix of the stack x [count, rows, cols] in place: on return x holds the results,
+     * bfloat16 values. x is best in the backend's activation type. The work tensors (a second stack like x and three
+     * stacks [count, m, m], m = min(rows, cols)) are taken from the backend for the call and given back at its end,
+     * so that stacks of the same sizes reuse one caching allocator's memory.
      */
-    public Tensor orthogonalize(Tensor g) {
-        requireMatrix(g, "input");
-        int rows = g.dim(0);
-        int cols = g.dim(1);
+    public void orthogonalize(Tensor x) {
+        if (x.rank() != 3) {
+            throw new IllegalArgumentException("Newton-Schulz takes a stack [count, rows, cols], got " + x.describe());
+        }
+        int count = x.dim(0);
+        int rows = x.dim(1);
+        int cols = x.dim(2);
         boolean tall = rows > cols;
-        Workspace w = workspaces.computeIfAbsent(new Shape(rows, cols), this::allocate);
+        int m = Math.min(rows, cols);
         TensorOps ops = backend.tensors();
         OptimizerOps fused = backend.optimizer();
-
-        // X = bf16(G) / bf16(bf16(||X||) + eps), the norm taken of the rounded X and kept on the device.
-        fused.normalizeBfloat16(g, tall ? w.tall : w.x, EPS);
-        if (tall) {
-            ops.transpose(w.tall, w.x);
-        }
-
-        for (int step = 0; step < steps; step++) {
-            // A = X X^T
-            ops.gemm(false, true, 1f, w.x, w.x, 0f, w.a);
-            ops.roundToBfloat16(w.a);
-            // B = b A + (c A) A, each product and the sum rounded as separate bf16 tensors
-            fused.roundedScaleAdd(C, w.a, null, w.scratch);
-            ops.gemm(false, false, 1f, w.scratch, w.a, 0f, w.b);
-            ops.roundToBfloat16(w.b);
-            fused.roundedScaleAdd(B, w.a, w.b, w.b);
-            // X = a X + B X
-            ops.gemm(false, false, 1f, w.b, w.x, 0f, w.y);
-            ops.roundToBfloat16(w.y);
-            fused.roundedScaleAdd(A, w.x, w.y, w.x);
-        }
-
-        if (tall) {
-            ops.transpose(w.x, w.tall);
-            return w.tall;
-        }
-        return w.x;
-    }
-
-    private static void requireMatrix(Tensor t, String role) {
-        if (t.rank() != 2) {
-            throw new IllegalArgumentException("Newton-Schulz " + role + " must be a matrix, got " + t.describe());
-        }
-    }
-
-    private record Shape(int rows, int cols) {
-    }
-
-    /**
-     * Buffers for one matrix shape, reused across steps. With m = min(rows, cols) and n = max(rows, cols): x and
-     * y [m, n], a, b and scratch [m, m]; tall [rows, cols], the input and the result in their own orientation, only
-     * for tall matrices (null otherwise).
-     */
-    private record Workspace(Tensor x, Tensor y, Tensor a, Tensor b, Tensor scratch, Tensor tall) {
-        void close() {
-            for (Tensor t : List.of(x, y, a, b, scratch)) {
-                t.close();
-            }
-            if (tall != null) {
-                tall.close();
-            }
-        }
-    }
-
-    private Workspace allocate(Shape s) {
-        TensorOps ops = backend.tensors();
         DType type = backend.activationType();
-        int m = Math.min(s.rows, s.cols);
-        int n = Math.max(s.rows, s.cols);
-        Tensor tall = s.rows > s.cols ? ops.zeros(type, s.rows, s.cols) : null;
-        return new Workspace(ops.zeros(type, m, n), ops.zeros(type, m, n), ops.zeros(type, m, m), ops.zeros(type, m, m),
-                ops.zeros(type, m, m), tall);
-    }
 
-    @Override
-    public void close() {
-        workspaces.values().forEach(Workspace::close);
-        workspaces.clear();
+        // X = bf16(G) / bf16(bf16(||X||) + eps) per matrix, the norm taken of the rounded X and kept on the device.
+        fused.normalizeBfloat16(x, x, EPS);
+        try (Tensor y = ops.empty(type, count, rows, cols); Tensor a = ops.empty(type, count, m, m);
+             Tensor b = ops.empty(type, count, m, m); Tensor scratch = ops.empty(type, count, m, m)) {
+            for (int step = 0; step < steps; step++) {
+                // A = X X^T (of a tall stack T^T T)
+                ops.batchedGemm(tall, !tall, 1f, x, x, 0f, a);
+                ops.roundToBfloat16(a);
+                // B = b A + (c A) A, each product and the sum rounded as separate bf16 tensors
+                fused.roundedScaleAdd(C, a, null, scratch);
+                ops.batchedGemm(false, false, 1f, scratch, a, 0f, b);
+                ops.roundToBfloat16(b);
+                fused.roundedScaleAdd(B, a, b, b);
+                // X = a X + B X (of a tall stack T = a T + T B^T)
+                if (tall) {
+                    ops.batchedGemm(false, true, 1f, x, b, 0f, y);
+                } else {
+                    ops.batchedGemm(false, false, 1f, b, x, 0f, y);
+                }
+                ops.roundToBfloat16(y);
+                fused.roundedScaleAdd(A, x, y, x);
+            }
+        }
     }
 }

@@ -133,13 +133,14 @@ class BackendParityTest {
 
     @Test
     void aCandidateThatThrowsFailsThatOperationWithItsMessage() {
-        try (Backend candidate = AlteredBackend.optimizer(new CpuBackend(1), "normalizeRows", (ops, args) -> {
-            throw new IllegalStateException("no kernel pg_normalize_rows");
+        try (Backend candidate = AlteredBackend.optimizer(new CpuBackend(1), "applyRoundedUpdate", (ops, args) -> {
+            throw new IllegalStateException("no kernel pg_apply_rounded_update");
         })) {
             List<ParityCheck> checks = run(candidate);
-            assertEquals(Set.of("normalizeRows x"), failures(checks));
+            assertEquals(Set.of("applyRoundedUpdate param[0]", "applyRoundedUpdate param[1]",
+                    "applyRoundedUpdate param[2]"), failures(checks));
             ParityCheck failed = checks.stream().filter(c -> !c.passed()).findFirst().orElseThrow();
-            assertTrue(failed.error().contains("no kernel pg_normalize_rows"), failed.error());
+            assertTrue(failed.error().contains("no kernel pg_apply_rounded_update"), failed.error());
         }
     }
 

@@ -22,13 +22,14 @@ class NewtonSchulzTest {
      */
     @Test
     void matchesReferenceFixtureWithinBfloat16Rounding() {
-        try (SafeTensors fixture = SafeTensors.open(SharedFiles.fixtures()); CpuBackend backend = new CpuBackend(2);
-             NewtonSchulz ns = new NewtonSchulz(backend, 5)) {
-            int[] shape = {(int) fixture.info("ns.in").shape()[0], (int) fixture.info("ns.in").shape()[1]};
+        try (SafeTensors fixture = SafeTensors.open(SharedFiles.fixtures()); CpuBackend backend = new CpuBackend(2)) {
+            NewtonSchulz ns = new NewtonSchulz(backend, 5);
+            int[] shape = {1, (int) fixture.info("ns.in").shape()[0], (int) fixture.info("ns.in").shape()[1]};
             float[] expected = fixture.floats("ns.out");
-            Tensor g = backend.tensors().upload(DType.F32, fixture.floats("ns.in"), shape);
+            Tensor x = backend.tensors().upload(DType.F32, fixture.floats("ns.in"), shape);
 
-            float[] got = backend.tensors().download(ns.orthogonalize(g));
+            ns.orthogonalize(x);
+            float[] got = backend.tensors().download(x);
             double diff = 0;
             double ref = 0;
             double maxAbs = 0;
@@ -49,10 +50,14 @@ class NewtonSchulzTest {
         }
     }
 
-    /** Tall and wide inputs give transposed results of each other (the tall one is worked on transposed). */
+    /**
+     * Tall and wide inputs give transposed results of each other, to the bit: the tall one is worked on through
+     * transposed products whose sums are the wide one's.
+     */
     @Test
     void tallMatrixIsOrthogonalizedAsItsTranspose() {
-        try (CpuBackend backend = new CpuBackend(2); NewtonSchulz ns = new NewtonSchulz(backend, 5)) {
+        try (CpuBackend backend = new CpuBackend(2)) {
+            NewtonSchulz ns = new NewtonSchulz(backend, 5);
             TensorOps ops = backend.tensors();
             int rows = 48;
             int cols = 20;
@@ -61,20 +66,21 @@ class NewtonSchulzTest {
             for (int i = 0; i < values.length; i++) {
                 values[i] = (float) random.nextGaussian();
             }
-            Tensor tall = ops.upload(DType.F32, values, rows, cols);
-            Tensor wide = ops.zeros(DType.F32, cols, rows);
+            Tensor tall = ops.upload(DType.F32, values, 1, rows, cols);
+            Tensor wide = ops.zeros(DType.F32, 1, cols, rows);
             ops.transpose(tall, wide);
-            Tensor tallOut = ns.orthogonalize(tall);
-            float[] a = ops.download(tallOut);
+            ns.orthogonalize(tall);
+            float[] a = ops.download(tall);
+            ns.orthogonalize(wide);
             Tensor wideOutTransposed = ops.zeros(DType.F32, rows, cols);
-            ops.transpose(ns.orthogonalize(wide), wideOutTransposed);
+            ops.transpose(wide, wideOutTransposed);
             float[] b = ops.download(wideOutTransposed);
             for (int i = 0; i < a.length; i++) {
                 assertEquals(b[i], a[i], 0f, "element " + i);
             }
             // Five steps push every singular value of a Gaussian 20 x 48 matrix into roughly [0.7, 1.2].
             Tensor gram = ops.zeros(DType.F32, cols, cols);
-            ops.gemm(true, false, 1f, tallOut, tallOut, 0f, gram);
+            ops.gemm(true, false, 1f, tall, tall, 0f, gram);
             float[] gramValues = ops.download(gram);
             for (int i = 0; i < cols; i++) {
                 float diagonal = gramValues[i * cols + i];

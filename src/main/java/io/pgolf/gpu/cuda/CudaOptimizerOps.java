@@ -155,13 +155,13 @@ public final class CudaOptimizerOps implements OptimizerOps {
 
     @Override
     public void applyRoundedUpdate(List<Tensor> params, Tensor update, float scale, float lr, float decay) {
-        params.forEach(p -> requireF32(p, p.size(), "updated parameter"));
         long n = params.isEmpty() ? 0 : params.getFirst().size();
+        // The kernel finds parameter i's matrix at i * n: every parameter must have the first one's size.
+        params.forEach(p -> requireF32(p, n, "updated parameter"));
         requireFloats(update, params.size() * n, "update stack of " + params.size() + " parameters");
         if (n == 0) {
             return;
         }
-        // The table checks that every parameter has the first one's size, which the stack's matrices have.
         TensorSetTables.Table table = tables.of(List.of(params), "rounded update");
         kernels.launch("pg_apply_rounded_update", KernelModules.Dim3.of(table.chunks()), KernelModules.Dim3.of(BLOCK),
                 0, setArgs(table).tensor(update).f32(scale).f32(-lr).f32(decay));

@@ -362,15 +362,16 @@ public final class TimedBackend implements Backend {
     }
 
     /**
-     * "batchedGemm count x m x n x k" with the operands' layout and types, as {@link #gemmName} (just the operation's
-     * name for operands that are no stacks, which the operation rejects).
+     * "gemm count x m x n x k" with the operands' layout and types, as {@link #gemmName} with the count in front (as
+     * cuBLASLt's plans name a batch), so that breakdowns group it with the GEMMs; just "gemm batched" for operands that
+     * are no stacks, which the operation rejects.
      */
     private static String batchedGemmName(boolean transposeA, boolean transposeB, Tensor a, Tensor b, Tensor c) {
         if (a.rank() != 3 || c.rank() != 3) {
-            return "batchedGemm";
+            return "gemm batched";
         }
         int k = transposeA ? a.dim(-2) : a.dim(-1);
-        return "batchedGemm " + c.dim(0) + "x" + c.dim(-2) + "x" + c.dim(-1) + "x" + k + " " + (transposeA ? "T" : "N")
+        return "gemm " + c.dim(0) + " x " + c.dim(-2) + "x" + c.dim(-1) + "x" + k + " " + (transposeA ? "T" : "N")
                 + (transposeB ? "T" : "N") + " " + a.dtype() + "," + b.dtype() + "->" + c.dtype();
     }
 

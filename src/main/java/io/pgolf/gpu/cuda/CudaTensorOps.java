@@ -164,27 +164,10 @@ public final class CudaTensorOps implements TensorOps {
             throw new IllegalArgumentException("gemm shapes do not fit: op(a) of " + a.describe() + (transposeA ? "^T" : "")
                     + ", op(b) of " + b.describe() + (transposeB ? "^T" : "") + ", c " + c.describe());
         }
-        boolean float32 = a.dtype() == DType.F32 && b.dtype() == DType.F32 && c.dtype() == DType.F32;
-        CudaTensor left = float32 ? CudaTensor.of(a) : asBfloat16(a);
-        CudaTensor right = float32 ? CudaTensor.of(b) : asBfloat16(b);
-        CudaTensor result = CudaTensor.of(c);
-        try {
-            // C = alpha op(A) op(B) + beta C writes every element of C: a pending zero C takes beta 0, unfilled.
-            boolean overwrite = result.zeroPending() && result != a && result != b;
-            DeviceMemoryPool.Block cBlock = overwrite ? result.blockForOverwrite() : result.block();
-            // Row-major C [m, n] is column-major C^T [n, m] = op(B)^T op(A)^T: cuBLAS gets B first.
-            int cType = c.dtype() == DType.F32 ? CublasLt.CUDA_R_32F : CublasLt.CUDA_R_16BF;
-            cublas.gemm(transposeB, transposeA, n, m, k, alpha, right.address(), transposeB ? k : n,
-                    left.address(), transposeA ? m : k, float32 ? CublasLt.CUDA_R_32F : CublasLt.CUDA_R_16BF,
-                    overwrite ? 0f : beta, cBlock, n, cType);
-        } finally {
-            if (left != a) {
-                left.close();
-            }
-            if (right != b) {
-                right.close();
-            }
-        }
+        // Row-major C [m, n] is column-major C^T [n, m] = op(B)^T op(A)^T: cuBLAS gets B first.
+        product(a, b, beta, c, (left, right, abType, betaValue, cBlock, cType) -> cublas.gemm(transposeB, transposeA,
+                n, m, k, alpha, right, transposeB ? k : n, left, transposeA ? m : k, abType, betaValue, cBlock, n,
+                cType));
     }
 
     /** One strided-batch cuBLASLt call over the stacks, typed as {@link #gemm} types a lone product. */
@@ -198,6 +181,23 @@ public final class CudaTensorOps implements TensorOps {
         int m = s.m();
         int n = s.n();
         int k = s.k();
+        // Each row-major C_i [m, n] is column-major C_i^T = op(B_i)^T op(A_i)^T, as in gemm.
+        product(a, b, beta, c, (left, right, abType, betaValue, cBlock, cType) -> cublas.gemmStridedBatched(
+                transposeB, transposeA, n, m, k, alpha, right, transposeB ? k : n, (long) k * n, left,
+                transposeA ? m : k, (long) m * k, abType, betaValue, cBlock, n, (long) m * n, cType, s.count()));
+    }
+
+    /** A cuBLASLt call given its operands' addresses and cudaDataTypes and the beta it is to use. */
+    private interface ProductCall {
+        void run(long a, long b, int abType, float beta, DeviceMemoryPool.Block c, int cType);
+    }
+
+    /**
+     * Runs {@code call} on a product's operands: float32 only when a, b and c all are, else bf16 operands (a
+     * float32 one copied to bf16, the copy closed afterwards); C = alpha op(A) op(B) + beta C writes every element
+     * of C, so a pending-zero c is taken over with beta 0, unfilled.
+     */
+    private void product(Tensor a, Tensor b, float beta, Tensor c, ProductCall call) {
         boolean float32 = a.dtype() == DType.F32 && b.dtype() == DType.F32 && c.dtype() == DType.F32;
         CudaTensor left = float32 ? CudaTensor.of(a) : asBfloat16(a);
         CudaTensor right = float32 ? CudaTensor.of(b) : asBfloat16(b);
@@ -205,12 +205,8 @@ public final class CudaTensorOps implements TensorOps {
         try {
             boolean overwrite = result.zeroPending() && result != a && result != b;
             DeviceMemoryPool.Block cBlock = overwrite ? result.blockForOverwrite() : result.block();
-            // Each row-major C_i [m, n] is column-major C_i^T = op(B_i)^T op(A_i)^T, as in gemm.
-            int cType = c.dtype() == DType.F32 ? CublasLt.CUDA_R_32F : CublasLt.CUDA_R_16BF;
-            cublas.gemmStridedBatched(transposeB, transposeA, n, m, k, alpha, right.address(), transposeB ? k : n,
-                    (long) k * n, left.address(), transposeA ? m : k, (long) m * k,
-                    float32 ? CublasLt.CUDA_R_32F : CublasLt.CUDA_R_16BF, overwrite ? 0f : beta, cBlock, n,
-                    (long) m * n, cType, s.count());
+            call.run(left.address(), right.address(), float32 ? CublasLt.CUDA_R_32F : CublasLt.CUDA_R_16BF,
+                    overwrite ? 0f : beta, cBlock, c.dtype() == DType.F32 ? CublasLt.CUDA_R_32F : CublasLt.CUDA_R_16BF);
         } finally {
             if (left != a) {
                 left.close();

@@ -472,7 +472,9 @@ extern "C" __global__ void pg_scaled_residual_backward_partial(const void* scale
                 for (int k = 0; k < VEC; k++) {
                     sum_y[k] += b[k] * g[k];
                 }
-                pg_accumulate_vec<VEC>(d_x, d_x_type, i, g);
+                if (d_x != nullptr) {
+                    pg_accumulate_vec<VEC>(d_x, d_x_type, i, g);
+                }
 #pragma unroll
                 for (int k = 0; k < VEC; k++) {
                     g[k] = s[k] * g[k];

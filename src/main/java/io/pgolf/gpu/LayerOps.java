@@ -38,7 +38,10 @@ public interface LayerOps {
     /** out = x + scale * y, scale [d] broadcast over rows (attn_scale, mlp_scale). out may alias x. */
     void scaledResidual(Tensor x, Tensor scale, Tensor y, Tensor out);
 
-    /** dX += dOut; dY += scale * dOut; dScale += sum_rows(y * dOut). */
+    /**
+     * dX += dOut; dY += scale * dOut; dScale += sum_rows(y * dOut). dX may be null: the caller passes dOut on as
+     * x's gradient itself.
+     */
     void scaledResidualBackward(Tensor scale, Tensor y, Tensor dOut, Tensor dX, Tensor dY, Tensor dScale);
 
     /**

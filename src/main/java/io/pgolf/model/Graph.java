@@ -193,8 +193,13 @@ public final class Graph implements AutoCloseable {
     public Var scaledResidual(Var x, Var scale, Var y) {
         Var out = result(activation(x.shape()));
         layers().scaledResidual(x.value(), scale.value(), y.value(), out.value());
-        record(out, () -> layers().scaledResidualBackward(scale.value(), y.value(), out.grad(), x.grad(), y.grad(),
-                scale.grad()));
+        record(out, () -> {
+            // d out / d x is the identity: the first gradient to reach x (an intermediate) is out's gradient itself.
+            Tensor dOut = out.grad();
+            boolean passOn = x != y && x.takeGradOf(out);
+            layers().scaledResidualBackward(scale.value(), y.value(), dOut, passOn ? null : x.grad(), y.grad(),
+                    scale.grad());
+        });
         return out;
     }
 

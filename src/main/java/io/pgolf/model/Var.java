@@ -84,6 +84,22 @@ public final class Var {
         return grad;
     }
 
+    /**
+     * Takes {@code other}'s gradient tensor over as this value's own gradient, when no gradient has reached this
+     * intermediate yet (the gradient of an identity path, passed on instead of copied): {@code other} then lets go
+     * of it, and this value frees it. Returns false, changing nothing, for a parameter or a value that already has
+     * a gradient.
+     */
+    boolean takeGradOf(Var other) {
+        if (parameter != null || grad != null || other.parameter != null || other.grad == null
+                || other.grad.dtype() != value.dtype()) {
+            return false;
+        }
+        grad = other.grad;
+        other.grad = null;
+        return true;
+    }
+
     /** Whether any gradient has reached this value (no gradient means its backward step has nothing to do). */
     boolean hasGrad() {
         return grad != null;

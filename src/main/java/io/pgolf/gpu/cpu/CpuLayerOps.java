@@ -213,20 +213,24 @@ final class CpuLayerOps implements LayerOps {
         int d = y.dim(-1);
         requireSize(scale, d, "residual scale");
         requireMatrix(dOut, rows, d, "scaled residual output gradient");
-        requireMatrix(dX, rows, d, "scaled residual x gradient");
+        if (dX != null) {
+            requireMatrix(dX, rows, d, "scaled residual x gradient");
+        }
         requireMatrix(dY, rows, d, "scaled residual branch gradient");
         requireSize(dScale, d, "residual scale gradient");
         float[] s = floats(scale);
         float[] ys = floats(y);
         float[] g = floats(dOut);
-        float[] dx = floats(dX);
+        float[] dx = dX == null ? null : floats(dX);
         float[] dy = floats(dY);
         double[] sums = RowSums.over(threads, rows, d, (from, to, partial) -> {
             for (int r = from; r < to; r++) {
                 int base = r * d;
                 for (int j = 0; j < d; j++) {
                     float gj = g[base + j];
-                    dx[base + j] += gj;
+                    if (dx != null) {
+                        dx[base + j] += gj;
+                    }
                     dy[base + j] += s[j] * gj;
                     partial[j] += (double) ys[base + j] * gj;
                 }

@@ -187,13 +187,15 @@ public final class CudaLayerOps implements LayerOps {
         requireFloats(scale, d, "residual scale");
         requireFloat(y, "scaled residual branch");
         requireMatrix(dOut, rows, d, "scaled residual output gradient");
-        requireMatrix(dX, rows, d, "scaled residual x gradient");
+        if (dX != null) {
+            requireMatrix(dX, rows, d, "scaled residual x gradient");
+        }
         requireMatrix(dY, rows, d, "scaled residual branch gradient");
         requireFloats(dScale, d, "residual scale gradient");
         RowBlocks blocks = RowBlocks.of(rows);
         try (CudaTensor partials = tensors.empty(DType.F32, blocks.count(), d)) {
             launchPartial("pg_scaled_residual_backward_partial", blocks, KernelArgs.of().tensor(scale).tensor(y)
-                    .tensor(dOut).accumulating(dX).accumulating(dY).pointer(partials).i32(rows).i32(d).i32(blocks.rowsEach()));
+                    .tensor(dOut).accumulatingOrNull(dX).accumulating(dY).pointer(partials).i32(rows).i32(d).i32(blocks.rowsEach()));
             addColumnSums(partials, blocks, d, dScale);
         }
     }

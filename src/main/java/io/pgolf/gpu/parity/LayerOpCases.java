@@ -44,7 +44,8 @@ final class LayerOpCases {
         LayerOpCases c = new LayerOpCases(scale);
         return List.of(c.embedding(), c.embeddingBackward(), c.rmsNorm(), c.rmsNormBackward(), c.residualMix(),
                 c.residualMixBackward(), c.residualMixBackwardFirstBlock(), c.scaledResidual(false),
-                c.scaledResidual(true), c.scaledResidualBackward(), c.skipGate(), c.skipGateBackward(),
+                c.scaledResidual(true), c.scaledResidualBackward(true), c.scaledResidualBackward(false), c.skipGate(),
+                c.skipGateBackward(),
                 c.qkNormRope(true), c.qkNormRope(false), c.qkNormRopeBackward(true), c.qkNormRopeBackward(false),
                 c.attention(), c.attentionBackward(), c.exclusiveSelfAttention(), c.exclusiveSelfAttentionBackward(),
                 c.leakyReluSquared(), c.leakyReluSquaredBackward(), c.softcap(), c.softcapCrossEntropy(false),
@@ -142,12 +143,14 @@ final class LayerOpCases {
         });
     }
 
-    private OpCase scaledResidualBackward() {
-        return op("scaledResidualBackward", "", rowsShape(), (side, in) -> {
+    /** With dX, or without it (null) as the graph calls it when dOut becomes x's gradient itself. */
+    private OpCase scaledResidualBackward(boolean withDX) {
+        return op("scaledResidualBackward", withDX ? "" : "no dX", rowsShape(), (side, in) -> {
             Tensor s = side.float32(in.gaussian(width), width);
             Tensor y = side.activation(in.gaussian(rows * width), rows, width);
             Tensor dOut = side.upload(GRADIENT, in.gaussian(rows * width), rows, width);
-            side.layers().scaledResidualBackward(s, y, dOut, side.accumulator("dX", GRADIENT, rows, width),
+            side.layers().scaledResidualBackward(s, y, dOut,
+                    withDX ? side.accumulator("dX", GRADIENT, rows, width) : null,
                     side.accumulator("dY", GRADIENT, rows, width), side.accumulator("dScale", FLOAT32, width));
         });
     }

@@ -461,7 +461,8 @@ extern "C" __global__ void pg_attention_backward_dot(const void* out, int out_ty
 }
 
 // The warp's two 16-row accumulators times `scale`, added into rows [row0, row0 + 32) of a head of headDim dims
-// (row stride `width`, column `col`), rows at or past `validRows` skipped: p[...] += value in p's type.
+// (row stride `width`, column `col`) in p's type, rows at or past `validRows` skipped. With the rows of every warp the
+// pass writes each element of p once, so a pending-zero p is stored, not read (pg_accumulate_vec).
 __device__ __forceinline__ void pg_att_add_rows(void* p, int type, long long row0, int width, int col, int headDim,
                                                 int validRows, const float (&acc)[2][8][4], float scale) {
 #pragma unroll
@@ -477,18 +478,8 @@ __device__ __forceinline__ void pg_att_add_rows(void* p, int type, long long row
                 if (pg_att_col(nt, 0) >= headDim) {
                     continue;
                 }
-                long long i = (row0 + row) * width + col + pg_att_col(nt, 0);
-                float x = acc[m][nt][2 * half] * scale;
-                float y = acc[m][nt][2 * half + 1] * scale;
-                if (type == PG_BF16) {
-                    __nv_bfloat162* pair = reinterpret_cast<__nv_bfloat162*>(static_cast<pg_bf16*>(p) + i);
-                    float2 old = __bfloat1622float2(*pair);
-                    *pair = __floats2bfloat162_rn(old.x + x, old.y + y);
-                } else {
-                    float2* pair = reinterpret_cast<float2*>(static_cast<float*>(p) + i);
-                    float2 old = *pair;
-                    *pair = make_float2(old.x + x, old.y + y);
-                }
+                float pair[2] = {acc[m][nt][2 * half] * scale, acc[m][nt][2 * half + 1] * scale};
+                pg_accumulate_vec<2>(p, type, (row0 + row) * width + col + pg_att_col(nt, 0), pair);
             }
         }
     }

@@ -71,11 +71,12 @@ public final class CudaFlashAttention {
                             .i64(statistics).i32(shape.seqLen()).i32(shape.heads()).i32(shape.headDim()));
             kernels.launch("pg_attention_backward_dkdv", blocks(shape, shape.kvHeads()), BLOCK, DKDV_SHARED_BYTES,
                     geometry(KernelArgs.of().pointer(q16.tensor()).pointer(k16.tensor()).pointer(v16.tensor())
-                            .pointer(logSumExp).pointer(rowDots).pointer(dOut16.tensor()).tensor(dK).tensor(dV),
-                            shape));
+                            .pointer(logSumExp).pointer(rowDots).pointer(dOut16.tensor()).accumulating(dK)
+                            .accumulating(dV), shape));
             kernels.launch("pg_attention_backward_dq", blocks(shape, shape.heads()), BLOCK, DQ_SHARED_BYTES,
                     geometry(KernelArgs.of().pointer(q16.tensor()).pointer(k16.tensor()).pointer(v16.tensor())
-                            .pointer(logSumExp).pointer(rowDots).pointer(dOut16.tensor()).tensor(dQ), shape));
+                            .pointer(logSumExp).pointer(rowDots).pointer(dOut16.tensor()).accumulating(dQ),
+                            shape));
         }
     }
 

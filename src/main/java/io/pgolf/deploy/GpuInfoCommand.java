@@ -165,7 +165,7 @@ public final class GpuInfoCommand implements Callable<Integer> {
     /**
      * Time per call (the median of {@value #ATTENTION_CALLS}, each waited for) and TFLOP/s of the causal attention
      * and its backward at one record micro-batch: 48 sequences of 2048, 8 heads of 64 over 4 kv heads, bf16
-     * activations and float32 activation gradients as the training has them. The forward counts the products of the
+     * activations and activation gradients as the training has them. The forward counts the products of the
      * causal half, 4 B H S^2 D / 2 FLOPs; the backward 2.5 times that (five products against the forward's two).
      */
     private static void timeAttention(CudaBackend backend, PrintWriter out) {
@@ -179,11 +179,11 @@ public final class GpuInfoCommand implements Callable<Integer> {
         try (Tensor q = ops.upload(DType.BF16, randomBf16(random, rows * qWidth), rows, qWidth);
              Tensor k = ops.upload(DType.BF16, randomBf16(random, rows * kvWidth), rows, kvWidth);
              Tensor v = ops.upload(DType.BF16, randomBf16(random, rows * kvWidth), rows, kvWidth);
-             Tensor dOut = ops.upload(DType.F32, randomBf16(random, rows * qWidth), rows, qWidth);
+             Tensor dOut = ops.upload(DType.BF16, randomBf16(random, rows * qWidth), rows, qWidth);
              Tensor attended = ops.zeros(DType.BF16, rows, qWidth);
              Tensor logSumExp = ops.zeros(DType.F32, shape.batch(), shape.heads(), shape.seqLen());
-             Tensor dQ = ops.zeros(DType.F32, rows, qWidth); Tensor dK = ops.zeros(DType.F32, rows, kvWidth);
-             Tensor dV = ops.zeros(DType.F32, rows, kvWidth)) {
+             Tensor dQ = ops.zeros(DType.BF16, rows, qWidth); Tensor dK = ops.zeros(DType.BF16, rows, kvWidth);
+             Tensor dV = ops.zeros(DType.BF16, rows, kvWidth)) {
             double forwardFlops = 4.0 * shape.batch() * shape.heads() * shape.seqLen() * shape.seqLen()
                     * shape.headDim() / 2;
             double forward = medianSeconds(backend, () -> layers.attention(q, k, v, shape, attended, logSumExp));

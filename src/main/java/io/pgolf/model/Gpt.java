@@ -100,8 +100,19 @@ public final class Gpt implements AutoCloseable {
      * cross-entropy in nats.
      */
     public double forwardBackward(Tensor inputIds, Tensor targetIds, int batch, int seqLen, float gradScale) {
+        try (WeightCopies weightCopies = new WeightCopies(backend)) {
+            return forwardBackward(inputIds, targetIds, batch, seqLen, gradScale, weightCopies);
+        }
+    }
+
+    /**
+     * {@link #forwardBackward(Tensor, Tensor, int, int, float)} with the weights' activation-type copies taken from
+     * {@code weightCopies}, which the caller keeps while the weights stay as they are (a step's micro-batches).
+     */
+    public double forwardBackward(Tensor inputIds, Tensor targetIds, int batch, int seqLen, float gradScale,
+                                  WeightCopies weightCopies) {
         int n = requireTokens(inputIds, targetIds, batch, seqLen);
-        try (Graph graph = Graph.training(backend)) {
+        try (Graph graph = Graph.training(backend, weightCopies)) {
             Var logits = logitsBeforeCap(graph, inputIds, batch, seqLen);
             Tensor losses = graph.softcapCrossEntropy(logits, targetIds, (float) config.logitSoftcap(),
                     gradScale / n);

@@ -10,10 +10,8 @@ import io.pgolf.gpu.TensorOps;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -35,28 +33,39 @@ public final class Graph implements AutoCloseable {
     private final LinearInputObserver linearInputs;
     private final List<Step> steps = new ArrayList<>();
     private final Set<Tensor> owned = new LinkedHashSet<>();
-    private final Map<Tensor, Tensor> activationCopies = new IdentityHashMap<>();
+    private final WeightCopies weightCopies;
+    private final boolean ownsWeightCopies;
     private boolean backwardDone;
 
-    private Graph(Backend backend, boolean recording, LinearInputObserver linearInputs) {
+    private Graph(Backend backend, boolean recording, LinearInputObserver linearInputs, WeightCopies weightCopies) {
         this.backend = backend;
         this.recording = recording;
         this.linearInputs = linearInputs;
+        this.ownsWeightCopies = weightCopies == null;
+        this.weightCopies = weightCopies == null ? new WeightCopies(backend) : weightCopies;
     }
 
     /** A graph that records backward steps. */
     public static Graph training(Backend backend) {
-        return new Graph(backend, true, null);
+        return new Graph(backend, true, null, null);
+    }
+
+    /**
+     * A graph that records backward steps and takes its weights' activation-type copies from {@code weightCopies},
+     * which outlive it (the micro-batches of one training step share them).
+     */
+    public static Graph training(Backend backend, WeightCopies weightCopies) {
+        return new Graph(backend, true, null, Objects.requireNonNull(weightCopies, "weightCopies"));
     }
 
     /** A forward-only graph: nothing is recorded and no gradient is allocated. */
     public static Graph inference(Backend backend) {
-        return new Graph(backend, false, null);
+        return new Graph(backend, false, null, null);
     }
 
     /** A forward-only graph that shows every {@link #linear} input of a parameter weight to {@code observer}. */
     public static Graph observing(Backend backend, LinearInputObserver observer) {
-        return new Graph(backend, false, Objects.requireNonNull(observer, "observer"));
+        return new Graph(backend, false, Objects.requireNonNull(observer, "observer"), null);
     }
 
     Backend backend() {
@@ -135,30 +144,13 @@ public final class Graph implements AutoCloseable {
             linearInputs.linearInput(weight.parameter(), x.value());
         }
         Var out = result(activation(x.value().rows(), weight.value().rows()));
-        Tensor w = inActivationType(weight.value());
+        Tensor w = weightCopies.inActivationType(weight.value());
         tensors().gemm(false, true, 1f, x.value(), w, 0f, out.value());
         record(out, () -> {
             addProduct(false, out.grad(), w, x);
             addProduct(true, out.grad(), x.value(), weight);
         });
         return out;
-    }
-
-    /**
-     * t in the activation type, for a GEMM with activations (which converts an operand of another type, as torch's
-     * autocast casts weights): a float32 weight is cast once per graph, and the copy serves its forward and backward
-     * products and every other linear that reads it (the tied embedding).
-     */
-    private Tensor inActivationType(Tensor t) {
-        DType type = backend.activationType();
-        if (t.dtype() == type) {
-            return t;
-        }
-        return activationCopies.computeIfAbsent(t, original -> {
-            Tensor copy = own(tensors().empty(type, original.shape()));
-            tensors().copy(original, copy);
-            return copy;
-        });
     }
 
     /**
@@ -347,7 +339,9 @@ public final class Graph implements AutoCloseable {
             t.close();
         }
         owned.clear();
-        activationCopies.clear();
+        if (ownsWeightCopies) {
+            weightCopies.close();
+        }
         steps.clear();
     }
 }

@@ -4,6 +4,7 @@ import io.pgolf.gpu.Backend;
 import io.pgolf.gpu.Tensor;
 import io.pgolf.model.Gpt;
 import io.pgolf.model.ParameterSet;
+import io.pgolf.model.WeightCopies;
 import io.pgolf.model.optim.ModelOptimizer;
 import io.pgolf.protocol.TrainBatch;
 
@@ -22,6 +23,8 @@ public final class TrainingEngine implements AutoCloseable {
     private final Gpt model;
     private final ModelOptimizer optimizer;
     private final int microBatchesPerStep;
+    /** The weights cast for GEMMs, shared by the micro-batches of the step being accumulated. */
+    private WeightCopies stepWeightCopies;
     private Map<String, float[]> initialWeights;
     private int accumulated;
     private double lossSum;
@@ -69,7 +72,11 @@ public final class TrainingEngine implements AutoCloseable {
         double loss;
         try (Tensor ids = backend.tensors().uploadInts(inputs, n);
              Tensor next = backend.tensors().uploadInts(targets, n)) {
-            loss = model.forwardBackward(ids, next, batch.rows(), batch.seqLen(), 1f / microBatchesPerStep);
+            if (stepWeightCopies == null) {
+                stepWeightCopies = new WeightCopies(backend);
+            }
+            loss = model.forwardBackward(ids, next, batch.rows(), batch.seqLen(), 1f / microBatchesPerStep,
+                    stepWeightCopies);
         }
         accumulated++;
         lossSum += loss;
@@ -87,6 +94,7 @@ public final class TrainingEngine implements AutoCloseable {
             throw new IllegalStateException("step " + step + " needs " + microBatchesPerStep + " micro-batches, has "
                     + accumulated);
         }
+        dropWeightCopies();
         optimizer.step(step, lrMultiplier);
         StepResult result = new StepResult(lossSum / microBatchesPerStep);
         accumulated = 0;
@@ -104,6 +112,7 @@ public final class TrainingEngine implements AutoCloseable {
         if (initialWeights == null) {
             throw new IllegalStateException("no initial weights were remembered");
         }
+        dropWeightCopies();
         ParameterSet parameters = model.parameters();
         parameters.forEach(p -> parameters.overwrite(p, initialWeights.get(p.name())));
         optimizer.reset();
@@ -116,7 +125,16 @@ public final class TrainingEngine implements AutoCloseable {
 
     @Override
     public void close() {
+        dropWeightCopies();
         optimizer.close();
         model.close();
+    }
+
+    /** Before anything changes the weights: the copies the step's micro-batches shared go. */
+    private void dropWeightCopies() {
+        if (stepWeightCopies != null) {
+            stepWeightCopies.close();
+            stepWeightCopies = null;
+        }
     }
 }

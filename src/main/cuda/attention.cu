@@ -330,30 +330,27 @@ __device__ __forceinline__ void pg_att_forward_tile(const uint32_t (&qa)[2][4][4
 
 // XSA on one output row y of the forward, held by the four lanes of a quad (the accumulator's layout: lane % 4 holds
 // columns pg_att_col(nt, 0) and the next, of every n-tile nt): y -= c vHat with vHat = value / max(||value||, 1e-12)
-// and c = y . vHat, which it returns. value is the row's value vector of the head's kv head; an invalid row reads
-// nothing and takes zeros. Every lane of the warp must call it (quad shuffles).
-__device__ __forceinline__ float pg_att_exclusive(float (&y)[8][2], const pg_bf16* value, bool valid, int headDim) {
+// and c = y . vHat, which it returns. valueWords: the lane's columns of the row's value vector as bf16 pairs (zeros
+// past headDim and for rows past the sequence). Every lane of the warp must call it (quad shuffles).
+__device__ __forceinline__ float pg_att_exclusive(float (&y)[8][2], const uint32_t (&valueWords)[8]) {
     float u[8][2];
     float squares = 0.0f;
 #pragma unroll
     for (int nt = 0; nt < 8; nt++) {
-        int col = pg_att_col(nt, 0);
-        float2 x = valid && col < headDim
-                ? __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(value + col))
-                : make_float2(0.0f, 0.0f);
+        float2 x = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&valueWords[nt]));
         u[nt][0] = x.x;
         u[nt][1] = x.y;
         squares += x.x * x.x + x.y * x.y;
     }
     squares += __shfl_xor_sync(0xffffffffu, squares, 1);
     squares += __shfl_xor_sync(0xffffffffu, squares, 2);
-    float divisor = fmaxf(sqrtf(squares), PG_ATT_NORMALIZE_EPS);
+    float inverseNorm = 1.0f / fmaxf(sqrtf(squares), PG_ATT_NORMALIZE_EPS);
     float c = 0.0f;
 #pragma unroll
     for (int nt = 0; nt < 8; nt++) {
 #pragma unroll
         for (int e = 0; e < 2; e++) {
-            u[nt][e] /= divisor;
+            u[nt][e] *= inverseNorm;
             c += y[nt][e] * u[nt][e];
         }
     }
@@ -432,6 +429,25 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
         __syncthreads();
     }
 
+    // With XSA, the value vectors of all four of the lane's rows are loaded before any is used, so that the loads are
+    // in flight together rather than one row's after the previous row's reductions.
+    uint32_t valueWords[2][2][8];
+    if (xsa != nullptr) {
+#pragma unroll
+        for (int m = 0; m < 2; m++) {
+#pragma unroll
+            for (int half = 0; half < 2; half++) {
+                int row = first + warp * 32 + 16 * m + pg_att_row(2 * half);
+#pragma unroll
+                for (int nt = 0; nt < 8; nt++) {
+                    int col = pg_att_col(nt, 0);
+                    valueWords[m][half][nt] = row < seqLen && col < headDim
+                            ? __ldg(reinterpret_cast<const unsigned int*>(values + (long long)row * kvWidth + col))
+                            : 0u;
+                }
+            }
+        }
+    }
 #pragma unroll
     for (int m = 0; m < 2; m++) {
 #pragma unroll
@@ -449,7 +465,7 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
                 y[nt][1] = o[m][nt][2 * half + 1] * inverse;
             }
             if (xsa != nullptr) {
-                float c = pg_att_exclusive(y, values + (long long)row * kvWidth, valid, headDim);
+                float c = pg_att_exclusive(y, valueWords[m][half]);
                 if (valid && (threadIdx.x & 3) == 0) {
                     xsa[(rowBase + row) * heads + h] = c;
                 }

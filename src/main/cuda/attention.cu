@@ -8,8 +8,10 @@
 // other tiles run a code path without it).
 //
 // Forward: online softmax in float32 (base 2, the scale folded into log2 e; the running max rises lazily, see
-// PG_ATT_MAX_SLACK), log-sum-exp saved per row.
-// Backward, deterministic (no float atomics): D = rowsum(dO * O); one pass over key blocks keeps dK and dV in
+// PG_ATT_MAX_SLACK), log-sum-exp saved per row; with XSA, the epilogue stores out = y - c vHat instead of the output y
+// (vHat the row's value of the kv head, normalized) and saves c per (row, head).
+// Backward, deterministic (no float atomics): D = rowsum(dO * O) (with XSA, dO is first taken through XSA's backward
+// and O rebuilt as out + c vHat, and XSA's value gradient goes into dV); one pass over key blocks keeps dK and dV in
 // registers over every query head of the kv group, one pass over query blocks keeps dQ; both recompute the
 // probabilities from the log-sum-exp, 16 columns at a time. Gradients are added into dQ, dK, dV in their own types.
 //
@@ -323,11 +325,53 @@ __device__ __forceinline__ void pg_att_forward_tile(const uint32_t (&qa)[2][4][4
     pg_att_mma_tile(pa, valueTile, 0, o);
 }
 
+// The lower bound of the norm that F.normalize divides by (XSA's value directions).
+#define PG_ATT_NORMALIZE_EPS 1e-12f
+
+// XSA on one output row y of the forward, held by the four lanes of a quad (the accumulator's layout: lane % 4 holds
+// columns pg_att_col(nt, 0) and the next, of every n-tile nt): y -= c vHat with vHat = value / max(||value||, 1e-12)
+// and c = y . vHat, which it returns. valueWords: the lane's columns of the row's value vector as bf16 pairs (zeros
+// past headDim and for rows past the sequence). Every lane of the warp must call it (quad shuffles).
+__device__ __forceinline__ float pg_att_exclusive(float (&y)[8][2], const uint32_t (&valueWords)[8]) {
+    float u[8][2];
+    float squares = 0.0f;
+#pragma unroll
+    for (int nt = 0; nt < 8; nt++) {
+        float2 x = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&valueWords[nt]));
+        u[nt][0] = x.x;
+        u[nt][1] = x.y;
+        squares += x.x * x.x + x.y * x.y;
+    }
+    squares += __shfl_xor_sync(0xffffffffu, squares, 1);
+    squares += __shfl_xor_sync(0xffffffffu, squares, 2);
+    float inverseNorm = 1.0f / fmaxf(sqrtf(squares), PG_ATT_NORMALIZE_EPS);
+    float c = 0.0f;
+#pragma unroll
+    for (int nt = 0; nt < 8; nt++) {
+#pragma unroll
+        for (int e = 0; e < 2; e++) {
+            u[nt][e] *= inverseNorm;
+            c += y[nt][e] * u[nt][e];
+        }
+    }
+    c += __shfl_xor_sync(0xffffffffu, c, 1);
+    c += __shfl_xor_sync(0xffffffffu, c, 2);
+#pragma unroll
+    for (int nt = 0; nt < 8; nt++) {
+#pragma unroll
+        for (int e = 0; e < 2; e++) {
+            y[nt][e] -= c * u[nt][e];
+        }
+    }
+    return c;
+}
+
 // grid (ceil(seqLen / 128), heads, batch), block 128. Block x takes query block gridDim.x - 1 - x (the longest
-// first) of head y of sequence z; warp w its rows 32 w .. 32 w + 31.
+// first) of head y of sequence z; warp w its rows 32 w .. 32 w + 31. xsa: null for plain attention, else XSA's
+// projections c, float32 [rows * heads], and out gets XSA's output.
 extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS)
 pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void* out, int out_type, float* lse,
-                     int seqLen, int heads, int kvHeads, int headDim, float scale) {
+                     float* xsa, int seqLen, int heads, int kvHeads, int headDim, float scale) {
     // Two query tiles, then two key and two value buffers.
     __shared__ __align__(128) pg_bf16 tiles[6][PG_ATT_TILE_ELEMENTS];
     uint32_t queryTiles = pg_att_shared(tiles[0]);
@@ -385,6 +429,25 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
         __syncthreads();
     }
 
+    // With XSA, the value vectors of all four of the lane's rows are loaded before any is used, so that the loads are
+    // in flight together rather than one row's after the previous row's reductions.
+    uint32_t valueWords[2][2][8];
+    if (xsa != nullptr) {
+#pragma unroll
+        for (int m = 0; m < 2; m++) {
+#pragma unroll
+            for (int half = 0; half < 2; half++) {
+                int row = first + warp * 32 + 16 * m + pg_att_row(2 * half);
+#pragma unroll
+                for (int nt = 0; nt < 8; nt++) {
+                    int col = pg_att_col(nt, 0);
+                    valueWords[m][half][nt] = row < seqLen && col < headDim
+                            ? __ldg(reinterpret_cast<const unsigned int*>(values + (long long)row * kvWidth + col))
+                            : 0u;
+                }
+            }
+        }
+    }
 #pragma unroll
     for (int m = 0; m < 2; m++) {
 #pragma unroll
@@ -393,29 +456,50 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
             sum += __shfl_xor_sync(0xffffffffu, sum, 1);
             sum += __shfl_xor_sync(0xffffffffu, sum, 2);
             int row = first + warp * 32 + 16 * m + pg_att_row(2 * half);
-            if (row >= seqLen) {
+            bool valid = row < seqLen;
+            float inverse = 1.0f / sum;
+            float y[8][2];
+#pragma unroll
+            for (int nt = 0; nt < 8; nt++) {
+                y[nt][0] = o[m][nt][2 * half] * inverse;
+                y[nt][1] = o[m][nt][2 * half + 1] * inverse;
+            }
+            if (xsa != nullptr) {
+                float c = pg_att_exclusive(y, valueWords[m][half]);
+                if (valid && (threadIdx.x & 3) == 0) {
+                    xsa[(rowBase + row) * heads + h] = c;
+                }
+            }
+            if (!valid) {
                 continue;
             }
             if ((threadIdx.x & 3) == 0) {
                 lse[((long long)b * heads + h) * seqLen + row] = (rowMax[m][half] + log2f(sum)) * PG_ATT_LN2;
             }
-            float inverse = 1.0f / sum;
 #pragma unroll
             for (int nt = 0; nt < 8; nt++) {
                 if (pg_att_col(nt, 0) >= headDim) {
                     continue;
                 }
                 long long i = (rowBase + row) * qWidth + h * headDim + pg_att_col(nt, 0);
-                float x = o[m][nt][2 * half] * inverse;
-                float y = o[m][nt][2 * half + 1] * inverse;
                 if (out_type == PG_BF16) {
-                    *reinterpret_cast<__nv_bfloat162*>(static_cast<pg_bf16*>(out) + i) = __floats2bfloat162_rn(x, y);
+                    *reinterpret_cast<__nv_bfloat162*>(static_cast<pg_bf16*>(out) + i) =
+                            __floats2bfloat162_rn(y[nt][0], y[nt][1]);
                 } else {
-                    *reinterpret_cast<float2*>(static_cast<float*>(out) + i) = make_float2(x, y);
+                    *reinterpret_cast<float2*>(static_cast<float*>(out) + i) = make_float2(y[nt][0], y[nt][1]);
                 }
             }
         }
     }
+}
+
+// The sum over the eight lanes of an aligned group (the threads of one (row, head) or (row, kv head) of the
+// backward's preprocessing); every lane of the group gets it.
+__device__ __forceinline__ float pg_att_part_sum(float s) {
+    s += __shfl_xor_sync(0xffffffffu, s, 1);
+    s += __shfl_xor_sync(0xffffffffu, s, 2);
+    s += __shfl_xor_sync(0xffffffffu, s, 4);
+    return s;
 }
 
 // rowDots[b, h, t] = dOut . out over the head's dims, with dOut rounded to bf16 as the products will take it; a
@@ -449,13 +533,98 @@ extern "C" __global__ void pg_attention_backward_dot(const void* out, int out_ty
                 }
             }
         }
-        s += __shfl_xor_sync(0xffffffffu, s, 1);
-        s += __shfl_xor_sync(0xffffffffu, s, 2);
-        s += __shfl_xor_sync(0xffffffffu, s, 4);
+        s = pg_att_part_sum(s);
         if (part == 0 && pair < n) {
             long long row = pair / heads;
             int h = (int)(pair % heads);
             rowDots[(row / seqLen * heads + h) * seqLen + row % seqLen] = s;
+        }
+    }
+}
+
+// The preprocessing under XSA, where the forward stored out = y - c vHat and c (xsa): for every query head h of a
+// (row, kv head) unit, with g = dOut, the gradient reaching the attention output dY = g - (g . vHat) vHat is written
+// rounded into dY16 for the passes, and rowDots = dY16 . y with y rebuilt as out + c vHat. XSA's value gradient,
+// du = -sum over h of ((g . vHat) y + c g) taken through vHat = v / max(||v||, 1e-12), is added into dV, every
+// element once (the dK/dV pass adds its part after it). Eight threads per unit, eight dims each, so that every access
+// is a vector; n = rows * kvHeads units, four per warp.
+extern "C" __global__ void pg_attention_backward_xsa_dot(const void* out, int out_type, const float* xsa,
+                                                         const pg_bf16* v, const void* dOut, int dOut_type,
+                                                         pg_bf16* dY16, float* rowDots, void* dV, int dV_type,
+                                                         long long n, int seqLen, int heads, int kvHeads,
+                                                         int headDim) {
+    int lane = threadIdx.x & 31;
+    int part = lane & 7;
+    int group = heads / kvHeads;
+    long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    long long warps = ((long long)gridDim.x * blockDim.x) >> 5;
+    for (long long w = warp; 4 * w < n; w += warps) {
+        long long unit = 4 * w + (lane >> 3);
+        bool active = unit < n && 8 * part < headDim;
+        long long row = unit / kvHeads;
+        int kv = (int)(unit % kvHeads);
+        long long valueAt = unit * headDim + 8 * part;
+        float u[8] = {};
+        if (active) {
+            pg_load_vec<8>(v, PG_BF16, valueAt, u);
+        }
+        float squares = 0.0f;
+#pragma unroll
+        for (int e = 0; e < 8; e++) {
+            squares += u[e] * u[e];
+        }
+        float divisor = fmaxf(sqrtf(pg_att_part_sum(squares)), PG_ATT_NORMALIZE_EPS);
+#pragma unroll
+        for (int e = 0; e < 8; e++) {
+            u[e] /= divisor;
+        }
+        float du[8] = {};
+        for (int member = 0; member < group; member++) {
+            int h = kv * group + member;
+            long long pair = row * heads + h;
+            long long i = pair * headDim + 8 * part;
+            float g[8] = {};
+            float y[8] = {};
+            float c = 0.0f;
+            if (active) {
+                pg_load_vec<8>(dOut, dOut_type, i, g);
+                pg_load_vec<8>(out, out_type, i, y);
+                c = xsa[pair];
+            }
+            float gu = 0.0f;
+#pragma unroll
+            for (int e = 0; e < 8; e++) {
+                gu += g[e] * u[e];
+            }
+            gu = pg_att_part_sum(gu);
+            float s = 0.0f;
+#pragma unroll
+            for (int e = 0; e < 8; e++) {
+                y[e] += c * u[e];
+                du[e] -= gu * y[e] + c * g[e];
+                g[e] = __bfloat162float(__float2bfloat16_rn(g[e] - gu * u[e]));
+                s += g[e] * y[e];
+            }
+            if (active) {
+                pg_store_vec<8>(dY16, PG_BF16, i, g);
+            }
+            s = pg_att_part_sum(s);
+            if (part == 0 && unit < n) {
+                rowDots[(row / seqLen * heads + h) * seqLen + row % seqLen] = s;
+            }
+        }
+        float radial = 0.0f;
+#pragma unroll
+        for (int e = 0; e < 8; e++) {
+            radial += du[e] * u[e];
+        }
+        radial = pg_att_part_sum(radial);
+        if (active) {
+#pragma unroll
+            for (int e = 0; e < 8; e++) {
+                du[e] = (du[e] - u[e] * (divisor > PG_ATT_NORMALIZE_EPS ? radial : 0.0f)) / divisor;
+            }
+            pg_accumulate_vec<8>(dV, dV_type, valueAt, du);
         }
     }
 }

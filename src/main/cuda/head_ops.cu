@@ -1,5 +1,5 @@
 // LayerOps' per-head kernels (io.pgolf.gpu.cuda.CudaLayerOps): q/k rms_norm + rotary embedding + gain before
-// attention, XSA after it. They are memory-bound, so every value lives in a register from one vector load: the lanes
+// attention (XSA after it is fused into attention.cu). They are memory-bound, so every value lives in a register from one vector load: the lanes
 // of a warp split into groups of `group_lanes` (a power of two), one head per group, lane j of a group holding the
 // head's values [j VEC, (j + 1) VEC) (16 bytes of bf16 at VEC 8); lanes past headDim / VEC hold zeros. A sum over a
 // head is a butterfly of shuffles within its group, and a value's rotary partner (e +- half) sits half / VEC lanes
@@ -9,8 +9,6 @@
 // divisions would cost more than the loads. Backward ops add into their gradient outputs (pg_accumulate_vec).
 #include "pgolf_vec.cuh"
 
-// The lower bound of the norm that F.normalize divides by (XSA's value directions).
-#define NORMALIZE_EPS 1e-12f
 #define FULL_MASK 0xffffffffu
 
 // The sum of v over the lanes of an aligned group of `lanes` (a power of two); every lane of the group gets it.
@@ -197,117 +195,6 @@ __device__ __forceinline__ void qk_norm_rope_backward(const void* x, int x_type,
     }
 }
 
-// XSA works on units of (row, kv head): the kv head's value vector and the `group` query heads that share it, query
-// head m of the group on lane group m of the unit's `unit_lanes` lanes (group_lanes times a power of two >= group;
-// extra lane groups idle with zeros). Every lane group loads the unit's value vector (the copies come from L1).
-struct XsaLane {
-    bool active;
-    int member;
-    long long y_base;
-    long long v_base;
-};
-
-template <int VEC>
-__device__ __forceinline__ XsaLane xsa_lane(int lane, int rows, int heads, int kv_heads, int head_dim,
-                                            int group_lanes, int unit_lanes) {
-    int warp = blockIdx.x * PG_ROW_WARPS + (threadIdx.x >> 5);
-    int unit = warp * (32 / unit_lanes) + lane / unit_lanes;
-    int slot = lane & (group_lanes - 1);
-    int group = heads / kv_heads;
-    XsaLane l;
-    l.member = (lane % unit_lanes) / group_lanes;
-    l.active = unit < rows * kv_heads && l.member < group && slot * VEC < head_dim;
-    int row = unit / kv_heads;
-    int kv = unit - row * kv_heads;
-    l.y_base = ((long long)row * heads + kv * group + l.member) * head_dim + slot * VEC;
-    l.v_base = (long long)unit * head_dim + slot * VEC;
-    return l;
-}
-
-// u = v / max(||v||, 1e-12) from the lane's values of v; returns the divisor.
-template <int VEC>
-__device__ __forceinline__ float unit_direction(const float* v, float* u, int group_lanes) {
-    float divisor = fmaxf(sqrtf(group_sum(dot<VEC>(v, v), group_lanes)), NORMALIZE_EPS);
-#pragma unroll
-    for (int k = 0; k < VEC; k++) {
-        u[k] = v[k] / divisor;
-    }
-    return divisor;
-}
-
-// XSA: for each query head h of kv head kv, out = y - (y . u) u with u = v / max(||v||, 1e-12); out may be y.
-template <int VEC>
-__device__ __forceinline__ void exclusive_self_attention(const void* y, int y_type, const void* v, int v_type,
-                                                         void* out, int out_type, int rows, int heads, int kv_heads,
-                                                         int head_dim, int group_lanes, int unit_lanes) {
-    int lane = threadIdx.x & 31;
-    XsaLane l = xsa_lane<VEC>(lane, rows, heads, kv_heads, head_dim, group_lanes, unit_lanes);
-    float a[VEC] = {};
-    float u[VEC] = {};
-    if (l.active) {
-        pg_load_vec<VEC>(y, y_type, l.y_base, a);
-        pg_load_vec<VEC>(v, v_type, l.v_base, u);
-    }
-    unit_direction<VEC>(u, u, group_lanes);
-    float projection = group_sum(dot<VEC>(a, u), group_lanes);
-    if (!l.active) {
-        return;
-    }
-#pragma unroll
-    for (int k = 0; k < VEC; k++) {
-        a[k] -= projection * u[k];
-    }
-    pg_store_vec<VEC>(out, out_type, l.y_base, a);
-}
-
-// XSA backward, per query head of a unit: dY += g - (g . u) u and du_h = -((g . u) y + (y . u) g); du = the sum of
-// du_h over the group (a butterfly across the unit's lane groups); dV += (du - u (u . du)) / ||v||, or du / eps where
-// the norm is clamped, written by the unit's first lane group.
-template <int VEC>
-__device__ __forceinline__ void exclusive_self_attention_backward(const void* y, int y_type, const void* v,
-                                                                  int v_type, const void* d_out, int d_out_type,
-                                                                  void* d_y, int d_y_type, void* d_v, int d_v_type,
-                                                                  int rows, int heads, int kv_heads, int head_dim,
-                                                                  int group_lanes, int unit_lanes) {
-    int lane = threadIdx.x & 31;
-    XsaLane l = xsa_lane<VEC>(lane, rows, heads, kv_heads, head_dim, group_lanes, unit_lanes);
-    float a[VEC] = {};
-    float g[VEC] = {};
-    float u[VEC] = {};
-    if (l.active) {
-        pg_load_vec<VEC>(y, y_type, l.y_base, a);
-        pg_load_vec<VEC>(d_out, d_out_type, l.y_base, g);
-        pg_load_vec<VEC>(v, v_type, l.v_base, u);
-    }
-    float divisor = unit_direction<VEC>(u, u, group_lanes);
-    float yu = group_sum(dot<VEC>(a, u), group_lanes);
-    float gu = group_sum(dot<VEC>(g, u), group_lanes);
-    float du[VEC];
-#pragma unroll
-    for (int k = 0; k < VEC; k++) {
-        du[k] = -(gu * a[k] + yu * g[k]);
-        g[k] -= gu * u[k];
-    }
-    for (int offset = group_lanes; offset < unit_lanes; offset <<= 1) {
-#pragma unroll
-        for (int k = 0; k < VEC; k++) {
-            du[k] += __shfl_xor_sync(FULL_MASK, du[k], offset);
-        }
-    }
-    float radial = divisor > NORMALIZE_EPS ? group_sum(dot<VEC>(du, u), group_lanes) : 0.0f;
-    if (!l.active) {
-        return;
-    }
-    pg_accumulate_vec<VEC>(d_y, d_y_type, l.y_base, g);
-    if (l.member == 0) {
-#pragma unroll
-        for (int k = 0; k < VEC; k++) {
-            du[k] = (du[k] - u[k] * radial) / divisor;
-        }
-        pg_accumulate_vec<VEC>(d_v, d_v_type, l.v_base, du);
-    }
-}
-
 // The entry points, one per vector width (suffix _vN); CudaLayerOps launches blocks of PG_ROW_WARPS warps.
 #define PG_HEAD_KERNELS(VEC)                                                                                           \
     extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32) pg_qk_norm_rope_v##VEC(                           \
@@ -325,19 +212,6 @@ __device__ __forceinline__ void exclusive_self_attention_backward(const void* y,
         qk_norm_rope_backward<VEC>(x, x_type, heads, head_dim, group_lanes, cos, cos_type, sin, sin_type, rope_dims,  \
                                    seq_len, gain, gain_type, inv_rms, d_out, d_out_type, d_x, d_x_type, partials,     \
                                    rows, rows_per_block);                                                              \
-    }                                                                                                                  \
-    extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32) pg_exclusive_self_attention_v##VEC(               \
-            const void* y, int y_type, const void* v, int v_type, void* out, int out_type, int rows, int heads,       \
-            int kv_heads, int head_dim, int group_lanes, int unit_lanes) {                                             \
-        exclusive_self_attention<VEC>(y, y_type, v, v_type, out, out_type, rows, heads, kv_heads, head_dim,           \
-                                      group_lanes, unit_lanes);                                                        \
-    }                                                                                                                  \
-    extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32) pg_exclusive_self_attention_backward_v##VEC(      \
-            const void* y, int y_type, const void* v, int v_type, const void* d_out, int d_out_type, void* d_y,       \
-            int d_y_type, void* d_v, int d_v_type, int rows, int heads, int kv_heads, int head_dim, int group_lanes,  \
-            int unit_lanes) {                                                                                          \
-        exclusive_self_attention_backward<VEC>(y, y_type, v, v_type, d_out, d_out_type, d_y, d_y_type, d_v, d_v_type, \
-                                               rows, heads, kv_heads, head_dim, group_lanes, unit_lanes);             \
     }
 
 PG_HEAD_KERNELS(1)

@@ -165,8 +165,9 @@ public final class GpuInfoCommand implements Callable<Integer> {
     /**
      * Time per call (the median of {@value #ATTENTION_CALLS}, each waited for) and TFLOP/s of the causal attention
      * and its backward at one record micro-batch: 48 sequences of 2048, 8 heads of 64 over 4 kv heads, bf16
-     * activations and activation gradients as the training has them. The forward counts the products of the
-     * causal half, 4 B H S^2 D / 2 FLOPs; the backward 2.5 times that (five products against the forward's two).
+     * activations and activation gradients as the training has them; plain, then with XSA fused in as the record's
+     * layers have it. The forward counts the products of the causal half, 4 B H S^2 D / 2 FLOPs; the backward 2.5
+     * times that (five products against the forward's two).
      */
     private static void timeAttention(CudaBackend backend, PrintWriter out) {
         AttentionShape shape = new AttentionShape(48, 2048, 8, 4, 64, 0.125f);
@@ -183,19 +184,27 @@ public final class GpuInfoCommand implements Callable<Integer> {
              Tensor attended = ops.zeros(DType.BF16, rows, qWidth);
              Tensor logSumExp = ops.zeros(DType.F32, shape.batch(), shape.heads(), shape.seqLen());
              Tensor dQ = ops.zeros(DType.BF16, rows, qWidth); Tensor dK = ops.zeros(DType.BF16, rows, kvWidth);
-             Tensor dV = ops.zeros(DType.BF16, rows, kvWidth)) {
-            double forwardFlops = 4.0 * shape.batch() * shape.heads() * shape.seqLen() * shape.seqLen()
-                    * shape.headDim() / 2;
-            double forward = medianSeconds(backend, () -> layers.attention(q, k, v, shape, attended, logSumExp));
-            double backward = medianSeconds(backend, () -> layers.attentionBackward(q, k, v, shape, attended,
-                    logSumExp, dOut, dQ, dK, dV));
+             Tensor dV = ops.zeros(DType.BF16, rows, kvWidth);
+             Tensor xsaProjections = ops.zeros(DType.F32, rows * shape.heads())) {
             String label = String.format(Locale.ROOT, "%d x %d, %d heads / %d kv heads of %d", shape.batch(),
                     shape.seqLen(), shape.heads(), shape.kvHeads(), shape.headDim());
-            out.printf(Locale.ROOT, "attention forward  %s: %.3f ms, %.0f TFLOP/s%n", label, forward * 1e3,
-                    forwardFlops / forward / 1e12);
-            out.printf(Locale.ROOT, "attention backward %s: %.3f ms, %.0f TFLOP/s%n", label, backward * 1e3,
-                    2.5 * forwardFlops / backward / 1e12);
+            for (Tensor projections : Arrays.asList(null, xsaProjections)) {
+                double forward = medianSeconds(backend, () -> layers.attention(q, k, v, shape, attended, logSumExp,
+                        projections));
+                double backward = medianSeconds(backend, () -> layers.attentionBackward(q, k, v, shape, attended,
+                        logSumExp, projections, dOut, dQ, dK, dV));
+                String variant = projections == null ? "" : " with XSA";
+                out.printf(Locale.ROOT, "attention forward%s  %s: %.3f ms, %.0f TFLOP/s%n", variant, label,
+                        forward * 1e3, forwardFlops(shape) / forward / 1e12);
+                out.printf(Locale.ROOT, "attention backward%s %s: %.3f ms, %.0f TFLOP/s%n", variant, label,
+                        backward * 1e3, 2.5 * forwardFlops(shape) / backward / 1e12);
+            }
         }
+    }
+
+    /** The products of the causal half of attention's forward: 4 B H S^2 D / 2. */
+    private static double forwardFlops(AttentionShape shape) {
+        return 4.0 * shape.batch() * shape.heads() * shape.seqLen() * shape.seqLen() * shape.headDim() / 2;
     }
 
     /** The median time of {@value #ATTENTION_CALLS} calls, each waited for, after three calls of warm-up. */

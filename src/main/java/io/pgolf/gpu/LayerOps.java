@@ -72,22 +72,21 @@ public interface LayerOps {
      * Causal grouped-query attention: query head h reads kv head h / (heads / kvHeads); softmax over positions
      * 0..t of the same sequence of (q . k) * softmaxScale, in float32. q, out [N, heads * headDim];
      * k, v [N, kvHeads * headDim]; logSumExp F32 [batch, heads, seqLen] (natural log, of the scaled scores).
+     *
+     * <p>When xsaProjections is not null, out is XSA's (exclusive self-attention) instead of the attention output y:
+     * for every query head, out = y - c vHat with c = y . vHat, where vHat is the value vector of the head's kv group
+     * at the same row, normalized as F.normalize does: v / max(||v||, 1e-12). c goes to xsaProjections F32
+     * [N * heads] (entry n * heads + h), so that the backward can rebuild y = out + c vHat instead of keeping it.
      */
-    void attention(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp);
-
-    /** dQ += ..., dK += ..., dV += ..., from the forward's inputs, output and logSumExp. */
-    void attentionBackward(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp,
-                           Tensor dOut, Tensor dQ, Tensor dK, Tensor dV);
+    void attention(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp,
+                   Tensor xsaProjections);
 
     /**
-     * XSA: for every query head, out = y - (y . vHat) vHat, where vHat is the value vector of the head's kv
-     * group at the same row, normalized as F.normalize does: v / max(||v||, 1e-12). y, out [N, heads * headDim];
-     * v [N, kvHeads * headDim].
+     * dQ += ..., dK += ..., dV += ..., from the forward's inputs, output, logSumExp and xsaProjections (null exactly
+     * when the forward's was: plain attention), dOut being the gradient of that output.
      */
-    void exclusiveSelfAttention(Tensor y, Tensor v, AttentionShape shape, Tensor out);
-
-    /** dY += ..., dV += ... */
-    void exclusiveSelfAttentionBackward(Tensor y, Tensor v, AttentionShape shape, Tensor dOut, Tensor dY, Tensor dV);
+    void attentionBackward(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp,
+                           Tensor xsaProjections, Tensor dOut, Tensor dQ, Tensor dK, Tensor dV);
 
     /** out = leaky_relu(x, slope)^2. */
     void leakyReluSquared(Tensor x, float slope, Tensor out);

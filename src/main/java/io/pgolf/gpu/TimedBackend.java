@@ -262,26 +262,17 @@ public final class TimedBackend implements Backend {
         }
 
         @Override
-        public void attention(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp) {
-            timed("attention", () -> ops.attention(q, k, v, shape, out, logSumExp));
+        public void attention(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp,
+                              Tensor xsaProjections) {
+            timed("attention", () -> ops.attention(q, k, v, shape, out, logSumExp, xsaProjections));
         }
 
         @Override
         public void attentionBackward(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out,
-                                      Tensor logSumExp, Tensor dOut, Tensor dQ, Tensor dK, Tensor dV) {
-            timed("attentionBackward", () -> ops.attentionBackward(q, k, v, shape, out, logSumExp, dOut, dQ, dK, dV));
-        }
-
-        @Override
-        public void exclusiveSelfAttention(Tensor y, Tensor v, AttentionShape shape, Tensor out) {
-            timed("exclusiveSelfAttention", () -> ops.exclusiveSelfAttention(y, v, shape, out));
-        }
-
-        @Override
-        public void exclusiveSelfAttentionBackward(Tensor y, Tensor v, AttentionShape shape, Tensor dOut, Tensor dY,
-                                                   Tensor dV) {
-            timed("exclusiveSelfAttentionBackward", () -> ops.exclusiveSelfAttentionBackward(y, v, shape, dOut, dY,
-                    dV));
+                                      Tensor logSumExp, Tensor xsaProjections, Tensor dOut, Tensor dQ, Tensor dK,
+                                      Tensor dV) {
+            timed("attentionBackward", () -> ops.attentionBackward(q, k, v, shape, out, logSumExp, xsaProjections,
+                    dOut, dQ, dK, dV));
         }
 
         @Override

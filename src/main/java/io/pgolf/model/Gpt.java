@@ -220,10 +220,7 @@ public final class Gpt implements AutoCloseable {
         Var v = g.linear(normed, g.parameter(block.value()));
         q = g.qkNormRope(q, config.numHeads(), config.headDim(), rope, shape.seqLen(), g.parameter(block.qGain()));
         k = g.qkNormRope(k, config.numKvHeads(), config.headDim(), rope, shape.seqLen(), null);
-        Var y = g.attention(q, k, v, shape);
-        if (layout.usesXsa(block.layer())) {
-            y = g.exclusiveSelfAttention(y, v, shape);
-        }
+        Var y = g.attention(q, k, v, shape, layout.usesXsa(block.layer()));
         Var attn = g.linear(y, g.parameter(block.attnProj()));
         return g.scaledResidual(mixed, g.parameter(block.attnScale()), attn);
     }

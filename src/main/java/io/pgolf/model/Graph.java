@@ -235,22 +235,17 @@ public final class Graph implements AutoCloseable {
         return out;
     }
 
-    /** Causal grouped-query softmax attention. */
-    public Var attention(Var q, Var k, Var v, AttentionShape shape) {
+    /**
+     * Causal grouped-query softmax attention; with {@code exclusive}, XSA applied to its output in the same operation
+     * (each head's output minus its component along its kv group's normalized value).
+     */
+    public Var attention(Var q, Var k, Var v, AttentionShape shape, boolean exclusive) {
         Var out = result(activation(q.shape()));
         Tensor logSumExp = statistics(shape.batch(), shape.heads(), shape.seqLen());
-        layers().attention(q.value(), k.value(), v.value(), shape, out.value(), logSumExp);
+        Tensor xsaProjections = exclusive ? statistics(shape.rows() * shape.heads()) : null;
+        layers().attention(q.value(), k.value(), v.value(), shape, out.value(), logSumExp, xsaProjections);
         record(out, () -> layers().attentionBackward(q.value(), k.value(), v.value(), shape, out.value(), logSumExp,
-                out.grad(), q.grad(), k.grad(), v.grad()));
-        return out;
-    }
-
-    /** XSA: each head's output minus its component along its kv group's normalized value. */
-    public Var exclusiveSelfAttention(Var y, Var v, AttentionShape shape) {
-        Var out = result(activation(y.shape()));
-        layers().exclusiveSelfAttention(y.value(), v.value(), shape, out.value());
-        record(out, () -> layers().exclusiveSelfAttentionBackward(y.value(), v.value(), shape, out.grad(), y.grad(),
-                v.grad()));
+                xsaProjections, out.grad(), q.grad(), k.grad(), v.grad()));
         return out;
     }
 

@@ -178,12 +178,15 @@ final class CpuHeadOps {
         requireMatrix(v, shape.rows(), shape.kvHeads() * shape.headDim(), "XSA values");
     }
 
-    void exclusiveSelfAttention(Tensor y, Tensor v, AttentionShape shape, Tensor out) {
+    /** out = y - c vHat per query head, c = y . vHat saved in projections [rows * heads]. */
+    void exclusiveSelfAttention(Tensor y, Tensor v, AttentionShape shape, Tensor out, Tensor projections) {
         requireExclusiveOperands(y, v, shape);
         requireMatrix(out, shape.rows(), shape.heads() * shape.headDim(), "XSA output");
+        requireSize(projections, (long) shape.rows() * shape.heads(), "XSA projections");
         float[] ys = floats(y);
         float[] vs = floats(v);
         float[] o = floats(out);
+        float[] c = floats(projections);
         int headDim = shape.headDim();
         int group = shape.groupSize();
         int qWidth = shape.heads() * headDim;
@@ -196,6 +199,7 @@ final class CpuHeadOps {
                     for (int h = kv * group; h < (kv + 1) * group; h++) {
                         int base = r * qWidth + h * headDim;
                         float projection = (float) dot(ys, base, unit, headDim);
+                        c[r * shape.heads() + h] = projection;
                         for (int i = 0; i < headDim; i++) {
                             o[base + i] = ys[base + i] - projection * unit[i];
                         }
@@ -213,6 +217,7 @@ final class CpuHeadOps {
         return sum;
     }
 
+    /** dY += ..., dV += ... of {@link #exclusiveSelfAttention}'s out. */
     void exclusiveSelfAttentionBackward(Tensor y, Tensor v, AttentionShape shape, Tensor dOut, Tensor dY, Tensor dV) {
         requireExclusiveOperands(y, v, shape);
         requireMatrix(dOut, shape.rows(), shape.heads() * shape.headDim(), "XSA output gradient");

@@ -1,6 +1,7 @@
 package io.pgolf.gpu.cpu;
 
 import io.pgolf.gpu.AttentionShape;
+import io.pgolf.gpu.DType;
 import io.pgolf.gpu.LayerOps;
 import io.pgolf.gpu.RopeTable;
 import io.pgolf.gpu.Tensor;
@@ -327,25 +328,45 @@ final class CpuLayerOps implements LayerOps {
     }
 
     @Override
-    public void attention(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp) {
-        attention.forward(q, k, v, shape, out, logSumExp);
+    public void attention(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp,
+                          Tensor xsaProjections) {
+        if (xsaProjections == null) {
+            attention.forward(q, k, v, shape, out, logSumExp);
+            return;
+        }
+        try (CpuTensor y = attentionOutput(shape)) {
+            attention.forward(q, k, v, shape, y, logSumExp);
+            headOps.exclusiveSelfAttention(y, v, shape, out, xsaProjections);
+        }
     }
 
+    /**
+     * With XSA, the attention output y is computed again rather than rebuilt as out + c vHat: the forward is
+     * deterministic, so the backward sees the very y of the forward (rebuilding it would round differently), and the
+     * gradients are exactly those of attention and XSA as two operations. XSA's backward adds into dV before
+     * attention's does, the order of the two operations' backward steps.
+     */
     @Override
     public void attentionBackward(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp,
-                                  Tensor dOut, Tensor dQ, Tensor dK, Tensor dV) {
-        attention.backward(q, k, v, shape, out, logSumExp, dOut, dQ, dK, dV);
+                                  Tensor xsaProjections, Tensor dOut, Tensor dQ, Tensor dK, Tensor dV) {
+        if (xsaProjections == null) {
+            attention.backward(q, k, v, shape, out, logSumExp, dOut, dQ, dK, dV);
+            return;
+        }
+        requireMatrix(out, shape.rows(), shape.heads() * shape.headDim(), "XSA output");
+        requireSize(xsaProjections, (long) shape.rows() * shape.heads(), "XSA projections");
+        try (CpuTensor y = attentionOutput(shape);
+             CpuTensor recomputedLogSumExp = CpuTensor.zeros(DType.F32, logSumExp.shape());
+             CpuTensor dY = attentionOutput(shape)) {
+            attention.forward(q, k, v, shape, y, recomputedLogSumExp);
+            headOps.exclusiveSelfAttentionBackward(y, v, shape, dOut, dY, dV);
+            attention.backward(q, k, v, shape, y, logSumExp, dY, dQ, dK, dV);
+        }
     }
 
-    @Override
-    public void exclusiveSelfAttention(Tensor y, Tensor v, AttentionShape shape, Tensor out) {
-        headOps.exclusiveSelfAttention(y, v, shape, out);
-    }
-
-    @Override
-    public void exclusiveSelfAttentionBackward(Tensor y, Tensor v, AttentionShape shape, Tensor dOut, Tensor dY,
-                                               Tensor dV) {
-        headOps.exclusiveSelfAttentionBackward(y, v, shape, dOut, dY, dV);
+    /** A zero-filled float32 [rows, heads * headDim]: the attention output under XSA, or its gradient. */
+    private static CpuTensor attentionOutput(AttentionShape shape) {
+        return CpuTensor.zeros(DType.F32, shape.rows(), shape.heads() * shape.headDim());
     }
 
     @Override

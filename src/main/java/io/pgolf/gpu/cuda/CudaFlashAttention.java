@@ -12,7 +12,8 @@ import static io.pgolf.gpu.cuda.CudaOperands.requireMatrix;
  * Causal grouped-query flash attention on the GPU (the bf16 tensor-core kernels of src/main/cuda/attention.cu), with
  * the semantics of {@link io.pgolf.gpu.LayerOps#attention} and {@link io.pgolf.gpu.LayerOps#attentionBackward}: the
  * forward saves each row's log-sum-exp, the backward recomputes the probabilities from it and adds into dQ, dK, dV in
- * their own types, deterministically. Built for head_dim 64; a smaller head_dim (a multiple of 8) runs padded to 64.
+ * their own types, deterministically. XSA, where asked for, is fused in: the forward's epilogue applies it to the
+ * output rows before storing them, and the backward's preprocessing takes the output gradient back through it. Built for head_dim 64; a smaller head_dim (a multiple of 8) runs padded to 64.
  *
  * <p>The kernels read q, k, v and dOut as bfloat16, as torch's autocast feeds its flash attention; a float32 operand
  * is rounded into a bf16 scratch copy first. out, dQ, dK and dV may be either float type.
@@ -37,46 +38,73 @@ public final class CudaFlashAttention {
         this.kernels = runtime.kernels();
     }
 
-    public void forward(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp) {
+    public void forward(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp,
+                        Tensor xsaProjections) {
         requireOperands(q, k, v, shape);
         requireMatrix(out, shape.rows(), shape.heads() * shape.headDim(), "attention output");
         requireF32(logSumExp, statistics(shape), "attention log-sum-exp (batch x heads x seqLen)");
+        requireProjections(xsaProjections, shape);
         try (Bfloat16Operand q16 = asBfloat16(q); Bfloat16Operand k16 = asBfloat16(k);
              Bfloat16Operand v16 = asBfloat16(v)) {
+            KernelArgs args = KernelArgs.of().pointer(q16.tensor()).pointer(k16.tensor()).pointer(v16.tensor())
+                    .tensor(out).pointer(logSumExp);
             kernels.launch("pg_attention_forward", blocks(shape, shape.heads()), BLOCK, 0,
-                    geometry(KernelArgs.of().pointer(q16.tensor()).pointer(k16.tensor()).pointer(v16.tensor())
-                            .tensor(out).pointer(logSumExp), shape));
+                    geometry(pointerOrNull(args, xsaProjections), shape));
         }
     }
 
     public void backward(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp,
-                         Tensor dOut, Tensor dQ, Tensor dK, Tensor dV) {
+                         Tensor xsaProjections, Tensor dOut, Tensor dQ, Tensor dK, Tensor dV) {
         requireOperands(q, k, v, shape);
         int qWidth = shape.heads() * shape.headDim();
         int kvWidth = shape.kvHeads() * shape.headDim();
         requireMatrix(out, shape.rows(), qWidth, "attention output");
         requireF32(logSumExp, statistics(shape), "attention log-sum-exp (batch x heads x seqLen)");
+        requireProjections(xsaProjections, shape);
         requireMatrix(dOut, shape.rows(), qWidth, "attention output gradient");
         requireMatrix(dQ, shape.rows(), qWidth, "attention query gradient");
         requireMatrix(dK, shape.rows(), kvWidth, "attention key gradient");
         requireMatrix(dV, shape.rows(), kvWidth, "attention value gradient");
         long statistics = statistics(shape);
         try (Bfloat16Operand q16 = asBfloat16(q); Bfloat16Operand k16 = asBfloat16(k);
-             Bfloat16Operand v16 = asBfloat16(v); Bfloat16Operand dOut16 = bfloat16Scratch(dOut);
+             Bfloat16Operand v16 = asBfloat16(v);
+             Bfloat16Operand dY16 = xsaProjections == null ? bfloat16Scratch(dOut)
+                     : new Bfloat16Operand(tensors.empty(DType.BF16, shape.rows(), qWidth), true);
              CudaTensor rowDots = tensors.empty(DType.F32, Math.toIntExact(statistics))) {
-            // D = rowsum(dOut * out) from dOut rounded to bf16 as the products take it (the same pass writes that
-            // copy of a float32 dOut), so that each row's sum over keys of P (dP - D) stays 0 up to rounding.
-            kernels.launchElementwise("pg_attention_backward_dot", 8 * statistics,
-                    KernelArgs.of().tensor(out).tensor(dOut).pointer(dOut16.tensor()).pointer(rowDots)
-                            .i64(statistics).i32(shape.seqLen()).i32(shape.heads()).i32(shape.headDim()));
+            if (xsaProjections == null) {
+                // D = rowsum(dOut * out) from dOut rounded to bf16 as the products take it (the same pass writes
+                // that copy of a float32 dOut), so that each row's sum over keys of P (dP - D) stays 0 up to rounding.
+                kernels.launchElementwise("pg_attention_backward_dot", 8 * statistics,
+                        KernelArgs.of().tensor(out).tensor(dOut).pointer(dY16.tensor()).pointer(rowDots)
+                                .i64(statistics).i32(shape.seqLen()).i32(shape.heads()).i32(shape.headDim()));
+            } else {
+                // XSA's backward first: the attention output's gradient dY (rounded, as the products take it), D
+                // from it and the rebuilt output, and XSA's part of dV.
+                long units = (long) shape.rows() * shape.kvHeads();
+                kernels.launchElementwise("pg_attention_backward_xsa_dot", 8 * units,
+                        KernelArgs.of().tensor(out).pointer(xsaProjections).pointer(v16.tensor()).tensor(dOut)
+                                .pointer(dY16.tensor()).pointer(rowDots).accumulating(dV).i64(units)
+                                .i32(shape.seqLen()).i32(shape.heads()).i32(shape.kvHeads()).i32(shape.headDim()));
+            }
             kernels.launch("pg_attention_backward_dkdv", blocks(shape, shape.kvHeads()), BLOCK, DKDV_SHARED_BYTES,
                     geometry(KernelArgs.of().pointer(q16.tensor()).pointer(k16.tensor()).pointer(v16.tensor())
-                            .pointer(logSumExp).pointer(rowDots).pointer(dOut16.tensor()).accumulating(dK)
+                            .pointer(logSumExp).pointer(rowDots).pointer(dY16.tensor()).accumulating(dK)
                             .accumulating(dV), shape));
             kernels.launch("pg_attention_backward_dq", blocks(shape, shape.heads()), BLOCK, DQ_SHARED_BYTES,
                     geometry(KernelArgs.of().pointer(q16.tensor()).pointer(k16.tensor()).pointer(v16.tensor())
-                            .pointer(logSumExp).pointer(rowDots).pointer(dOut16.tensor()).accumulating(dQ),
+                            .pointer(logSumExp).pointer(rowDots).pointer(dY16.tensor()).accumulating(dQ),
                             shape));
+        }
+    }
+
+    /** The address of an optional float32 operand, or a null address. */
+    private static KernelArgs pointerOrNull(KernelArgs args, Tensor t) {
+        return t == null ? args.address(0) : args.pointer(t);
+    }
+
+    private static void requireProjections(Tensor xsaProjections, AttentionShape shape) {
+        if (xsaProjections != null) {
+            requireF32(xsaProjections, (long) shape.rows() * shape.heads(), "XSA projections (rows x heads)");
         }
     }
 

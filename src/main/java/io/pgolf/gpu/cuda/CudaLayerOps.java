@@ -6,7 +6,6 @@ import io.pgolf.gpu.LayerOps;
 import io.pgolf.gpu.RopeTable;
 import io.pgolf.gpu.Tensor;
 
-import java.util.function.IntPredicate;
 
 import static io.pgolf.gpu.cuda.CudaOperands.requireF32;
 import static io.pgolf.gpu.cuda.CudaOperands.requireFloat;
@@ -292,32 +291,15 @@ public final class CudaLayerOps implements LayerOps {
     }
 
     @Override
-    public void attention(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp) {
-        attention.forward(q, k, v, shape, out, logSumExp);
+    public void attention(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp,
+                          Tensor xsaProjections) {
+        attention.forward(q, k, v, shape, out, logSumExp, xsaProjections);
     }
 
     @Override
     public void attentionBackward(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor logSumExp,
-                                  Tensor dOut, Tensor dQ, Tensor dK, Tensor dV) {
-        attention.backward(q, k, v, shape, out, logSumExp, dOut, dQ, dK, dV);
-    }
-
-    @Override
-    public void exclusiveSelfAttention(Tensor y, Tensor v, AttentionShape shape, Tensor out) {
-        requireExclusiveOperands(y, v, shape);
-        requireMatrix(out, shape.rows(), shape.heads() * shape.headDim(), "XSA output");
-        launchUnits("pg_exclusive_self_attention", shape, KernelArgs.of().tensor(y).tensor(v).tensor(out));
-    }
-
-    @Override
-    public void exclusiveSelfAttentionBackward(Tensor y, Tensor v, AttentionShape shape, Tensor dOut, Tensor dY,
-                                               Tensor dV) {
-        requireExclusiveOperands(y, v, shape);
-        requireMatrix(dOut, shape.rows(), shape.heads() * shape.headDim(), "XSA output gradient");
-        requireMatrix(dY, shape.rows(), shape.heads() * shape.headDim(), "XSA attention output gradient");
-        requireMatrix(dV, shape.rows(), shape.kvHeads() * shape.headDim(), "XSA value gradient");
-        launchUnits("pg_exclusive_self_attention_backward", shape, KernelArgs.of().tensor(y).tensor(v)
-                .tensor(dOut).accumulating(dY).accumulating(dV));
+                                  Tensor xsaProjections, Tensor dOut, Tensor dQ, Tensor dK, Tensor dV) {
+        attention.backward(q, k, v, shape, out, logSumExp, xsaProjections, dOut, dQ, dK, dV);
     }
 
     @Override
@@ -378,51 +360,30 @@ public final class CudaLayerOps implements LayerOps {
                 args.f32(gradScale).i32(rows).i32(vocab));
     }
 
-    /** An XSA kernel over the (row, kv head) units of {@code shape}: {@code args} then the shape's figures. */
-    private void launchUnits(String kernel, AttentionShape shape, KernelArgs args) {
-        HeadLanes lanes = HeadLanes.forGroups(shape.headDim(), shape.heads() / shape.kvHeads());
-        int units = headCount((long) shape.rows() * shape.heads()) / shape.heads() * shape.kvHeads();
-        if (units == 0) {
-            return;
-        }
-        kernels.launch(kernel + lanes.suffix(), lanes.grid(units), KernelModules.Dim3.of(ROW_WARPS * 32), 0,
-                args.i32(shape.rows()).i32(shape.heads()).i32(shape.kvHeads()).i32(shape.headDim())
-                        .i32(lanes.groupLanes()).i32(lanes.unitLanes()));
-    }
-
     /**
      * How a per-head kernel of head_ops.cu lays heads on lanes: {@code vector} values per lane (one load), a head on
-     * a group of {@code groupLanes} lanes (headDim / vector rounded up to a power of two), and a unit of work (a
-     * head, or XSA's kv head with its query heads) on {@code unitLanes} lanes, at most a warp.
+     * a group of {@code groupLanes} lanes (headDim / vector rounded up to a power of two), at most a warp.
      */
-    private record HeadLanes(int vector, int groupLanes, int unitLanes) {
-        /** For q/k norm-rope: the vector divides headDim and the rotary half, so a partner is one lane group away. */
+    private record HeadLanes(int vector, int groupLanes) {
+        /**
+         * For q/k norm-rope: the widest vector that divides headDim and the rotary half, so that a partner is one
+         * lane group away.
+         */
         static HeadLanes forRope(int headDim, int ropeDims) {
-            return widest(headDim, 1, v -> (ropeDims / 2) % v == 0, "q/k heads of " + headDim
-                    + " with a rotary embedding on " + ropeDims + " dims");
-        }
-
-        /** For XSA: a kv head's group of query heads fits a warp. */
-        static HeadLanes forGroups(int headDim, int group) {
-            return widest(headDim, group, v -> true, "XSA on groups of " + group + " query heads of " + headDim);
-        }
-
-        private static HeadLanes widest(int headDim, int heads, IntPredicate fits, String what) {
             for (int vector : HEAD_VECTORS) {
-                if (headDim % vector == 0 && fits.test(vector)) {
+                if (headDim % vector == 0 && (ropeDims / 2) % vector == 0) {
                     int groupLanes = Integer.highestOneBit(Math.max(1, headDim / vector * 2 - 1));
-                    int unitLanes = groupLanes * Integer.highestOneBit(Math.max(1, heads * 2 - 1));
-                    if (unitLanes <= 32) {
-                        return new HeadLanes(vector, groupLanes, unitLanes);
+                    if (groupLanes <= 32) {
+                        return new HeadLanes(vector, groupLanes);
                     }
                 }
             }
-            throw new IllegalArgumentException(what + " do not fit the CUDA kernels: a warp of 32 lanes must hold "
-                    + "them at up to 8 values a lane");
+            throw new IllegalArgumentException("q/k heads of " + headDim + " with a rotary embedding on " + ropeDims
+                    + " dims do not fit the CUDA kernels: a warp of 32 lanes must hold them at up to 8 values a lane");
         }
 
         int unitsPerWarp() {
-            return 32 / unitLanes;
+            return 32 / groupLanes;
         }
 
         String suffix() {
@@ -501,10 +462,5 @@ public final class CudaLayerOps implements LayerOps {
             throw new IllegalArgumentException(pairs + " (row, head) pairs exceed the CUDA head kernels' 32-bit indices");
         }
         return (int) pairs;
-    }
-
-    private static void requireExclusiveOperands(Tensor y, Tensor v, AttentionShape shape) {
-        requireMatrix(y, shape.rows(), shape.heads() * shape.headDim(), "XSA attention output");
-        requireMatrix(v, shape.rows(), shape.kvHeads() * shape.headDim(), "XSA values");
     }
 }

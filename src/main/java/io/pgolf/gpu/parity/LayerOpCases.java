@@ -14,7 +14,7 @@ import static io.pgolf.gpu.parity.TensorOpCases.dims;
 /**
  * Every {@link io.pgolf.gpu.LayerOps} operation as parity cases, forward and backward, with the model's storage:
  * activations as the backend stores them, parameters, statistics and gradients in float32. A backward reads the
- * saved values (inverse rms, attention output and log-sum-exp) of the reference's forward, so that it is checked on
+ * saved values (inverse rms, attention output, log-sum-exp and XSA projections) of the reference's forward, so that it is checked on
  * the same inputs on both sides whatever the candidate's forward did. Includes the aliasing the contract allows:
  * residualMixBackward with x = x0 and dX = dX0 (the first block), scaledResidual with out = x.
  */
@@ -47,7 +47,7 @@ final class LayerOpCases {
                 c.scaledResidual(true), c.scaledResidualBackward(true), c.scaledResidualBackward(false), c.skipGate(),
                 c.skipGateBackward(),
                 c.qkNormRope(true), c.qkNormRope(false), c.qkNormRopeBackward(true), c.qkNormRopeBackward(false),
-                c.attention(), c.attentionBackward(), c.exclusiveSelfAttention(), c.exclusiveSelfAttentionBackward(),
+                c.attention(false), c.attention(true), c.attentionBackward(false), c.attentionBackward(true),
                 c.leakyReluSquared(), c.leakyReluSquaredBackward(), c.softcap(), c.softcapCrossEntropy(false),
                 c.softcapCrossEntropy(true), c.softcapCrossEntropyInPlace());
     }
@@ -246,25 +246,28 @@ final class LayerOpCases {
                 + scale.headDim();
     }
 
-    private OpCase attention() {
+    /** Plain, or with XSA fused in (its output instead of attention's, and the projections it saves). */
+    private OpCase attention(boolean xsa) {
         AttentionShape shape = scale.attentionShape();
         int qWidth = scale.heads() * scale.headDim();
         int kvWidth = scale.kvHeads() * scale.headDim();
-        return op("attention", "", attentionShapeLabel(), (side, in) -> {
+        return op("attention", xsa ? "xsa" : "", attentionShapeLabel(), (side, in) -> {
             Tensor q = side.activation(in.gaussian(rows * qWidth, QUERY_STD), rows, qWidth);
             Tensor k = side.activation(in.gaussian(rows * kvWidth), rows, kvWidth);
             Tensor v = side.activation(in.gaussian(rows * kvWidth), rows, kvWidth);
             side.layers().attention(q, k, v, shape, side.output("out", ACTIVATION, rows, qWidth),
-                    side.output("logSumExp", FLOAT32, scale.batch(), scale.heads(), scale.seqLen()));
+                    side.output("logSumExp", FLOAT32, scale.batch(), scale.heads(), scale.seqLen()),
+                    xsa ? side.output("xsaProjections", FLOAT32, rows * scale.heads()) : null);
         });
     }
 
-    private OpCase attentionBackward() {
+    private OpCase attentionBackward(boolean xsa) {
         AttentionShape shape = scale.attentionShape();
         int qWidth = scale.heads() * scale.headDim();
         int kvWidth = scale.kvHeads() * scale.headDim();
         int[] lseShape = {scale.batch(), scale.heads(), scale.seqLen()};
-        return op("attentionBackward", "", attentionShapeLabel(), (side, in) -> {
+        int projections = rows * scale.heads();
+        return op("attentionBackward", xsa ? "xsa" : "", attentionShapeLabel(), (side, in) -> {
             float[] q = in.gaussian(rows * qWidth, QUERY_STD);
             float[] k = in.gaussian(rows * kvWidth);
             float[] v = in.gaussian(rows * kvWidth);
@@ -272,39 +275,17 @@ final class LayerOpCases {
             float[][] saved = in.fromReference("forward", ref -> {
                 Tensor out = ref.zeros(ACTIVATION, rows, qWidth);
                 Tensor lse = ref.zeros(FLOAT32, lseShape);
+                Tensor xsaProjections = xsa ? ref.zeros(FLOAT32, projections) : null;
                 ref.layers().attention(ref.activation(q, rows, qWidth), ref.activation(k, rows, kvWidth),
-                        ref.activation(v, rows, kvWidth), shape, out, lse);
-                return new float[][] {ref.download(out), ref.download(lse)};
+                        ref.activation(v, rows, kvWidth), shape, out, lse, xsaProjections);
+                return new float[][] {ref.download(out), ref.download(lse),
+                        xsa ? ref.download(xsaProjections) : new float[0]};
             });
             side.layers().attentionBackward(side.activation(q, rows, qWidth), side.activation(k, rows, kvWidth),
                     side.activation(v, rows, kvWidth), shape, side.activation(saved[0], rows, qWidth),
-                    side.float32(saved[1], lseShape), side.upload(GRADIENT, dOut, rows, qWidth),
-                    side.accumulator("dQ", GRADIENT, rows, qWidth), side.accumulator("dK", GRADIENT, rows, kvWidth),
-                    side.accumulator("dV", GRADIENT, rows, kvWidth));
-        });
-    }
-
-    private OpCase exclusiveSelfAttention() {
-        AttentionShape shape = scale.attentionShape();
-        int qWidth = scale.heads() * scale.headDim();
-        int kvWidth = scale.kvHeads() * scale.headDim();
-        return op("exclusiveSelfAttention", "", attentionShapeLabel(), (side, in) -> {
-            Tensor y = side.activation(in.gaussian(rows * qWidth), rows, qWidth);
-            Tensor v = side.activation(in.gaussian(rows * kvWidth), rows, kvWidth);
-            side.layers().exclusiveSelfAttention(y, v, shape, side.output("out", ACTIVATION, rows, qWidth));
-        });
-    }
-
-    private OpCase exclusiveSelfAttentionBackward() {
-        AttentionShape shape = scale.attentionShape();
-        int qWidth = scale.heads() * scale.headDim();
-        int kvWidth = scale.kvHeads() * scale.headDim();
-        return op("exclusiveSelfAttentionBackward", "", attentionShapeLabel(), (side, in) -> {
-            Tensor y = side.activation(in.gaussian(rows * qWidth), rows, qWidth);
-            Tensor v = side.activation(in.gaussian(rows * kvWidth), rows, kvWidth);
-            Tensor dOut = side.upload(GRADIENT, in.gaussian(rows * qWidth), rows, qWidth);
-            side.layers().exclusiveSelfAttentionBackward(y, v, shape, dOut,
-                    side.accumulator("dY", GRADIENT, rows, qWidth), side.accumulator("dV", GRADIENT, rows, kvWidth));
+                    side.float32(saved[1], lseShape), xsa ? side.float32(saved[2], projections) : null,
+                    side.upload(GRADIENT, dOut, rows, qWidth), side.accumulator("dQ", GRADIENT, rows, qWidth),
+                    side.accumulator("dK", GRADIENT, rows, kvWidth), side.accumulator("dV", GRADIENT, rows, kvWidth));
         });
     }
 

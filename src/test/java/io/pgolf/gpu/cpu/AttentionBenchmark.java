@@ -46,9 +46,9 @@ public final class AttentionBenchmark {
             double[] backward = new double[RUNS];
             for (int run = -WARMUP; run < RUNS; run++) {
                 long start = System.nanoTime();
-                ops.attention(q, k, v, shape, out, logSumExp);
+                ops.attention(q, k, v, shape, out, logSumExp, null);
                 long middle = System.nanoTime();
-                ops.attentionBackward(q, k, v, shape, out, logSumExp, dOut, dQ, dK, dV);
+                ops.attentionBackward(q, k, v, shape, out, logSumExp, null, dOut, dQ, dK, dV);
                 long end = System.nanoTime();
                 if (run >= 0) {
                     forward[run] = (middle - start) / 1e6;

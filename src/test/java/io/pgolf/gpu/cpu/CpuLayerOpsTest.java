@@ -118,7 +118,7 @@ class CpuLayerOpsTest {
         backend.layers().attention(t.upload(DType.F32, q, shape.rows(), q.length / shape.rows()),
                 t.upload(DType.F32, k, shape.rows(), k.length / shape.rows()),
                 t.upload(DType.F32, v, shape.rows(), v.length / shape.rows()),
-                shape, t.zeros(DType.F32, shape.rows(), q.length / shape.rows()), logSumExp);
+                shape, t.zeros(DType.F32, shape.rows(), q.length / shape.rows()), logSumExp, null);
         double[] expected = LayerOpCases.referenceAttention(q, k, v, shape).logSumExp();
         float[] got = t.download(logSumExp);
         for (int i = 0; i < got.length; i++) {
@@ -126,23 +126,49 @@ class CpuLayerOpsTest {
         }
     }
 
+    /**
+     * Two heads over one kv head, two positions; the value at position 1 is zero, so XSA leaves that row's attention
+     * output as it is, and saves the other row's projections c = y . vHat.
+     */
     @Test
-    void exclusiveSelfAttentionPassesYThroughWhereTheValueIsZero() {
+    void attentionWithXsaSavesProjectionsAndPassesRowsWithZeroValuesThrough() {
         TensorOps t = backend.tensors();
         LayerOps ops = backend.layers();
-        AttentionShape shape = new AttentionShape(1, 1, 2, 1, 3, 1f);
-        Tensor y = t.upload(DType.F32, new float[]{1, 2, 3, -4, 5, -6}, 1, 6);
-        Tensor zero = t.zeros(DType.F32, 1, 3);
-        Tensor out = t.zeros(DType.F32, 1, 6);
-        ops.exclusiveSelfAttention(y, zero, shape, out);
-        assertArrayEquals(t.download(y), t.download(out));
-        Tensor dOut = t.upload(DType.F32, new float[]{0.5f, -1, 2, 1, 1, -3}, 1, 6);
-        Tensor dY = t.zeros(DType.F32, 1, 6);
-        Tensor dV = t.zeros(DType.F32, 1, 3);
-        ops.exclusiveSelfAttentionBackward(y, zero, shape, dOut, dY, dV);
-        assertArrayEquals(t.download(dOut), t.download(dY));
-        for (float g : t.download(dV)) {
-            assertTrue(Float.isFinite(g), "value gradient " + g);
+        AttentionShape shape = new AttentionShape(1, 2, 2, 1, 3, 1f);
+        float[] values = {2, -1, 0.5f, 0, 0, 0};
+        Tensor q = t.upload(DType.F32, new float[]{1, 2, 3, -4, 5, -6, 0.5f, 1, -1, 2, 0, 1}, 2, 6);
+        Tensor k = t.upload(DType.F32, new float[]{1, -1, 2, 0.5f, 0.5f, -3}, 2, 3);
+        Tensor v = t.upload(DType.F32, values, 2, 3);
+        Tensor y = t.zeros(DType.F32, 2, 6);
+        ops.attention(q, k, v, shape, y, t.zeros(DType.F32, 1, 2, 2), null);
+        Tensor z = t.zeros(DType.F32, 2, 6);
+        Tensor logSumExp = t.zeros(DType.F32, 1, 2, 2);
+        Tensor projections = t.zeros(DType.F32, 4);
+        ops.attention(q, k, v, shape, z, logSumExp, projections);
+        float[] plain = t.download(y);
+        float[] exclusive = t.download(z);
+        float[] c = t.download(projections);
+        double norm = Math.sqrt(2 * 2 + 1 + 0.25);
+        for (int h = 0; h < 2; h++) {
+            double expected = 0;
+            for (int i = 0; i < 3; i++) {
+                expected += plain[h * 3 + i] * values[i] / norm;
+            }
+            assertEquals(expected, c[h], FORWARD_TOLERANCE, "projection of row 0, head " + h);
+            assertEquals(0f, c[2 + h], "projection of row 1 (zero value), head " + h);
+        }
+        for (int i = 6; i < 12; i++) {
+            assertEquals(plain[i], exclusive[i], "row 1 (zero value), element " + (i - 6));
+        }
+        Tensor dQ = t.zeros(DType.F32, 2, 6);
+        Tensor dK = t.zeros(DType.F32, 2, 3);
+        Tensor dV = t.zeros(DType.F32, 2, 3);
+        ops.attentionBackward(q, k, v, shape, z, logSumExp, projections,
+                t.upload(DType.F32, new float[]{0.5f, -1, 2, 1, 1, -3, 1, 0, -2, 0.5f, 1, 1}, 2, 6), dQ, dK, dV);
+        for (Tensor gradient : List.of(dQ, dK, dV)) {
+            for (float g : t.download(gradient)) {
+                assertTrue(Float.isFinite(g), "gradient " + g);
+            }
         }
     }
 

@@ -48,8 +48,8 @@ final class LayerOpCases {
     static List<LayerOpCase> all(Backend backend, Dims dims, long seed) {
         LayerOpCases cases = new LayerOpCases(backend, dims, new Random(seed));
         return List.of(cases.embedding(), cases.rmsNorm(), cases.residualMix(), cases.scaledResidual(),
-                cases.skipGate(), cases.qkNormRope(true), cases.qkNormRope(false), cases.attention(),
-                cases.exclusiveSelfAttention(), cases.leakyReluSquared(), cases.softcap(), cases.softcapCrossEntropy());
+                cases.skipGate(), cases.qkNormRope(true), cases.qkNormRope(false), cases.attention(false),
+                cases.attention(true), cases.leakyReluSquared(), cases.softcap(), cases.softcapCrossEntropy());
     }
 
     private LayerOpCase embedding() {
@@ -301,19 +301,20 @@ final class LayerOpCases {
         return out;
     }
 
-    private LayerOpCase attention() {
+    /** Plain attention, or with XSA fused in. */
+    private LayerOpCase attention(boolean xsa) {
         AttentionShape shape = dims.attentionShape();
         int n = shape.rows();
         int qWidth = shape.heads() * shape.headDim();
         int kvWidth = shape.kvHeads() * shape.headDim();
         int statistics = shape.batch() * shape.heads() * shape.seqLen();
-        return new LayerOpCase("attention",
+        return new LayerOpCase(xsa ? "attention with XSA" : "attention",
                 List.of(input("q", gaussian(n * qWidth)), input("k", gaussian(n * kvWidth)),
                         input("v", gaussian(n * kvWidth))),
                 in -> {
                     Tensor out = zeros(n, qWidth);
                     ops.attention(tensor(in[0], n, qWidth), tensor(in[1], n, kvWidth), tensor(in[2], n, kvWidth),
-                            shape, out, zeros(statistics));
+                            shape, out, zeros(statistics), xsa ? zeros(n * shape.heads()) : null);
                     return read(out);
                 },
                 (in, w, grads) -> {
@@ -322,16 +323,21 @@ final class LayerOpCases {
                     Tensor v = tensor(in[2], n, kvWidth);
                     Tensor out = zeros(n, qWidth);
                     Tensor logSumExp = zeros(statistics);
-                    ops.attention(q, k, v, shape, out, logSumExp);
+                    Tensor xsaProjections = xsa ? zeros(n * shape.heads()) : null;
+                    ops.attention(q, k, v, shape, out, logSumExp, xsaProjections);
                     Tensor dQ = tensor(grads[0], n, qWidth);
                     Tensor dK = tensor(grads[1], n, kvWidth);
                     Tensor dV = tensor(grads[2], n, kvWidth);
-                    ops.attentionBackward(q, k, v, shape, out, logSumExp, tensor(w, n, qWidth), dQ, dK, dV);
+                    ops.attentionBackward(q, k, v, shape, out, logSumExp, xsaProjections, tensor(w, n, qWidth), dQ,
+                            dK, dV);
                     readInto(dQ, grads[0]);
                     readInto(dK, grads[1]);
                     readInto(dV, grads[2]);
                 },
-                in -> referenceAttention(in[0], in[1], in[2], shape).output(),
+                in -> {
+                    double[] y = referenceAttention(in[0], in[1], in[2], shape).output();
+                    return xsa ? referenceExclusiveSelfAttention(y, in[2], shape) : y;
+                },
                 gaussian(n * qWidth));
     }
 
@@ -379,32 +385,8 @@ final class LayerOpCases {
         return new AttentionResult(out, logSumExp);
     }
 
-    private LayerOpCase exclusiveSelfAttention() {
-        AttentionShape shape = dims.attentionShape();
-        int n = shape.rows();
-        int qWidth = shape.heads() * shape.headDim();
-        int kvWidth = shape.kvHeads() * shape.headDim();
-        return new LayerOpCase("exclusiveSelfAttention",
-                List.of(input("y", gaussian(n * qWidth)), input("v", gaussian(n * kvWidth))),
-                in -> {
-                    Tensor out = zeros(n, qWidth);
-                    ops.exclusiveSelfAttention(tensor(in[0], n, qWidth), tensor(in[1], n, kvWidth), shape, out);
-                    return read(out);
-                },
-                (in, w, grads) -> {
-                    Tensor dY = tensor(grads[0], n, qWidth);
-                    Tensor dV = tensor(grads[1], n, kvWidth);
-                    ops.exclusiveSelfAttentionBackward(tensor(in[0], n, qWidth), tensor(in[1], n, kvWidth), shape,
-                            tensor(w, n, qWidth), dY, dV);
-                    readInto(dY, grads[0]);
-                    readInto(dV, grads[1]);
-                },
-                in -> referenceExclusiveSelfAttention(in[0], in[1], shape),
-                gaussian(n * qWidth));
-    }
-
     /** y - (y . vHat) vHat per query head, vHat = v / max(||v||, 1e-12) of the head's kv group, in float64. */
-    static double[] referenceExclusiveSelfAttention(float[] y, float[] v, AttentionShape shape) {
+    static double[] referenceExclusiveSelfAttention(double[] y, float[] v, AttentionShape shape) {
         int headDim = shape.headDim();
         double[] out = new double[y.length];
         for (int r = 0; r < shape.rows(); r++) {

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * CudaFlashAttention against the CPU reference (float32 arithmetic on the same bf16-valued inputs) on shapes that
  * reach every edge of its tiling: one position, lengths no tile divides, several 128-row blocks with a ragged last
- * one, grouped heads, a head_dim below 64, float32 operands. Needs a GPU; skipped without one.
+ * one, grouped heads, a head_dim below 64, float32 operands, with and without XSA fused in. Needs a GPU; skipped without one.
  * Tolerances (relative error in the Frobenius norm) are those of the backend parity table: bf16 products 1e-2,
  * log-sum-exp 1e-5 (float32), the backward's gradients 2e-2.
  */
@@ -49,17 +49,19 @@ class CudaFlashAttentionTest {
         }
     }
 
-    @ParameterizedTest(name = "batch {0} seqLen {1} heads {2}/{3} headDim {4}, {5} operands, {6} gradients")
+    @ParameterizedTest(name = "batch {0} seqLen {1} heads {2}/{3} headDim {4}, {5} operands, {6} gradients, XSA {7}")
     @CsvSource({
-            "2, 1, 2, 1, 64, BF16, F32",
-            "3, 100, 4, 2, 64, BF16, F32",
-            "1, 300, 8, 4, 64, BF16, BF16",
-            "2, 129, 6, 2, 64, F32, F32",
-            "2, 32, 4, 2, 16, BF16, F32",
-            "1, 1024, 8, 4, 64, BF16, F32",
+            "2, 1, 2, 1, 64, BF16, F32, false",
+            "3, 100, 4, 2, 64, BF16, F32, false",
+            "3, 100, 4, 2, 64, BF16, F32, true",
+            "1, 300, 8, 4, 64, BF16, BF16, true",
+            "2, 129, 6, 2, 64, F32, F32, false",
+            "2, 129, 6, 2, 64, F32, F32, true",
+            "2, 32, 4, 2, 16, BF16, F32, true",
+            "1, 1024, 8, 4, 64, BF16, F32, false",
     })
     void matchesTheCpuReference(int batch, int seqLen, int heads, int kvHeads, int headDim, DType operands,
-                                DType gradients) {
+                                DType gradients, boolean xsa) {
         AttentionShape shape = new AttentionShape(batch, seqLen, heads, kvHeads, headDim,
                 (float) (1 / Math.sqrt(headDim)));
         Random random = new Random(seqLen * 31L + heads);
@@ -84,11 +86,12 @@ class CudaFlashAttentionTest {
         Tensor cpuQ = c.upload(DType.F32, q, rows, qWidth);
         Tensor cpuK = c.upload(DType.F32, k, rows, kvWidth);
         Tensor cpuV = c.upload(DType.F32, v, rows, kvWidth);
-        cpu.layers().attention(cpuQ, cpuK, cpuV, shape, cpuOut, cpuLse);
+        Tensor cpuProjections = xsa ? c.zeros(DType.F32, rows * heads) : null;
+        cpu.layers().attention(cpuQ, cpuK, cpuV, shape, cpuOut, cpuLse, cpuProjections);
         Tensor cpuDq = c.upload(DType.F32, dQ0, rows, qWidth);
         Tensor cpuDk = c.upload(DType.F32, dK0, rows, kvWidth);
         Tensor cpuDv = c.upload(DType.F32, dV0, rows, kvWidth);
-        cpu.layers().attentionBackward(cpuQ, cpuK, cpuV, shape, cpuOut, cpuLse, c.upload(DType.F32, dOut, rows, qWidth),
+        cpu.layers().attentionBackward(cpuQ, cpuK, cpuV, shape, cpuOut, cpuLse, cpuProjections, c.upload(DType.F32, dOut, rows, qWidth),
                 cpuDq, cpuDk, cpuDv);
 
         CudaTensorOps g = runtime.tensors();
@@ -98,14 +101,18 @@ class CudaFlashAttentionTest {
         Tensor gpuV = g.upload(operands, v, rows, kvWidth);
         Tensor gpuOut = g.zeros(operands, rows, qWidth);
         Tensor gpuLse = g.zeros(DType.F32, batch, heads, seqLen);
-        attention.forward(gpuQ, gpuK, gpuV, shape, gpuOut, gpuLse);
+        Tensor gpuProjections = xsa ? g.zeros(DType.F32, rows * heads) : null;
+        attention.forward(gpuQ, gpuK, gpuV, shape, gpuOut, gpuLse, gpuProjections);
         assertClose("out", c.download(cpuOut), g.download(gpuOut), 1e-2);
         assertClose("logSumExp", c.download(cpuLse), g.download(gpuLse), 1e-5);
+        if (xsa) {
+            assertClose("xsaProjections", c.download(cpuProjections), g.download(gpuProjections), 1e-2);
+        }
 
         Tensor gpuDq = g.upload(gradients, dQ0, rows, qWidth);
         Tensor gpuDk = g.upload(gradients, dK0, rows, kvWidth);
         Tensor gpuDv = g.upload(gradients, dV0, rows, kvWidth);
-        attention.backward(gpuQ, gpuK, gpuV, shape, gpuOut, gpuLse, g.upload(gradients, dOut, rows, qWidth), gpuDq,
+        attention.backward(gpuQ, gpuK, gpuV, shape, gpuOut, gpuLse, gpuProjections, g.upload(gradients, dOut, rows, qWidth), gpuDq,
                 gpuDk, gpuDv);
         // What was added, so that the starting values do not hide the error of the contribution.
         assertClose("dQ", minus(c.download(cpuDq), dQ0), minus(g.download(gpuDq), dQ0), 2e-2);
@@ -126,21 +133,22 @@ class CudaFlashAttentionTest {
         Tensor dOut = g.upload(DType.F32, gaussian(random, rows * 512, 1), rows, 512);
         Tensor out = g.zeros(DType.BF16, rows, 512);
         Tensor lse = g.zeros(DType.F32, 2, 8, 700);
-        attention.forward(q, k, v, shape, out, lse);
-        float[][] first = gradients(attention, q, k, v, shape, out, lse, dOut);
-        float[][] second = gradients(attention, q, k, v, shape, out, lse, dOut);
+        Tensor projections = g.zeros(DType.F32, rows * 8);
+        attention.forward(q, k, v, shape, out, lse, projections);
+        float[][] first = gradients(attention, q, k, v, shape, out, lse, projections, dOut);
+        float[][] second = gradients(attention, q, k, v, shape, out, lse, projections, dOut);
         for (int i = 0; i < first.length; i++) {
             assertArrayEquals(first[i], second[i], "gradient " + "QKV".charAt(i) + " differs between two runs");
         }
     }
 
     private static float[][] gradients(CudaFlashAttention attention, Tensor q, Tensor k, Tensor v, AttentionShape shape,
-                                       Tensor out, Tensor lse, Tensor dOut) {
+                                       Tensor out, Tensor lse, Tensor projections, Tensor dOut) {
         CudaTensorOps g = runtime.tensors();
         Tensor dQ = g.zeros(DType.F32, q.shape());
         Tensor dK = g.zeros(DType.F32, k.shape());
         Tensor dV = g.zeros(DType.F32, v.shape());
-        attention.backward(q, k, v, shape, out, lse, dOut, dQ, dK, dV);
+        attention.backward(q, k, v, shape, out, lse, projections, dOut, dQ, dK, dV);
         return new float[][] {g.download(dQ), g.download(dK), g.download(dV)};
     }
 

@@ -1,11 +1,13 @@
 // Causal grouped-query flash attention for head_dim <= 64 (io.pgolf.gpu.cuda.CudaFlashAttention), FlashAttention-2
-// style on bf16 tensor cores (mma.sync m16n8k16, float32 accumulators). A block of 4 warps owns 128 rows (queries,
-// or keys in the dK/dV pass); each warp owns 32 of them as two blocks of 16, so that every fragment it reads from
-// shared memory feeds two MMAs, and streams the other side through double-buffered shared memory (cp.async): the
-// forward in tiles of 64 rows (its scores of a whole tile live in registers), the backward in blocks of 128, so that
-// each barrier and each wait for a copy covers twice the work. Tiles above the causal diagonal are never visited, a
-// warp skips the parts of a tile its rows cannot see, and only the diagonal takes the element-by-element mask (the
-// other tiles run a code path without it).
+// style on bf16 tensor cores (float32 accumulators), K and V streamed through swizzled shared-memory tiles with
+// cp.async. The backward uses mma.sync m16n8k16: a block of 4 warps owns 128 rows (queries, or keys in the dK/dV
+// pass); each warp owns 32 of them as two blocks of 16, so that every fragment it reads from shared memory feeds two
+// MMAs, and streams the other side in double-buffered blocks of 128 rows, so that each barrier and each wait for a
+// copy covers twice the work. The forward, on Hopper, uses warpgroup MMAs (wgmma): a block of two warpgroups owns
+// 128 query rows, 64 each, and streams key/value tiles of 64 rows through three buffers (its scores of a whole tile
+// live in registers). Tiles above the causal diagonal are never visited, parts of a tile no row of a warp (or
+// warpgroup) can see are skipped, and only the diagonal takes the element-by-element mask (the other tiles run a
+// code path without it).
 //
 // Forward: online softmax in float32 (base 2, the scale folded into log2 e; the running max rises lazily, see
 // PG_ATT_MAX_SLACK), log-sum-exp saved per row; with XSA, the epilogue stores out = y - c vHat instead of the output y
@@ -85,16 +87,6 @@ __device__ __forceinline__ void pg_att_copy_block(uint32_t tiles, const pg_bf16*
     pg_att_copy_tile(tiles, src, width, validRows, headDim);
     pg_att_copy_tile(pg_att_buffer(tiles, 1), secondRows > 0 ? src + (long long)PG_ATT_TILE * width : src, width,
                      secondRows, headDim);
-}
-
-// Starts copying key tile `tile` and value tile `tile` of one sequence's kv head into their buffers `buffer`.
-__device__ __forceinline__ void pg_att_copy_key_values(uint32_t keyTiles, uint32_t valueTiles, int buffer,
-                                                       const pg_bf16* keys, const pg_bf16* values, int kvWidth,
-                                                       int headDim, int seqLen, int tile) {
-    long long first = (long long)tile * PG_ATT_TILE;
-    pg_att_copy_tile(pg_att_buffer(keyTiles, buffer), keys + first * kvWidth, kvWidth, seqLen - (int)first, headDim);
-    pg_att_copy_tile(pg_att_buffer(valueTiles, buffer), values + first * kvWidth, kvWidth, seqLen - (int)first,
-                     headDim);
 }
 
 __device__ __forceinline__ void pg_att_commit() {
@@ -254,75 +246,202 @@ __device__ __forceinline__ int pg_att_col(int nt, int i) {
 // float32 and bf16 and keep their relative precision.
 #define PG_ATT_MAX_SLACK 8.0f
 
-// One key tile of the forward for the warp's 32 rows: o += P V with P = 2^(S scaleLog2 - rowMax), rowMax (base 2,
-// scaled) and rowSum kept per row. Key column j is hidden from row r when MASKED and keyOffset + j > r.
+// The forward's block: two warpgroups of 64 query rows (8 warps of 16 rows) sharing key/value tiles, which stream
+// through PG_ATT_FORWARD_STAGES buffers; its dynamic shared memory (CudaFlashAttention passes the size) is 1024 bytes
+// of alignment slack, 2 query tiles, then the key and the value buffers.
+#define PG_ATT_FORWARD_THREADS 256
+#define PG_ATT_FORWARD_STAGES 3
+
+// The forward's copies, each 16-byte chunk of the block's part taken by one of its PG_ATT_FORWARD_THREADS threads in a
+// single pass (as pg_att_copy_tile: rows at or past validRows and dims at or past headDim become zeros).
+__device__ __forceinline__ void pg_att_forward_copy_chunk(uint32_t tile, const pg_bf16* src, int width, int validRows,
+                                                          int headDim, int row, int chunk) {
+    bool valid = row < validRows && chunk * 8 < headDim;
+    const pg_bf16* from = valid ? src + (long long)row * width + chunk * 8 : src;
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
+                 :: "r"(tile + pg_att_offset(row, chunk)), "l"(from), "r"(valid ? 16 : 0) : "memory");
+}
+
+// The block's 128 query rows into two consecutive tiles (row 64 + r of the first is row r of the second).
+__device__ __forceinline__ void pg_att_forward_copy_queries(uint32_t tiles, const pg_bf16* src, int width,
+                                                            int validRows, int headDim) {
+    for (int e = threadIdx.x; e < PG_ATT_BLOCK_ROWS * 8; e += PG_ATT_FORWARD_THREADS) {
+        pg_att_forward_copy_chunk(tiles, src, width, validRows, headDim, e >> 3, e & 7);
+    }
+}
+
+// Key tile `tile` and value tile `tile` of one sequence's kv head into their buffers `buffer`.
+__device__ __forceinline__ void pg_att_forward_copy_key_values(uint32_t keyTiles, uint32_t valueTiles, int buffer,
+                                                               const pg_bf16* keys, const pg_bf16* values,
+                                                               int kvWidth, int headDim, int seqLen, int tile) {
+    long long first = (long long)tile * PG_ATT_TILE;
+    for (int e = threadIdx.x; e < 2 * PG_ATT_TILE * 8; e += PG_ATT_FORWARD_THREADS) {
+        bool value = e >= PG_ATT_TILE * 8;
+        int chunkOfTile = value ? e - PG_ATT_TILE * 8 : e;
+        pg_att_forward_copy_chunk(pg_att_buffer(value ? valueTiles : keyTiles, buffer),
+                                  (value ? values : keys) + first * kvWidth, kvWidth, seqLen - (int)first, headDim,
+                                  chunkOfTile >> 3, chunkOfTile & 7);
+    }
+}
+
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+// Hopper (sm_90a): the products are warpgroup MMAs (wgmma m64n64k16, asynchronous, float32 accumulators), A from
+// registers (this warp's 16 rows, the mma.m16n8k16 A fragment), B read by the tensor cores straight from the
+// swizzled tiles; the accumulator of each warp is laid out like the mma.m16n8k16 one over 8 column tiles.
+
+// d (+)= A B for the warpgroup's 64 rows; TRANSB 0: B's tile rows are its columns (keys, for Q K^T), 1: its rows
+// (values, for P V). !accumulate overwrites d.
+template <int TRANSB>
+__device__ __forceinline__ void pg_att_wgmma(float (&d)[8][4], const uint32_t (&a)[4], uint64_t descriptor,
+                                             int accumulate) {
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+                 "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 "
+                 "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+                 "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, "
+                 "{%32, %33, %34, %35}, %36, p, 1, 1, %38;\n}\n"
+                 : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]),
+                   "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]),
+                   "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]),
+                   "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3]),
+                   "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]),
+                   "+f"(d[5][0]), "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]),
+                   "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]),
+                   "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(descriptor), "r"(accumulate), "n"(TRANSB));
+}
+
+// Ties the accumulator registers to this point of the program: code that reads or writes them is not moved across
+// a wgmma wait (or, before the MMAs, ahead of the writes they must see).
+__device__ __forceinline__ void pg_att_wgmma_operand(float (&d)[8][4]) {
+#pragma unroll
+    for (int nt = 0; nt < 8; nt++) {
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            asm volatile("" : "+f"(d[nt][i])::"memory");
+        }
+    }
+}
+
+// Issues the MMAs queued since the last call and waits for all of them.
+__device__ __forceinline__ void pg_att_wgmma_run(float (&d)[8][4]) {
+    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+    asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+    pg_att_wgmma_operand(d);
+}
+
+// Descriptor of a 64-row tile for wgmma, starting `address`: 128-byte swizzle (exactly pg_att_offset's pattern on a
+// 1024-byte aligned tile), 1024 bytes from one group of 8 rows to the next; the leading offset is unused by 64-dim
+// rows.
+__device__ __forceinline__ uint64_t pg_att_descriptor(uint32_t address) {
+    return (uint64_t)((address & 0x3FFFF) >> 4) | (uint64_t)1 << 16 | (uint64_t)(1024 >> 4) << 32 |
+           (uint64_t)1 << 62;
+}
+
+// s = this warp's 16 rows of Q K^T against the 64 keys of keyTile (its warpgroup computes all 64 rows).
+__device__ __forceinline__ void pg_att_forward_scores(const uint32_t (&qa)[4][4], uint32_t keyTile,
+                                                      float (&s)[8][4]) {
+    asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+    for (int kk = 0; kk < 4; kk++) {
+        pg_att_wgmma<0>(s, qa[kk], pg_att_descriptor(keyTile + 32 * kk), kk);
+    }
+    pg_att_wgmma_run(s);
+}
+
+// o += P V over the 64 keys of valueTile.
+__device__ __forceinline__ void pg_att_forward_values(const uint32_t (&pa)[4][4], uint32_t valueTile,
+                                                      float (&o)[8][4]) {
+    pg_att_wgmma_operand(o);
+    asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+    for (int kk = 0; kk < 4; kk++) {
+        pg_att_wgmma<1>(o, pa[kk], pg_att_descriptor(valueTile + 16 * 128 * kk), 1);
+    }
+    pg_att_wgmma_run(o);
+}
+
+// Makes this thread's finished cp.async writes visible to the tensor cores' reads (the async proxy).
+__device__ __forceinline__ void pg_att_forward_tiles_visible() {
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+}
+#else
+// Other GPUs (the compute_90 PTX): the same products per warp with mma.sync.
+
+__device__ __forceinline__ void pg_att_forward_scores(const uint32_t (&qa)[4][4], uint32_t keyTile,
+                                                      float (&s)[8][4]) {
+    float (&acc)[1][8][4] = reinterpret_cast<float (&)[1][8][4]>(s);
+    pg_att_zero(acc);
+    pg_att_mma_rows(reinterpret_cast<const uint32_t (&)[1][4][4]>(qa), keyTile, 0, acc);
+}
+
+__device__ __forceinline__ void pg_att_forward_values(const uint32_t (&pa)[4][4], uint32_t valueTile,
+                                                      float (&o)[8][4]) {
+    pg_att_mma_tile(reinterpret_cast<const uint32_t (&)[1][4][4]>(pa), valueTile, 0,
+                    reinterpret_cast<float (&)[1][8][4]>(o));
+}
+
+__device__ __forceinline__ void pg_att_forward_tiles_visible() {}
+#endif
+
+// One key tile of the forward for the warp's 16 rows: o += P V with P = 2^(S scaleLog2 - rowMax), rowMax (base 2,
+// scaled) and rowSum kept per row. MASKED: the tile starts at the warpgroup's first row, and key column j is hidden
+// from the warp's row r (its 16 rows start at warpRow of the warpgroup) when j > warpRow + r.
 template <bool MASKED>
-__device__ __forceinline__ void pg_att_forward_tile(const uint32_t (&qa)[2][4][4], uint32_t keyTile,
-                                                    uint32_t valueTile, int keyOffset, float scaleLog2,
-                                                    float (&o)[2][8][4], float (&rowMax)[2][2],
-                                                    float (&rowSum)[2][2]) {
-    float s[2][8][4];
-    pg_att_zero(s);
-    pg_att_mma_rows(qa, keyTile, 0, s);
-    float tileMax[2][2];
+__device__ __forceinline__ void pg_att_forward_tile(const uint32_t (&qa)[4][4], uint32_t keyTile, uint32_t valueTile,
+                                                    int warpRow, float scaleLog2, float (&o)[8][4],
+                                                    float (&rowMax)[2], float (&rowSum)[2]) {
+    float s[8][4];
+    pg_att_forward_scores(qa, keyTile, s);
+    float tileMax[2];
     bool raise = false;
 #pragma unroll
-    for (int m = 0; m < 2; m++) {
+    for (int half = 0; half < 2; half++) {
+        float x = -INFINITY;
 #pragma unroll
-        for (int half = 0; half < 2; half++) {
-            float x = -INFINITY;
+        for (int nt = 0; nt < 8; nt++) {
 #pragma unroll
-            for (int nt = 0; nt < 8; nt++) {
-#pragma unroll
-                for (int i = 2 * half; i < 2 * half + 2; i++) {
-                    if (MASKED && keyOffset + pg_att_col(nt, i) > 16 * m + pg_att_row(i)) {
-                        s[m][nt][i] = -INFINITY;
-                    }
-                    x = fmaxf(x, s[m][nt][i]);
+            for (int i = 2 * half; i < 2 * half + 2; i++) {
+                if (MASKED && pg_att_col(nt, i) > warpRow + pg_att_row(i)) {
+                    s[nt][i] = -INFINITY;
                 }
+                x = fmaxf(x, s[nt][i]);
             }
-            x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 1));
-            x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 2));
-            tileMax[m][half] = x * scaleLog2;
-            raise |= tileMax[m][half] > rowMax[m][half] + PG_ATT_MAX_SLACK;
         }
+        x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 1));
+        x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 2));
+        tileMax[half] = x * scaleLog2;
+        raise |= tileMax[half] > rowMax[half] + PG_ATT_MAX_SLACK;
     }
     if (__any_sync(0xffffffffu, raise)) {
 #pragma unroll
-        for (int m = 0; m < 2; m++) {
-#pragma unroll
-            for (int half = 0; half < 2; half++) {
-                float raised = fmaxf(rowMax[m][half], tileMax[m][half]);
-                float correction = pg_att_exp2(rowMax[m][half] - raised);
-                rowMax[m][half] = raised;
-                rowSum[m][half] *= correction;
-#pragma unroll
-                for (int nt = 0; nt < 8; nt++) {
-                    o[m][nt][2 * half] *= correction;
-                    o[m][nt][2 * half + 1] *= correction;
-                }
-            }
-        }
-    }
-    uint32_t pa[2][4][4];
-#pragma unroll
-    for (int m = 0; m < 2; m++) {
-#pragma unroll
         for (int half = 0; half < 2; half++) {
-            float sum = rowSum[m][half];
+            float raised = fmaxf(rowMax[half], tileMax[half]);
+            float correction = pg_att_exp2(rowMax[half] - raised);
+            rowMax[half] = raised;
+            rowSum[half] *= correction;
 #pragma unroll
             for (int nt = 0; nt < 8; nt++) {
-#pragma unroll
-                for (int i = 2 * half; i < 2 * half + 2; i++) {
-                    s[m][nt][i] = pg_att_exp2(fmaf(s[m][nt][i], scaleLog2, -rowMax[m][half]));
-                    sum += s[m][nt][i];
-                }
+                o[nt][2 * half] *= correction;
+                o[nt][2 * half + 1] *= correction;
             }
-            rowSum[m][half] = sum;
         }
-        pg_att_to_operand(s[m], pa[m]);
     }
-    pg_att_mma_tile(pa, valueTile, 0, o);
+#pragma unroll
+    for (int half = 0; half < 2; half++) {
+        float sum = rowSum[half];
+#pragma unroll
+        for (int nt = 0; nt < 8; nt++) {
+#pragma unroll
+            for (int i = 2 * half; i < 2 * half + 2; i++) {
+                s[nt][i] = pg_att_exp2(fmaf(s[nt][i], scaleLog2, -rowMax[half]));
+                sum += s[nt][i];
+            }
+        }
+        rowSum[half] = sum;
+    }
+    uint32_t pa[4][4];
+    pg_att_to_operand(s, pa);
+    pg_att_forward_values(pa, valueTile, o);
 }
 
 // The lower bound of the norm that F.normalize divides by (XSA's value directions).
@@ -366,128 +485,131 @@ __device__ __forceinline__ float pg_att_exclusive(float (&y)[8][2], const uint32
     return c;
 }
 
-// grid (ceil(seqLen / 128), heads, batch), block 128. Block x takes query block gridDim.x - 1 - x (the longest
-// first) of head y of sequence z; warp w its rows 32 w .. 32 w + 31. xsa: null for plain attention, else XSA's
-// projections c, float32 [rows * heads], and out gets XSA's output.
-extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS)
+// grid (ceil(seqLen / 128), heads, batch), block PG_ATT_FORWARD_THREADS. Block x takes query block
+// gridDim.x - 1 - x (the longest first) of head y of sequence z; warpgroup g its rows 64 g .. 64 g + 63, warp w of
+// it rows 16 w .. 16 w + 15 of those. xsa: null for plain attention, else XSA's projections c, float32
+// [rows * heads], and out gets XSA's output.
+extern "C" __global__ void __launch_bounds__(PG_ATT_FORWARD_THREADS)
 pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void* out, int out_type, float* lse,
                      float* xsa, int seqLen, int heads, int kvHeads, int headDim, float scale) {
-    // Two query tiles, then two key and two value buffers.
-    __shared__ __align__(128) pg_bf16 tiles[6][PG_ATT_TILE_ELEMENTS];
-    uint32_t queryTiles = pg_att_shared(tiles[0]);
-    uint32_t keyTiles = pg_att_shared(tiles[2]);
-    uint32_t valueTiles = pg_att_shared(tiles[4]);
+    uint32_t queryTiles = (pg_att_shared(pg_att_dynamic) + 1023u) & ~1023u;
+    uint32_t keyTiles = pg_att_buffer(queryTiles, 2);
+    uint32_t valueTiles = pg_att_buffer(keyTiles, PG_ATT_FORWARD_STAGES);
     int h = blockIdx.y;
     int b = blockIdx.z;
-    int warp = threadIdx.x >> 5;
+    int warpgroup = threadIdx.x >> 7;
+    int warp = (threadIdx.x >> 5) & 3;
     int qWidth = heads * headDim;
     int kvWidth = kvHeads * headDim;
     int kvCol = h / (heads / kvHeads) * headDim;
     long long rowBase = (long long)b * seqLen;
     int first = (gridDim.x - 1 - blockIdx.x) * PG_ATT_BLOCK_ROWS;
+    int groupFirst = first + 64 * warpgroup;
     int lastKeyTile = (min(seqLen, first + PG_ATT_BLOCK_ROWS) - 1) / PG_ATT_TILE;
     const pg_bf16* keys = k + rowBase * kvWidth + kvCol;
     const pg_bf16* values = v + rowBase * kvWidth + kvCol;
 
-    pg_att_copy_block(queryTiles, q + (rowBase + first) * qWidth + h * headDim, qWidth, seqLen - first, headDim);
-    pg_att_copy_key_values(keyTiles, valueTiles, 0, keys, values, kvWidth, headDim, seqLen, 0);
+    // Copy groups: the queries with key/value tile 0, then one per tile, PG_ATT_FORWARD_STAGES - 1 tiles ahead (an
+    // empty group past the last tile keeps the count of groups in flight fixed).
+    pg_att_forward_copy_queries(queryTiles, q + (rowBase + first) * qWidth + h * headDim, qWidth, seqLen - first,
+                                headDim);
+    pg_att_forward_copy_key_values(keyTiles, valueTiles, 0, keys, values, kvWidth, headDim, seqLen, 0);
     pg_att_commit();
+#pragma unroll
+    for (int n = 1; n < PG_ATT_FORWARD_STAGES - 1; n++) {
+        if (n <= lastKeyTile) {
+            pg_att_forward_copy_key_values(keyTiles, valueTiles, n, keys, values, kvWidth, headDim, seqLen, n);
+        }
+        pg_att_commit();
+    }
 
     float scaleLog2 = scale * PG_ATT_LOG2E;
-    float o[2][8][4];
-    pg_att_zero(o);
-    float rowMax[2][2] = {{-INFINITY, -INFINITY}, {-INFINITY, -INFINITY}};
-    float rowSum[2][2] = {{0.0f, 0.0f}, {0.0f, 0.0f}};
-    uint32_t qa[2][4][4];
+    float o[8][4];
+    pg_att_zero(reinterpret_cast<float (&)[1][8][4]>(o));
+    float rowMax[2] = {-INFINITY, -INFINITY};
+    float rowSum[2] = {0.0f, 0.0f};
+    uint32_t qa[4][4];
     for (int n = 0; n <= lastKeyTile; n++) {
-        int buffer = n & 1;
-        if (n < lastKeyTile) {
-            pg_att_copy_key_values(keyTiles, valueTiles, buffer ^ 1, keys, values, kvWidth, headDim, seqLen, n + 1);
-            pg_att_commit();
-            pg_att_wait(1);
-        } else {
-            pg_att_wait(0);
-        }
+        int buffer = n % PG_ATT_FORWARD_STAGES;
+        asm volatile("cp.async.wait_group %0;\n" :: "n"(PG_ATT_FORWARD_STAGES - 2) : "memory");
+        pg_att_forward_tiles_visible();
+        // After this barrier every warp is done with tile n - 1, whose buffers take tile n + STAGES - 1.
         __syncthreads();
-        if (n == 0) {
-#pragma unroll
-            for (int m = 0; m < 2; m++) {
-                pg_att_load_rows(pg_att_buffer(queryTiles, warp >> 1), 32 * (warp & 1) + 16 * m, qa[m]);
-            }
+        int ahead = n + PG_ATT_FORWARD_STAGES - 1;
+        if (ahead <= lastKeyTile) {
+            pg_att_forward_copy_key_values(keyTiles, valueTiles, ahead % PG_ATT_FORWARD_STAGES, keys, values, kvWidth,
+                                           headDim, seqLen, ahead);
         }
-        // Key column j of this tile is key keyOffset + j counted from the warp's first row; row r of the warp sees
-        // it when keyOffset + j <= r. A warp whose rows see none of the tile skips it, one whose rows see all of it
-        // skips the mask; every row sees key 0 of tile 0, so each row's running max is finite from the first tile on.
-        int keyOffset = n * PG_ATT_TILE - first - warp * 32;
+        pg_att_commit();
+        if (n == 0) {
+            pg_att_load_rows(pg_att_buffer(queryTiles, warpgroup), 16 * warp, qa);
+        }
+        // Tiles and warpgroups both start at multiples of 64: a tile is wholly visible to the warpgroup's rows, or
+        // starts at its first row (the diagonal, masked), or lies past them (skipped). Every row sees key 0 of tile
+        // 0, so each row's running max is finite from the first tile on.
+        int keyOffset = n * PG_ATT_TILE - groupFirst;
         uint32_t keyTile = pg_att_buffer(keyTiles, buffer);
         uint32_t valueTile = pg_att_buffer(valueTiles, buffer);
-        if (keyOffset + PG_ATT_TILE - 1 <= 0) {
-            pg_att_forward_tile<false>(qa, keyTile, valueTile, keyOffset, scaleLog2, o, rowMax, rowSum);
-        } else if (keyOffset <= 31) {
-            pg_att_forward_tile<true>(qa, keyTile, valueTile, keyOffset, scaleLog2, o, rowMax, rowSum);
+        if (keyOffset < 0) {
+            pg_att_forward_tile<false>(qa, keyTile, valueTile, 16 * warp, scaleLog2, o, rowMax, rowSum);
+        } else if (keyOffset == 0) {
+            pg_att_forward_tile<true>(qa, keyTile, valueTile, 16 * warp, scaleLog2, o, rowMax, rowSum);
         }
-        __syncthreads();
     }
 
-    // With XSA, the value vectors of all four of the lane's rows are loaded before any is used, so that the loads are
+    // With XSA, the value vectors of both of the lane's rows are loaded before either is used, so that the loads are
     // in flight together rather than one row's after the previous row's reductions.
-    uint32_t valueWords[2][2][8];
+    uint32_t valueWords[2][8];
     if (xsa != nullptr) {
 #pragma unroll
-        for (int m = 0; m < 2; m++) {
+        for (int half = 0; half < 2; half++) {
+            int row = groupFirst + 16 * warp + pg_att_row(2 * half);
 #pragma unroll
-            for (int half = 0; half < 2; half++) {
-                int row = first + warp * 32 + 16 * m + pg_att_row(2 * half);
-#pragma unroll
-                for (int nt = 0; nt < 8; nt++) {
-                    int col = pg_att_col(nt, 0);
-                    valueWords[m][half][nt] = row < seqLen && col < headDim
-                            ? __ldg(reinterpret_cast<const unsigned int*>(values + (long long)row * kvWidth + col))
-                            : 0u;
-                }
+            for (int nt = 0; nt < 8; nt++) {
+                int col = pg_att_col(nt, 0);
+                valueWords[half][nt] = row < seqLen && col < headDim
+                        ? __ldg(reinterpret_cast<const unsigned int*>(values + (long long)row * kvWidth + col))
+                        : 0u;
             }
         }
     }
 #pragma unroll
-    for (int m = 0; m < 2; m++) {
+    for (int half = 0; half < 2; half++) {
+        float sum = rowSum[half];
+        sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+        sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+        int row = groupFirst + 16 * warp + pg_att_row(2 * half);
+        bool valid = row < seqLen;
+        float inverse = 1.0f / sum;
+        float y[8][2];
 #pragma unroll
-        for (int half = 0; half < 2; half++) {
-            float sum = rowSum[m][half];
-            sum += __shfl_xor_sync(0xffffffffu, sum, 1);
-            sum += __shfl_xor_sync(0xffffffffu, sum, 2);
-            int row = first + warp * 32 + 16 * m + pg_att_row(2 * half);
-            bool valid = row < seqLen;
-            float inverse = 1.0f / sum;
-            float y[8][2];
+        for (int nt = 0; nt < 8; nt++) {
+            y[nt][0] = o[nt][2 * half] * inverse;
+            y[nt][1] = o[nt][2 * half + 1] * inverse;
+        }
+        if (xsa != nullptr) {
+            float c = pg_att_exclusive(y, valueWords[half]);
+            if (valid && (threadIdx.x & 3) == 0) {
+                xsa[(rowBase + row) * heads + h] = c;
+            }
+        }
+        if (!valid) {
+            continue;
+        }
+        if ((threadIdx.x & 3) == 0) {
+            lse[((long long)b * heads + h) * seqLen + row] = (rowMax[half] + log2f(sum)) * PG_ATT_LN2;
+        }
 #pragma unroll
-            for (int nt = 0; nt < 8; nt++) {
-                y[nt][0] = o[m][nt][2 * half] * inverse;
-                y[nt][1] = o[m][nt][2 * half + 1] * inverse;
-            }
-            if (xsa != nullptr) {
-                float c = pg_att_exclusive(y, valueWords[m][half]);
-                if (valid && (threadIdx.x & 3) == 0) {
-                    xsa[(rowBase + row) * heads + h] = c;
-                }
-            }
-            if (!valid) {
+        for (int nt = 0; nt < 8; nt++) {
+            if (pg_att_col(nt, 0) >= headDim) {
                 continue;
             }
-            if ((threadIdx.x & 3) == 0) {
-                lse[((long long)b * heads + h) * seqLen + row] = (rowMax[m][half] + log2f(sum)) * PG_ATT_LN2;
-            }
-#pragma unroll
-            for (int nt = 0; nt < 8; nt++) {
-                if (pg_att_col(nt, 0) >= headDim) {
-                    continue;
-                }
-                long long i = (rowBase + row) * qWidth + h * headDim + pg_att_col(nt, 0);
-                if (out_type == PG_BF16) {
-                    *reinterpret_cast<__nv_bfloat162*>(static_cast<pg_bf16*>(out) + i) =
-                            __floats2bfloat162_rn(y[nt][0], y[nt][1]);
-                } else {
-                    *reinterpret_cast<float2*>(static_cast<float*>(out) + i) = make_float2(y[nt][0], y[nt][1]);
-                }
+            long long i = (rowBase + row) * qWidth + h * headDim + pg_att_col(nt, 0);
+            if (out_type == PG_BF16) {
+                *reinterpret_cast<__nv_bfloat162*>(static_cast<pg_bf16*>(out) + i) =
+                        __floats2bfloat162_rn(y[nt][0], y[nt][1]);
+            } else {
+                *reinterpret_cast<float2*>(static_cast<float*>(out) + i) = make_float2(y[nt][0], y[nt][1]);
             }
         }
     }

@@ -23,6 +23,13 @@ public final class CudaFlashAttention {
     /** Query (or, in the dK/dV pass, key) rows per block: four warps of 2 x 16. */
     private static final int BLOCK_ROWS = 128;
     private static final KernelModules.Dim3 BLOCK = KernelModules.Dim3.of(128);
+    /** The forward's block: two warpgroups of 64 query rows (see attention.cu). */
+    private static final KernelModules.Dim3 FORWARD_BLOCK = KernelModules.Dim3.of(256);
+    /**
+     * Dynamic shared memory of the forward: 1024 bytes of slack to align the tiles for the tensor cores, two tiles of
+     * 64 bf16 rows of 64 dims for the block's queries, three buffers of one such tile of keys and one of values.
+     */
+    private static final int FORWARD_SHARED_BYTES = 1024 + (2 + 2 * 3) * 64 * 64 * 2;
     /**
      * Dynamic shared memory of the backward passes (see attention.cu): two buffers of {@link #BLOCK_ROWS} bf16 rows of
      * 64 dims for each of two operands; the dK/dV pass adds two buffers of two float32 statistics per row.
@@ -48,7 +55,7 @@ public final class CudaFlashAttention {
              Bfloat16Operand v16 = asBfloat16(v)) {
             KernelArgs args = KernelArgs.of().pointer(q16.tensor()).pointer(k16.tensor()).pointer(v16.tensor())
                     .tensor(out).pointer(logSumExp);
-            kernels.launch("pg_attention_forward", blocks(shape, shape.heads()), BLOCK, 0,
+            kernels.launch("pg_attention_forward", blocks(shape, shape.heads()), FORWARD_BLOCK, FORWARD_SHARED_BYTES,
                     geometry(pointerOrNull(args, xsaProjections), shape));
         }
     }

@@ -233,20 +233,30 @@ extern "C" __global__ void pg_nesterov_momentum(const PgTensorSet<1>* grads, int
             && pg_aligned<4>(update, update_type);
     pg_dispatch_vec<4>(vectorized, [&](auto width) {
         constexpr int VEC = decltype(width)::value;
-        float squares = 0.0f;
-        for (int j = lane * VEC; j < cols; j += 32 * VEC) {
+        // sum = g + momentum buf for the lane's values at j, with buf as it is in memory at that point.
+        auto momentum_sum = [&](int j, float (&sum)[VEC]) {
             float g[VEC];
             float b[VEC];
-            float u[VEC];
             pg_load_vec<VEC>(grad, grad_type, at + j, g);
             pg_load_vec<VEC>(buf, PG_F32, base + j, b);
 #pragma unroll
             for (int k = 0; k < VEC; k++) {
-                b[k] = g[k] + momentum * b[k];
-                u[k] = momentum * b[k] + g[k];
+                sum[k] = momentum * b[k] + g[k];
+            }
+        };
+        float squares = 0.0f;
+        for (int j = lane * VEC; j < cols; j += 32 * VEC) {
+            // buf = g + momentum buf, then u = g + momentum buf with the new buf: the same sum before and after
+            // the store.
+            float b[VEC];
+            momentum_sum(j, b);
+            pg_store_vec<VEC>(buf, PG_F32, base + j, b);
+            float u[VEC];
+            momentum_sum(j, u);
+#pragma unroll
+            for (int k = 0; k < VEC; k++) {
                 squares += u[k] * u[k];
             }
-            pg_store_vec<VEC>(buf, PG_F32, base + j, b);
             if (!normalize_rows) {
                 pg_store_vec<VEC>(update, update_type, base + j, u);
             }
@@ -256,14 +266,11 @@ extern "C" __global__ void pg_nesterov_momentum(const PgTensorSet<1>* grads, int
         }
         float inv = 1.0f / fmaxf(sqrtf(pg_warp_sum(squares)), eps);
         for (int j = lane * VEC; j < cols; j += 32 * VEC) {
-            float g[VEC];
-            float b[VEC];
             float u[VEC];
-            pg_load_vec<VEC>(grad, grad_type, at + j, g);
-            pg_load_vec<VEC>(buf, PG_F32, base + j, b);
+            momentum_sum(j, u);
 #pragma unroll
             for (int k = 0; k < VEC; k++) {
-                u[k] = (momentum * b[k] + g[k]) * inv;
+                u[k] *= inv;
             }
             pg_store_vec<VEC>(update, update_type, base + j, u);
         }

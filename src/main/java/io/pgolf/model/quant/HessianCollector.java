@@ -20,7 +20,9 @@ import java.util.SequencedMap;
  * batches and, for each requested weight, adds X^T X of its linear layer's input into a float32 accumulator on the
  * model's backend, every time the layer runs (a looped layer contributes once per pass). The tied
  * {@code tok_emb.weight} gets the final norm's output, which is its head's input. Each sum is divided by the number
- * of batches, not of tokens; GPTQ's damping is relative, so only the proportions matter.
+ * of batches, not of tokens; GPTQ's damping is relative, so only the proportions matter. Weights that read the same
+ * input one after another (q, k and v) share its X^T X: one GEMM, added into each weight's sum (the same float32
+ * sums as a GEMM accumulating into each).
  *
  * <p>The model runs with its current depth-loop setting: the reference calibrates the EMA model as training left
  * it, with the loop on.
@@ -33,7 +35,7 @@ public final class HessianCollector {
     public static Hessians collect(Gpt model, Iterable<TrainBatch> batches, Collection<String> weightNames) {
         Backend backend = model.parameters().backend();
         SequencedMap<String, Tensor> sums = new LinkedHashMap<>();
-        try {
+        try (InputProduct product = new InputProduct(backend)) {
             for (String name : weightNames) {
                 int[] shape = model.parameters().get(name).shape();
                 if (shape.length != 2) {
@@ -48,7 +50,7 @@ public final class HessianCollector {
                     model.observeLinearInputs(ids, batch.rows(), batch.seqLen(), (Parameter weight, Tensor input) -> {
                         Tensor sum = sums.get(weight.name());
                         if (sum != null) {
-                            backend.tensors().gemm(true, false, 1f, input, input, 1f, sum);
+                            backend.tensors().axpby(1f, product.of(input), 1f, sum);
                             observed.merge(weight.name(), 1, Integer::sum);
                         }
                     });
@@ -74,6 +76,39 @@ public final class HessianCollector {
             return new Hessians(hessians, count);
         } finally {
             sums.values().forEach(Tensor::close);
+        }
+    }
+
+    /** X^T X of the last linear input asked for, computed once for the weights that read that same tensor. */
+    private static final class InputProduct implements AutoCloseable {
+        private final Backend backend;
+        private Tensor input;
+        private Tensor product;
+
+        InputProduct(Backend backend) {
+            this.backend = backend;
+        }
+
+        Tensor of(Tensor x) {
+            if (x != input) {
+                int d = x.dim(-1);
+                if (product == null || product.dim(0) != d) {
+                    close();
+                    product = backend.tensors().empty(DType.F32, d, d);
+                }
+                backend.tensors().gemm(true, false, 1f, x, x, 0f, product);
+                input = x;
+            }
+            return product;
+        }
+
+        @Override
+        public void close() {
+            if (product != null) {
+                product.close();
+                product = null;
+            }
+            input = null;
         }
     }
 

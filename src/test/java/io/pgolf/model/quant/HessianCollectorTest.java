@@ -1,5 +1,6 @@
 package io.pgolf.model.quant;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -107,6 +108,25 @@ class HessianCollectorTest {
             backend.layers().residualMix(x0, x0, model.parameters().get("blocks.0.resid_mix").value(), mixed);
             backend.layers().rmsNorm(mixed, layout.normScale(0), eps, normed, invRms);
             return backend.tensors().download(normed);
+        }
+    }
+
+    /**
+     * q, k and v read one input and share its product; the next weight (the MLP's fc) reads another and must get
+     * its own: every Hessian collected together equals, bit for bit, the one collected alone.
+     */
+    @Test
+    void weightsOfOneInputShareItsProductAndNoOtherWeightGetsIt() {
+        List<String> names = List.of(FIRST_QUERY, "blocks.0.attn.c_k.weight", "blocks.0.attn.c_v.weight",
+                "blocks.0.mlp.fc.weight");
+        try (Gpt model = referenceModel()) {
+            List<TrainBatch> batches = List.of(fixtureBatch(0), fixtureBatch(1));
+            Hessians together = HessianCollector.collect(model, batches, names);
+            for (String name : names) {
+                Hessians alone = HessianCollector.collect(model, batches, List.of(name));
+                assertArrayEquals(alone.get(name).values(), together.get(name).values(), name);
+            }
+            assertArrayEquals(together.get(FIRST_QUERY).values(), together.get("blocks.0.attn.c_v.weight").values());
         }
     }
 

@@ -5,17 +5,20 @@
 # The runtime is rebuilt only when missing. With --data sp1024|sp8192 it also copies that variant's xz-compressed
 # shards and tokenizer from ../shared/data (11-14 MB), which run.sh unpacks into /tmp/pgolf-data on the device.
 # With --fixtures the PyTorch fixtures go along (6 MB, for pgolf gpu-parity --fixtures .device/fixtures); both
-# together exceed what one call may carry.
+# together exceed what one call may carry. With --baseline REV the jar of commit REV goes along as baseline.jar
+# (built in a temporary worktree; it runs on this build's libraries), for dev/device/compare.sh.
 # Then on the device: bash dev/device/run.sh <pgolf arguments>.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 variant=""
 fixtures=""
+baseline=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --data) variant="${2:?--data needs sp1024 or sp8192}"; shift 2 ;;
     --fixtures) fixtures=1; shift ;;
-    *) echo "package.sh: unknown argument $1 (use --data sp1024|sp8192, --fixtures)" >&2; exit 2 ;;
+    --baseline) baseline="${2:?--baseline needs a commit}"; shift 2 ;;
+    *) echo "package.sh: unknown argument $1 (use --data sp1024|sp8192, --fixtures, --baseline REV)" >&2; exit 2 ;;
   esac
 done
 jdk="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
@@ -53,7 +56,18 @@ if [[ ! -f "$out/jre.tar.xz" ]]; then
   tar -C "$work/jre" -cf - . | xz -T0 -9 > "$out/jre.tar.xz.tmp"
   mv "$out/jre.tar.xz.tmp" "$out/jre.tar.xz"
 fi
-rm -rf "$out/data" "$out/fixtures"
+rm -rf "$out/data" "$out/fixtures" "$out/baseline.jar"
+if [[ -n "$baseline" ]]; then
+  git -C "$root" worktree add -q --detach "$work/baseline" "$baseline"
+  if ! (cd "$work/baseline" && mvn -B -q -DskipTests package); then
+    git -C "$root" worktree remove --force "$work/baseline"
+    echo "package.sh: the baseline $baseline does not build" >&2
+    exit 1
+  fi
+  cp "$work/baseline/target/pgolf.jar" "$out/baseline.jar.tmp"
+  mv "$out/baseline.jar.tmp" "$out/baseline.jar"
+  git -C "$root" worktree remove --force "$work/baseline"
+fi
 if [[ -n "$fixtures" ]]; then
   cp -r "$root/../shared/fixtures" "$out/fixtures"
 fi

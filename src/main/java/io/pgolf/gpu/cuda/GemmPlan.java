@@ -54,18 +54,14 @@ final class GemmPlan implements AutoCloseable {
         MemorySegment c = null;
         try {
             op = lt.createOperation(problem.transA(), problem.transB());
-            int batch = problem.batch();
-            int ab = problem.abType();
-            a = problem.transA() ? lt.createLayout(ab, problem.k(), problem.m(), problem.lda(), batch, problem.strideA())
-                    : lt.createLayout(ab, problem.m(), problem.k(), problem.lda(), batch, problem.strideA());
-            b = problem.transB() ? lt.createLayout(ab, problem.n(), problem.k(), problem.ldb(), batch, problem.strideB())
-                    : lt.createLayout(ab, problem.k(), problem.n(), problem.ldb(), batch, problem.strideB());
-            c = lt.createLayout(problem.cType(), problem.m(), problem.n(), problem.ldc(), batch, problem.strideC());
+            a = operandLayout(lt, problem, problem.transA(), problem.m(), problem.k(), problem.lda(), problem.strideA());
+            b = operandLayout(lt, problem, problem.transB(), problem.k(), problem.n(), problem.ldb(), problem.strideB());
+            c = lt.createLayout(problem.cType(), problem.m(), problem.n(), problem.ldc(), problem.batch(),
+                    problem.strideC());
             this.candidates = lt.candidates(op, a, b, c, preference, selection.candidatesRequested(), algorithms);
             if (candidates.isEmpty()) {
-                throw new IllegalStateException(String.format(Locale.ROOT, "cuBLASLt has no algorithm for gemm %s"
-                        + " (column-major m %d, n %d, k %d, lda %d, ldb %d, ldc %d)", problem.describe(), problem.m(),
-                        problem.n(), problem.k(), problem.lda(), problem.ldb(), problem.ldc()));
+                throw new IllegalStateException("cuBLASLt has no algorithm for gemm " + problem.describe() + " ("
+                        + problem.columnMajor() + ")");
             }
         } catch (RuntimeException e) {
             destroy(op, a, b, c);
@@ -174,11 +170,19 @@ final class GemmPlan implements AutoCloseable {
                 candidates.get(candidate).algo(), workspace, workspaceBytes, device.streamAddress());
         if (status != 0) {
             throw new IllegalStateException(String.format(Locale.ROOT, "cublasLtMatmul failed with %s for gemm %s"
-                    + " (column-major m %d, n %d, k %d, lda %d, ldb %d, ldc %d; candidate %d of %d: %s)",
-                    lt.statusText(status), problem.describe(), problem.m(), problem.n(), problem.k(), problem.lda(),
-                    problem.ldb(), problem.ldc(), candidate, candidates.size(),
-                    lt.describe(candidates.get(candidate).algo())));
+                    + " (%s; candidate %d of %d: %s)", lt.statusText(status), problem.describe(),
+                    problem.columnMajor(), candidate, candidates.size(), lt.describe(candidates.get(candidate).algo())));
         }
+    }
+
+    /**
+     * The layout of operand op(X) [rows, cols] of {@code problem}: X as stored is cols x rows when transposed, with
+     * leading dimension {@code ld} and, in a batch, {@code stride} elements between products.
+     */
+    private static MemorySegment operandLayout(CublasLt lt, GemmProblem problem, boolean transposed, int rows,
+                                               int cols, int ld, long stride) {
+        return transposed ? lt.createLayout(problem.abType(), cols, rows, ld, problem.batch(), stride)
+                : lt.createLayout(problem.abType(), rows, cols, ld, problem.batch(), stride);
     }
 
     private void destroy(MemorySegment op, MemorySegment a, MemorySegment b, MemorySegment c) {

@@ -30,6 +30,12 @@ record GemmProblem(boolean transA, boolean transB, int m, int n, int k, int lda,
                 betaZero ? "0" : "1");
     }
 
+    /** The figures cuBLASLt sees, for error messages: "column-major m 512, n 98304, k 256, lda 512, ...". */
+    String columnMajor() {
+        return String.format(Locale.ROOT, "column-major m %d, n %d, k %d, lda %d, ldb %d, ldc %d", m, n, k, lda, ldb,
+                ldc);
+    }
+
     /**
      * The bytes of C that the products cover: n columns of ldc elements, the last one m long, from the last
      * product's start.

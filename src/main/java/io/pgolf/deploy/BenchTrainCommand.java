@@ -5,6 +5,7 @@ import io.pgolf.gpu.Backend;
 import io.pgolf.gpu.TimedBackend;
 import io.pgolf.gpu.cuda.CudaBackend;
 import io.pgolf.gpu.cuda.DeviceMemoryPool;
+import io.pgolf.gpu.cuda.QueueAheadTimer;
 import io.pgolf.model.Gpt;
 import io.pgolf.model.GptLayout;
 import io.pgolf.model.optim.ModelOptimizer;
@@ -18,12 +19,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 
 /**
  * {@code pgolf bench train}: training throughput for the fixtures' tiny configuration and for the record's model.
@@ -79,8 +82,9 @@ final class BenchTrainCommand implements Callable<Integer> {
             try (TrainingEngine engine = engine(backend, record)) {
                 out.printf(Locale.ROOT, "record: %,d parameters, initialized in %.1f s%n",
                         engine.model().parameters().elementCount(), (System.nanoTime() - start) / 1e9);
-                if (backend instanceof CudaBackend) {
+                if (backend instanceof CudaBackend cuda) {
                     measureRecordSteps(out, engine, record);
+                    measureHostWaits(out, engine, record, cuda);
                 } else {
                     measureRecordStep(out, engine, record);
                 }
@@ -99,6 +103,9 @@ final class BenchTrainCommand implements Callable<Integer> {
     }
 
     private static final double GIB = 1L << 30;
+    /** Longer than the host takes to queue a micro-batch (~100 ms of GPU work) or an optimizer step. */
+    private static final Duration MICRO_BATCH_HOLD = Duration.ofMillis(300);
+    private static final Duration OPTIMIZER_HOLD = Duration.ofMillis(100);
 
     /** Whole record steps, the depth loop off then on, after one warm-up step each. */
     private void measureRecordSteps(PrintWriter out, TrainingEngine engine, PgolfConfig record) {
@@ -137,6 +144,53 @@ final class BenchTrainCommand implements Callable<Integer> {
                     stepTokens * recordSteps / seconds, optimizerNanos / 1e6 / recordSteps);
             out.flush();
         }
+    }
+
+    /**
+     * Whole record steps (loop off) issued as usual, timed by the host's clock, against the same steps with the host
+     * queued ahead of the GPU (each micro-batch and the optimizer step behind a {@link QueueAheadTimer} hold), timed
+     * by the GPU: the difference is the time the GPU waits for the host, the most that replaying a step as a CUDA
+     * graph could save.
+     */
+    private void measureHostWaits(PrintWriter out, TrainingEngine engine, PgolfConfig record, CudaBackend cuda) {
+        SplittableRandom random = new SplittableRandom(4);
+        int rows = record.trainSequencesPerMicroStep();
+        int seqLen = record.train().trainSeqLen();
+        int vocab = record.data().vocabSize();
+        engine.model().setLooping(false);
+        double issuedMillis = 0;
+        double queuedForwardBackwardMillis = 0;
+        double queuedOptimizerMillis = 0;
+        try (QueueAheadTimer timer = new QueueAheadTimer(cuda.runtime())) {
+            for (int s = 0; s < recordSteps; s++) {
+                List<TrainBatch> batches = Stream.generate(() -> randomBatch(random, rows, seqLen, vocab))
+                        .limit(engine.microBatchesPerStep()).toList();
+                cuda.synchronize();
+                long start = System.nanoTime();
+                batches.forEach(engine::accumulate);
+                engine.step(s, 1.0);
+                cuda.synchronize();
+                issuedMillis += (System.nanoTime() - start) / 1e6;
+                for (TrainBatch batch : batches) {
+                    timer.holdAndStart(MICRO_BATCH_HOLD);
+                    engine.accumulate(batch);
+                    timer.stop();
+                    queuedForwardBackwardMillis += timer.elapsedMillis();
+                }
+                timer.holdAndStart(OPTIMIZER_HOLD);
+                engine.step(s, 1.0);
+                timer.stop();
+                queuedOptimizerMillis += timer.elapsedMillis();
+            }
+        }
+        double issued = issuedMillis / recordSteps;
+        double queued = (queuedForwardBackwardMillis + queuedOptimizerMillis) / recordSteps;
+        out.printf(Locale.ROOT, "record, loop off, host queued ahead of the GPU: %.1f ms/step on the GPU (forward+backward"
+                        + " %.1f, optimizer %.1f) against %.1f ms/step issued as usual: the GPU waits for the host"
+                        + " %.1f ms/step (%.2f%%), the most a CUDA graph of the step could save%n", queued,
+                queuedForwardBackwardMillis / recordSteps, queuedOptimizerMillis / recordSteps, issued,
+                issued - queued, 100 * (issued - queued) / issued);
+        out.flush();
     }
 
     /** One record step (loop off) with every operation timed on its own: where the step's time goes. */

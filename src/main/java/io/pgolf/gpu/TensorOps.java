@@ -34,6 +34,18 @@ public interface TensorOps {
     void fill(Tensor t, float value);
 
     /**
+     * Rows [dstRow, dstRow + src.rows()) of dst = src, converting: a matrix into a row range of another with the
+     * same row length (weights stacked by rows for one GEMM).
+     */
+    void copyRows(Tensor src, Tensor dst, int dstRow);
+
+    /**
+     * dst += rows [srcRow, srcRow + dst.rows()) of src, a matrix with the same row length (a stacked weight
+     * gradient's block added into one weight's gradient).
+     */
+    void addRows(Tensor src, int srcRow, Tensor dst);
+
+    /**
      * c = alpha * op(a) @ op(b) + beta * c, where op(x) is x or its transpose. With beta = 0, c's previous
      * contents are ignored (even NaN). Accumulation is in float32 at least.
      */
@@ -67,4 +79,16 @@ public interface TensorOps {
 
     /** The sum of squares of all elements, accumulated in float64. Waits for the result. */
     double sumOfSquares(Tensor t);
+
+    /**
+     * Checks the operands of {@link #copyRows} and {@link #addRows}: {@code block}'s rows are rows
+     * [firstRow, firstRow + block.rows()) of {@code whole}, a float matrix with the same row length.
+     */
+    static void requireRowBlock(String op, Tensor block, Tensor whole, int firstRow) {
+        if (block.dtype() == DType.I32 || whole.dtype() == DType.I32 || block.dim(-1) != whole.dim(-1)
+                || firstRow < 0 || (long) firstRow + block.rows() > whole.rows()) {
+            throw new IllegalArgumentException(op + ": " + block.describe() + " is not a float row block of "
+                    + whole.describe() + " from row " + firstRow);
+        }
+    }
 }

@@ -79,16 +79,4 @@ public interface TensorOps {
 
     /** The sum of squares of all elements, accumulated in float64. Waits for the result. */
     double sumOfSquares(Tensor t);
-
-    /**
-     * Checks the operands of {@link #copyRows} and {@link #addRows}: {@code block}'s rows are rows
-     * [firstRow, firstRow + block.rows()) of {@code whole}, a float matrix with the same row length.
-     */
-    static void requireRowBlock(String op, Tensor block, Tensor whole, int firstRow) {
-        if (block.dtype() == DType.I32 || whole.dtype() == DType.I32 || block.dim(-1) != whole.dim(-1)
-                || firstRow < 0 || (long) firstRow + block.rows() > whole.rows()) {
-            throw new IllegalArgumentException(op + ": " + block.describe() + " is not a float row block of "
-                    + whole.describe() + " from row " + firstRow);
-        }
-    }
 }

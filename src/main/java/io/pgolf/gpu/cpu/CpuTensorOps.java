@@ -70,14 +70,14 @@ final class CpuTensorOps implements TensorOps {
 
     @Override
     public void copyRows(Tensor src, Tensor dst, int dstRow) {
-        TensorOps.requireRowBlock("copyRows", src, dst, dstRow);
+        ShapeChecks.requireRowBlock(src, dst, dstRow, "copyRows");
         float[] s = CpuTensor.of(src).floats();
         System.arraycopy(s, 0, CpuTensor.of(dst).floats(), dstRow * dst.dim(-1), s.length);
     }
 
     @Override
     public void addRows(Tensor src, int srcRow, Tensor dst) {
-        TensorOps.requireRowBlock("addRows", dst, src, srcRow);
+        ShapeChecks.requireRowBlock(dst, src, srcRow, "addRows");
         float[] s = CpuTensor.of(src).floats();
         float[] d = CpuTensor.of(dst).floats();
         int offset = srcRow * src.dim(-1);

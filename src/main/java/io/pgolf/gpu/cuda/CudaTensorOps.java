@@ -134,14 +134,14 @@ public final class CudaTensorOps implements TensorOps {
 
     @Override
     public void copyRows(Tensor src, Tensor dst, int dstRow) {
-        TensorOps.requireRowBlock("copyRows", src, dst, dstRow);
+        CudaOperands.requireRowBlock(src, dst, dstRow, "copyRows");
         kernels.launchElementwise("pg_convert_into", src.size(), KernelArgs.of().tensor(src).tensor(dst)
                 .i64((long) dstRow * dst.dim(-1)).i64(src.size()));
     }
 
     @Override
     public void addRows(Tensor src, int srcRow, Tensor dst) {
-        TensorOps.requireRowBlock("addRows", dst, src, srcRow);
+        CudaOperands.requireRowBlock(dst, src, srcRow, "addRows");
         kernels.launchElementwise("pg_accumulate_from", dst.size(), KernelArgs.of().tensor(src)
                 .i64((long) srcRow * src.dim(-1)).accumulating(dst).i64(dst.size()));
     }

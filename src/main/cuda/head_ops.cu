@@ -182,11 +182,12 @@ __device__ __forceinline__ void qkv_norm_rope_backward(const void* qkv, int qkv_
         float go[VEC] = {};
         float inv = 0.0f;
         if (active) {
-            pg_load_vec<VEC>(qkv, qkv_type, base, h);
             const void* d_out = qh.query ? d_q : qh.value ? d_v : d_k;
             int d_out_type = qh.query ? d_q_type : qh.value ? d_v_type : d_k_type;
             pg_load_vec<VEC>(d_out, d_out_type, qh.out_base + slot * VEC, go);
+            // A value head's gradient passes through: its x is not needed.
             if (!qh.value) {
+                pg_load_vec<VEC>(qkv, qkv_type, base, h);
                 inv = inv_rms[qh.row * (heads + kv_heads) + qh.head];
             }
         }

@@ -1,12 +1,13 @@
-// LayerOps' per-head kernels (io.pgolf.gpu.cuda.CudaLayerOps): q/k rms_norm + rotary embedding + gain before
-// attention (XSA after it is fused into attention.cu). They are memory-bound, so every value lives in a register from one vector load: the lanes
-// of a warp split into groups of `group_lanes` (a power of two), one head per group, lane j of a group holding the
-// head's values [j VEC, (j + 1) VEC) (16 bytes of bf16 at VEC 8); lanes past headDim / VEC hold zeros. A sum over a
-// head is a butterfly of shuffles within its group, and a value's rotary partner (e +- half) sits half / VEC lanes
-// away in the same slot, one shuffle. No shared-memory staging and no block barriers, so a warp's loads are all in
-// flight at once. The Java side picks VEC (it divides headDim and the rotary half) and group_lanes; tensors are whole
-// memory-pool blocks, aligned for any VEC; (row, head) indices are 32-bit (the Java side checks the counts), as 64-bit
-// divisions would cost more than the loads. Backward ops add into their gradient outputs (pg_accumulate_vec).
+// LayerOps' per-head kernels (io.pgolf.gpu.cuda.CudaLayerOps): q, k and v taken apart from their one product, with
+// q/k rms_norm + rotary embedding + gain, before attention (XSA after it is fused into attention.cu). They are
+// memory-bound, so every value lives in a register from one vector load: the lanes of a warp split into groups of
+// `group_lanes` (a power of two), one head per group, lane j of a group holding the head's values [j VEC, (j + 1) VEC)
+// (16 bytes of bf16 at VEC 8); lanes past headDim / VEC hold zeros. A sum over a head is a butterfly of shuffles
+// within its group, and a value's rotary partner (e +- half) sits half / VEC lanes away in the same slot, one
+// shuffle. No shared-memory staging and no block barriers, so a warp's loads are all in flight at once. The Java side
+// picks VEC (it divides headDim and the rotary half) and group_lanes; tensors are whole memory-pool blocks, aligned
+// for any VEC; (row, head) indices are 32-bit (the Java side checks the counts), as 64-bit divisions would cost more
+// than the loads. Backward ops add into their gradient outputs (pg_accumulate_vec).
 #include "pgolf_vec.cuh"
 
 #define FULL_MASK 0xffffffffu
@@ -76,13 +77,36 @@ __device__ __forceinline__ void rotate(float* w, const Rotation& r, const void* 
     }
 }
 
-// Per (row, head) pair: u = x * invRms, invRms = 1 / sqrt(mean(x^2) + eps) (saved at inv_rms[pair]);
-// out = R(u) * gain[head] (gain null: 1). Warp w takes pairs [w G, (w + 1) G), G = 32 / group_lanes.
+// The heads of a q|k|v row: `heads` query heads, then `kv_heads` key heads, then `kv_heads` value heads. A (row, head)
+// pair's values start at pair * head_dim in q|k|v, and at `out_base` in its own output.
+struct QkvHead {
+    int row;
+    int head;
+    bool query;
+    bool value;
+    long long out_base;
+};
+
+__device__ __forceinline__ QkvHead qkv_head_of(int pair, int heads, int kv_heads, int head_dim) {
+    QkvHead h;
+    h.row = pair / (heads + 2 * kv_heads);
+    h.head = pair - h.row * (heads + 2 * kv_heads);
+    h.query = h.head < heads;
+    h.value = h.head >= heads + kv_heads;
+    int own = h.query ? h.head : h.value ? h.head - heads - kv_heads : h.head - heads;
+    h.out_base = ((long long)h.row * (h.query ? heads : kv_heads) + own) * head_dim;
+    return h;
+}
+
+// Per (row, head) pair of q|k|v: a query or key head's u = x * invRms, invRms = 1 / sqrt(mean(x^2) + eps) (saved at
+// inv_rms[row * (heads + kv_heads) + head]), goes out as R(u) * gain[head] (q) or R(u) (k); a value head goes out
+// as it is. Warp w takes pairs [w G, (w + 1) G), G = 32 / group_lanes.
 template <int VEC>
-__device__ __forceinline__ void qk_norm_rope(const void* x, int x_type, int heads, int head_dim, int group_lanes,
-                                             const void* cos, int cos_type, const void* sin, int sin_type,
-                                             int rope_dims, int seq_len, const void* gain, int gain_type, float eps,
-                                             void* out, int out_type, float* inv_rms, int pairs) {
+__device__ __forceinline__ void qkv_norm_rope(const void* qkv, int qkv_type, int heads, int kv_heads, int head_dim,
+                                              int group_lanes, const void* cos, int cos_type, const void* sin,
+                                              int sin_type, int rope_dims, int seq_len, const void* gain,
+                                              int gain_type, float eps, void* q, int q_type, void* k, int k_type,
+                                              void* v, int v_type, float* inv_rms, int pairs) {
     int lane = threadIdx.x & 31;
     int slot = lane & (group_lanes - 1);
     int warp = blockIdx.x * PG_ROW_WARPS + (threadIdx.x >> 5);
@@ -91,70 +115,84 @@ __device__ __forceinline__ void qk_norm_rope(const void* x, int x_type, int head
     long long base = (long long)pair * head_dim + slot * VEC;
     float u[VEC] = {};
     if (active) {
-        pg_load_vec<VEC>(x, x_type, base, u);
+        pg_load_vec<VEC>(qkv, qkv_type, base, u);
     }
+    QkvHead h = qkv_head_of(pair, heads, kv_heads, head_dim);
     float inv = 1.0f / sqrtf(group_sum(dot<VEC>(u, u), group_lanes) / head_dim + eps);
-#pragma unroll
-    for (int k = 0; k < VEC; k++) {
-        u[k] *= inv;
-    }
-    int row = pair / heads;
-    rotate<VEC>(u, rotation_of<VEC>(lane, slot, rope_dims, row % seq_len), cos, cos_type, sin, sin_type, false);
-    if (!active) {
-        return;
-    }
-    float g = gain == nullptr ? 1.0f : pg_load(gain, gain_type, pair - row * heads);
+    Rotation r = rotation_of<VEC>(lane, slot, rope_dims, h.row % seq_len);
+    r.rotated = r.rotated && !h.value;
+    float g = h.value ? 1.0f : inv;
 #pragma unroll
     for (int k = 0; k < VEC; k++) {
         u[k] *= g;
     }
-    if (slot == 0) {
-        inv_rms[pair] = inv;
+    rotate<VEC>(u, r, cos, cos_type, sin, sin_type, false);
+    if (!active) {
+        return;
     }
-    pg_store_vec<VEC>(out, out_type, base, u);
+    if (h.query) {
+        g = pg_load(gain, gain_type, h.head);
+#pragma unroll
+        for (int k = 0; k < VEC; k++) {
+            u[k] *= g;
+        }
+    }
+    if (!h.value && slot == 0) {
+        inv_rms[h.row * (heads + kv_heads) + h.head] = inv;
+    }
+    void* out = h.query ? q : h.value ? v : k;
+    int out_type = h.query ? q_type : h.value ? v_type : k_type;
+    pg_store_vec<VEC>(out, out_type, h.out_base + slot * VEC, u);
 }
 
-// Per pair, with n = x r (r = invRms) and out = g R(n): dGain[head] += sum(dOut . R(n)); dn = g R^T(dOut);
-// dX += r (dn - x r^2 mean(dn x)). Block b takes the pairs of rows [b rows_per_block, (b + 1) rows_per_block), its
-// warps G pairs at a time in a fixed order; when gain is not null each lane group sums its heads' dGain terms in
-// shared memory (dynamic: PG_ROW_WARPS * G * heads floats) and partials[b][head] receives the block's total, added
-// in warp and group order, for pg_sum_column_partials: deterministic.
+// Per pair of a query or key head, with n = x r (r = invRms) and out = g R(n) (g = 1 for a key):
+// dGain[head] += sum(dOut . R(n)) for a query; dn = g R^T(dOut); dQkv += r (dn - x r^2 mean(dn x)). A value head's
+// dOut is added as it is. Block b takes the pairs of rows [b rows_per_block, (b + 1) rows_per_block), its warps G
+// pairs at a time in a fixed order, so every element of dQkv is written once; each lane group sums its query heads'
+// dGain terms in shared memory (dynamic: PG_ROW_WARPS * G * heads floats) and partials[b][head] receives the
+// block's total, added in warp and group order, for pg_sum_column_partials: deterministic.
 template <int VEC>
-__device__ __forceinline__ void qk_norm_rope_backward(const void* x, int x_type, int heads, int head_dim,
-                                                      int group_lanes, const void* cos, int cos_type,
-                                                      const void* sin, int sin_type, int rope_dims, int seq_len,
-                                                      const void* gain, int gain_type, const float* inv_rms,
-                                                      const void* d_out, int d_out_type, void* d_x, int d_x_type,
-                                                      float* partials, int rows, int rows_per_block) {
+__device__ __forceinline__ void qkv_norm_rope_backward(const void* qkv, int qkv_type, int heads, int kv_heads,
+                                                       int head_dim, int group_lanes, const void* cos, int cos_type,
+                                                       const void* sin, int sin_type, int rope_dims, int seq_len,
+                                                       const void* gain, int gain_type, const float* inv_rms,
+                                                       const void* d_q, int d_q_type, const void* d_k, int d_k_type,
+                                                       const void* d_v, int d_v_type, void* d_qkv, int d_qkv_type,
+                                                       float* partials, int rows, int rows_per_block) {
     extern __shared__ float gain_sums[];
     int groups = 32 / group_lanes;
     int warp = threadIdx.x >> 5;
     int lane = threadIdx.x & 31;
     int slot = lane & (group_lanes - 1);
     int lane_group = lane / group_lanes;
+    int row_heads = heads + 2 * kv_heads;
     float* own_sums = gain_sums + (warp * groups + lane_group) * heads;
-    if (gain != nullptr) {
-        for (int i = threadIdx.x; i < PG_ROW_WARPS * groups * heads; i += blockDim.x) {
-            gain_sums[i] = 0.0f;
-        }
-        __syncthreads();
+    for (int i = threadIdx.x; i < PG_ROW_WARPS * groups * heads; i += blockDim.x) {
+        gain_sums[i] = 0.0f;
     }
-    int end = min(rows, (int)(blockIdx.x + 1) * rows_per_block) * heads;
-    for (int pass = blockIdx.x * rows_per_block * heads + warp * groups; pass < end; pass += PG_ROW_WARPS * groups) {
+    __syncthreads();
+    int end = min(rows, (int)(blockIdx.x + 1) * rows_per_block) * row_heads;
+    for (int pass = blockIdx.x * rows_per_block * row_heads + warp * groups; pass < end;
+         pass += PG_ROW_WARPS * groups) {
         int pair = pass + lane_group;
         bool active = pair < end && slot * VEC < head_dim;
         long long base = (long long)pair * head_dim + slot * VEC;
+        QkvHead qh = qkv_head_of(pair, heads, kv_heads, head_dim);
         float h[VEC] = {};
         float go[VEC] = {};
         float inv = 0.0f;
         if (active) {
-            pg_load_vec<VEC>(x, x_type, base, h);
-            pg_load_vec<VEC>(d_out, d_out_type, base, go);
-            inv = inv_rms[pair];
+            const void* d_out = qh.query ? d_q : qh.value ? d_v : d_k;
+            int d_out_type = qh.query ? d_q_type : qh.value ? d_v_type : d_k_type;
+            pg_load_vec<VEC>(d_out, d_out_type, qh.out_base + slot * VEC, go);
+            // A value head's gradient passes through: its x is not needed.
+            if (!qh.value) {
+                pg_load_vec<VEC>(qkv, qkv_type, base, h);
+                inv = inv_rms[qh.row * (heads + kv_heads) + qh.head];
+            }
         }
-        int row = pair / heads;
-        int head = pair - row * heads;
-        Rotation r = rotation_of<VEC>(lane, slot, rope_dims, row % seq_len);
+        Rotation r = rotation_of<VEC>(lane, slot, rope_dims, qh.row % seq_len);
+        r.rotated = r.rotated && !qh.value;
         float n[VEC];
         float dn[VEC];
 #pragma unroll
@@ -165,7 +203,7 @@ __device__ __forceinline__ void qk_norm_rope_backward(const void* x, int x_type,
         rotate<VEC>(n, r, cos, cos_type, sin, sin_type, false);
         rotate<VEC>(dn, r, cos, cos_type, sin, sin_type, true);
         float gain_term = group_sum(dot<VEC>(go, n), group_lanes);
-        float g = gain == nullptr || !active ? 1.0f : pg_load(gain, gain_type, head);
+        float g = active && qh.query ? pg_load(gain, gain_type, qh.head) : 1.0f;
 #pragma unroll
         for (int k = 0; k < VEC; k++) {
             dn[k] *= g;
@@ -174,44 +212,46 @@ __device__ __forceinline__ void qk_norm_rope_backward(const void* x, int x_type,
         if (!active) {
             continue;
         }
+        if (!qh.value) {
 #pragma unroll
-        for (int k = 0; k < VEC; k++) {
-            dn[k] = inv * (dn[k] - h[k] * projection);
+            for (int k = 0; k < VEC; k++) {
+                dn[k] = inv * (dn[k] - h[k] * projection);
+            }
         }
-        pg_accumulate_vec<VEC>(d_x, d_x_type, base, dn);
-        if (gain != nullptr && slot == 0) {
-            own_sums[head] += gain_term;
+        pg_accumulate_vec<VEC>(d_qkv, d_qkv_type, base, dn);
+        if (qh.query && slot == 0) {
+            own_sums[qh.head] += gain_term;
         }
     }
-    if (gain != nullptr) {
-        __syncthreads();
-        for (int head = threadIdx.x; head < heads; head += blockDim.x) {
-            float total = 0.0f;
-            for (int s = 0; s < PG_ROW_WARPS * groups; s++) {
-                total += gain_sums[s * heads + head];
-            }
-            partials[(long long)blockIdx.x * heads + head] = total;
+    __syncthreads();
+    for (int head = threadIdx.x; head < heads; head += blockDim.x) {
+        float total = 0.0f;
+        for (int s = 0; s < PG_ROW_WARPS * groups; s++) {
+            total += gain_sums[s * heads + head];
         }
+        partials[(long long)blockIdx.x * heads + head] = total;
     }
 }
 
 // The entry points, one per vector width (suffix _vN); CudaLayerOps launches blocks of PG_ROW_WARPS warps.
 #define PG_HEAD_KERNELS(VEC)                                                                                           \
-    extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32) pg_qk_norm_rope_v##VEC(                           \
-            const void* x, int x_type, int heads, int head_dim, int group_lanes, const void* cos, int cos_type,       \
-            const void* sin, int sin_type, int rope_dims, int seq_len, const void* gain, int gain_type, float eps,    \
-            void* out, int out_type, float* inv_rms, int pairs) {                                                     \
-        qk_norm_rope<VEC>(x, x_type, heads, head_dim, group_lanes, cos, cos_type, sin, sin_type, rope_dims, seq_len,  \
-                          gain, gain_type, eps, out, out_type, inv_rms, pairs);                                       \
+    extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32) pg_qkv_norm_rope_v##VEC(                          \
+            const void* qkv, int qkv_type, int heads, int kv_heads, int head_dim, int group_lanes, const void* cos,   \
+            int cos_type, const void* sin, int sin_type, int rope_dims, int seq_len, const void* gain,                \
+            int gain_type, float eps, void* q, int q_type, void* k, int k_type, void* v, int v_type, float* inv_rms,  \
+            int pairs) {                                                                                               \
+        qkv_norm_rope<VEC>(qkv, qkv_type, heads, kv_heads, head_dim, group_lanes, cos, cos_type, sin, sin_type,       \
+                           rope_dims, seq_len, gain, gain_type, eps, q, q_type, k, k_type, v, v_type, inv_rms, pairs); \
     }                                                                                                                  \
-    extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32, 4) pg_qk_norm_rope_backward_v##VEC(               \
-            const void* x, int x_type, int heads, int head_dim, int group_lanes, const void* cos, int cos_type,       \
-            const void* sin, int sin_type, int rope_dims, int seq_len, const void* gain, int gain_type,               \
-            const float* inv_rms, const void* d_out, int d_out_type, void* d_x, int d_x_type, float* partials,        \
-            int rows, int rows_per_block) {                                                                            \
-        qk_norm_rope_backward<VEC>(x, x_type, heads, head_dim, group_lanes, cos, cos_type, sin, sin_type, rope_dims,  \
-                                   seq_len, gain, gain_type, inv_rms, d_out, d_out_type, d_x, d_x_type, partials,     \
-                                   rows, rows_per_block);                                                              \
+    extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32, 4) pg_qkv_norm_rope_backward_v##VEC(              \
+            const void* qkv, int qkv_type, int heads, int kv_heads, int head_dim, int group_lanes, const void* cos,   \
+            int cos_type, const void* sin, int sin_type, int rope_dims, int seq_len, const void* gain,                \
+            int gain_type, const float* inv_rms, const void* d_q, int d_q_type, const void* d_k, int d_k_type,        \
+            const void* d_v, int d_v_type, void* d_qkv, int d_qkv_type, float* partials, int rows,                    \
+            int rows_per_block) {                                                                                      \
+        qkv_norm_rope_backward<VEC>(qkv, qkv_type, heads, kv_heads, head_dim, group_lanes, cos, cos_type, sin,        \
+                                    sin_type, rope_dims, seq_len, gain, gain_type, inv_rms, d_q, d_q_type, d_k,       \
+                                    d_k_type, d_v, d_v_type, d_qkv, d_qkv_type, partials, rows, rows_per_block);      \
     }
 
 PG_HEAD_KERNELS(1)

@@ -8,6 +8,22 @@ extern "C" __global__ void pg_convert(const void* src, int src_type, void* dst, 
     }
 }
 
+// dst[dst_offset + i] = src[i] for i < n: a matrix into a row range of another.
+extern "C" __global__ void pg_convert_into(const void* src, int src_type, void* dst, int dst_type,
+                                          long long dst_offset, long long n) {
+    PG_FOR_EACH(i, n) {
+        pg_store(dst, dst_type, dst_offset + i, pg_load(src, src_type, i));
+    }
+}
+
+// dst[i] += src[src_offset + i] for i < n (every element of dst, through pg_accumulate): a row range of a matrix.
+extern "C" __global__ void pg_accumulate_from(const void* src, int src_type, long long src_offset, void* dst,
+                                             int dst_type, long long n) {
+    PG_FOR_EACH(i, n) {
+        pg_accumulate(dst, dst_type, i, pg_load(src, src_type, src_offset + i));
+    }
+}
+
 // y = alpha * x + beta * y
 extern "C" __global__ void pg_axpby(float alpha, const void* x, int x_type, float beta, void* y, int y_type,
                                     long long n) {

@@ -54,19 +54,22 @@ public interface LayerOps {
                           Tensor dX, Tensor dSkip, Tensor dWeight, Tensor dGate);
 
     /**
-     * Per head of x [N, heads * headDim]: u = rms_norm over the head's dims (no weight), then rotary embedding
-     * of its first {@code rope.dims()} dims as the reference's apply_rotary_emb (half = dims / 2; for i &lt; half,
+     * Attention's q, k and v from one matrix qkv [N, (heads + 2 kvHeads) * headDim] whose rows hold the query heads,
+     * then the key heads, then the value heads (the product of the input with the three weights stacked by rows).
+     * Per query and key head: u = rms_norm over the head's dims (no weight), then rotary embedding of its first
+     * {@code rope.dims()} dims as the reference's apply_rotary_emb (half = dims / 2; for i &lt; half,
      * r[i] = u[i] cos + u[i + half] sin and r[i + half] = u[i + half] cos - u[i] sin, with cos and sin at row
-     * {@code position}, column i of the table; dims past {@code rope.dims()} are not rotated), then
-     * out = r * gain[head] when gain [heads] is not null (it is null for k). The position of row n is
-     * n % seqLen. invRms F32 [N * heads], entry n * heads + head.
+     * {@code position}, column i of the table; dims past {@code rope.dims()} are not rotated); q = r * gain[head]
+     * for a query head, k = r for a key head; v is the value heads as they are. The position of row n is
+     * n % seqLen. q [N, heads * headDim]; k, v [N, kvHeads * headDim]; gain [heads]; invRms F32
+     * [N * (heads + kvHeads)], entry n * (heads + kvHeads) + h, the key heads after the query heads.
      */
-    void qkNormRope(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain, float eps,
-                    Tensor out, Tensor invRms);
+    void qkvNormRope(Tensor qkv, AttentionShape shape, RopeTable rope, Tensor gain, float eps, Tensor q, Tensor k,
+                     Tensor v, Tensor invRms);
 
-    /** dX += ...; dGain [heads] += ... when gain is not null (dGain is null exactly when gain is). */
-    void qkNormRopeBackward(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain,
-                            Tensor invRms, Tensor dOut, Tensor dX, Tensor dGain);
+    /** dQkv += ... of {@link #qkvNormRope}'s q, k and v; dGain [heads] += ... . */
+    void qkvNormRopeBackward(Tensor qkv, AttentionShape shape, RopeTable rope, Tensor gain, Tensor invRms, Tensor dQ,
+                             Tensor dK, Tensor dV, Tensor dQkv, Tensor dGain);
 
     /**
      * Causal grouped-query attention: query head h reads kv head h / (heads / kvHeads); softmax over positions

@@ -34,6 +34,18 @@ public interface TensorOps {
     void fill(Tensor t, float value);
 
     /**
+     * Rows [dstRow, dstRow + src.rows()) of dst = src, converting: a matrix into a row range of another with the
+     * same row length (weights stacked by rows for one GEMM).
+     */
+    void copyRows(Tensor src, Tensor dst, int dstRow);
+
+    /**
+     * dst += rows [srcRow, srcRow + dst.rows()) of src, a matrix with the same row length (a stacked weight
+     * gradient's block added into one weight's gradient).
+     */
+    void addRows(Tensor src, int srcRow, Tensor dst);
+
+    /**
      * c = alpha * op(a) @ op(b) + beta * c, where op(x) is x or its transpose. With beta = 0, c's previous
      * contents are ignored (even NaN). Accumulation is in float32 at least.
      */

@@ -144,6 +144,16 @@ public final class TimedBackend implements Backend {
         }
 
         @Override
+        public void copyRows(Tensor src, Tensor dst, int dstRow) {
+            timed("copyRows", () -> ops.copyRows(src, dst, dstRow));
+        }
+
+        @Override
+        public void addRows(Tensor src, int srcRow, Tensor dst) {
+            timed("addRows", () -> ops.addRows(src, srcRow, dst));
+        }
+
+        @Override
         public void gemm(boolean transposeA, boolean transposeB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
             timed(gemmName(transposeA, transposeB, a, b, c), () -> ops.gemm(transposeA, transposeB, alpha, a, b, beta, c));
         }
@@ -249,16 +259,16 @@ public final class TimedBackend implements Backend {
         }
 
         @Override
-        public void qkNormRope(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain, float eps,
-                               Tensor out, Tensor invRms) {
-            timed("qkNormRope", () -> ops.qkNormRope(x, heads, headDim, rope, seqLen, gain, eps, out, invRms));
+        public void qkvNormRope(Tensor qkv, AttentionShape shape, RopeTable rope, Tensor gain, float eps, Tensor q,
+                                Tensor k, Tensor v, Tensor invRms) {
+            timed("qkvNormRope", () -> ops.qkvNormRope(qkv, shape, rope, gain, eps, q, k, v, invRms));
         }
 
         @Override
-        public void qkNormRopeBackward(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain,
-                                       Tensor invRms, Tensor dOut, Tensor dX, Tensor dGain) {
-            timed("qkNormRopeBackward", () -> ops.qkNormRopeBackward(x, heads, headDim, rope, seqLen, gain, invRms,
-                    dOut, dX, dGain));
+        public void qkvNormRopeBackward(Tensor qkv, AttentionShape shape, RopeTable rope, Tensor gain, Tensor invRms,
+                                        Tensor dQ, Tensor dK, Tensor dV, Tensor dQkv, Tensor dGain) {
+            timed("qkvNormRopeBackward", () -> ops.qkvNormRopeBackward(qkv, shape, rope, gain, invRms, dQ, dK, dV,
+                    dQkv, dGain));
         }
 
         @Override

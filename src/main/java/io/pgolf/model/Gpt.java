@@ -215,12 +215,10 @@ public final class Gpt implements AutoCloseable {
     private Var attentionHalf(Graph g, Block block, Var x, Var x0, RopeTable rope, AttentionShape shape) {
         Var mixed = g.residualMix(x, x0, g.parameter(block.residMix()));
         Var normed = g.rmsNorm(mixed, layout.normScale(block.layer()));
-        Var q = g.linear(normed, g.parameter(block.query()));
-        Var k = g.linear(normed, g.parameter(block.key()));
-        Var v = g.linear(normed, g.parameter(block.value()));
-        q = g.qkNormRope(q, config.numHeads(), config.headDim(), rope, shape.seqLen(), g.parameter(block.qGain()));
-        k = g.qkNormRope(k, config.numKvHeads(), config.headDim(), rope, shape.seqLen(), null);
-        Var y = g.attention(q, k, v, shape, layout.usesXsa(block.layer()));
+        Var qkv = g.stackedLinear(normed,
+                List.of(g.parameter(block.query()), g.parameter(block.key()), g.parameter(block.value())));
+        Graph.QueryKeyValue heads = g.qkvNormRope(qkv, shape, rope, g.parameter(block.qGain()));
+        Var y = g.attention(heads.q(), heads.k(), heads.v(), shape, layout.usesXsa(block.layer()));
         Var attn = g.linear(y, g.parameter(block.attnProj()));
         return g.scaledResidual(mixed, g.parameter(block.attnScale()), attn);
     }

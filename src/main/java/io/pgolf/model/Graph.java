@@ -25,7 +25,11 @@ import java.util.Set;
  * when it is closed; results needed afterwards must be downloaded first.
  */
 public final class Graph implements AutoCloseable {
-    private record Step(Var output, Runnable body) {
+    private record Step(List<Var> outputs, Runnable body) {
+    }
+
+    /** Attention's inputs as {@link #qkvNormRope} gives them. */
+    public record QueryKeyValue(Var q, Var k, Var v) {
     }
 
     private final Backend backend;
@@ -120,8 +124,13 @@ public final class Graph implements AutoCloseable {
     }
 
     private void record(Var output, Runnable backwardStep) {
+        record(List.of(output), backwardStep);
+    }
+
+    /** A step of several outputs: it runs when a gradient has reached any of them. */
+    private void record(List<Var> outputs, Runnable backwardStep) {
         if (recording) {
-            steps.add(new Step(output, backwardStep));
+            steps.add(new Step(outputs, backwardStep));
         }
     }
 
@@ -149,6 +158,34 @@ public final class Graph implements AutoCloseable {
         record(out, () -> {
             addProduct(false, out.grad(), w, x);
             addProduct(true, out.grad(), x.value(), weight);
+        });
+        return out;
+    }
+
+    /**
+     * x @ [w_1; ...; w_m]^T: the linear layers of several weights [rows_i, in] over one input as one GEMM against the
+     * weights stacked by rows, their outputs side by side in one [N, sum of rows_i] value. The backward's input
+     * gradient is one GEMM over the stacked rows, and the weight gradients one GEMM into a float32 scratch whose row
+     * blocks are added into each weight's gradient. Each weight's input is observed as its own layer's.
+     */
+    public Var stackedLinear(Var x, List<Var> weights) {
+        if (linearInputs != null) {
+            weights.stream().filter(w -> w.parameter() != null)
+                    .forEach(w -> linearInputs.linearInput(w.parameter(), x.value()));
+        }
+        Tensor w = weightCopies.stackedInActivationType(weights.stream().map(Var::value).toList());
+        Var out = result(activation(x.value().rows(), w.rows()));
+        tensors().gemm(false, true, 1f, x.value(), w, 0f, out.value());
+        record(out, () -> {
+            addProduct(false, out.grad(), w, x);
+            Tensor dW = own(tensors().empty(DType.F32, w.shape()));
+            tensors().gemm(true, false, 1f, out.grad(), x.value(), 0f, dW);
+            int row = 0;
+            for (Var weight : weights) {
+                tensors().addRows(dW, row, weight.grad());
+                row += weight.value().rows();
+            }
+            disown(dW);
         });
         return out;
     }
@@ -223,16 +260,21 @@ public final class Graph implements AutoCloseable {
         return out;
     }
 
-    /** Per-head rms_norm, partial rotary embedding and (when gain is not null) the per-head gain of q or k. */
-    public Var qkNormRope(Var x, int heads, int headDim, RopeTable rope, int seqLen, Var gain) {
-        Var out = result(activation(x.shape()));
-        Tensor invRms = statistics(x.value().rows() * heads);
-        Tensor gainValue = gain == null ? null : gain.value();
-        layers().qkNormRope(x.value(), heads, headDim, rope, seqLen, gainValue, backend.normEpsilon(), out.value(),
-                invRms);
-        record(out, () -> layers().qkNormRopeBackward(x.value(), heads, headDim, rope, seqLen, gainValue, invRms,
-                out.grad(), x.grad(), gain == null ? null : gain.grad()));
-        return out;
+    /**
+     * Attention's q, k and v from their one product qkv [N, (heads + 2 kvHeads) * headDim] (query heads, key heads,
+     * value heads): per-head rms_norm and partial rotary embedding of q and k, q times its per-head gain.
+     */
+    public QueryKeyValue qkvNormRope(Var qkv, AttentionShape shape, RopeTable rope, Var gain) {
+        int rows = qkv.value().rows();
+        Var q = result(activation(rows, shape.heads() * shape.headDim()));
+        Var k = result(activation(rows, shape.kvHeads() * shape.headDim()));
+        Var v = result(activation(rows, shape.kvHeads() * shape.headDim()));
+        Tensor invRms = statistics(rows * (shape.heads() + shape.kvHeads()));
+        layers().qkvNormRope(qkv.value(), shape, rope, gain.value(), backend.normEpsilon(), q.value(), k.value(),
+                v.value(), invRms);
+        record(List.of(q, k, v), () -> layers().qkvNormRopeBackward(qkv.value(), shape, rope, gain.value(), invRms,
+                q.grad(), k.grad(), v.grad(), qkv.grad(), gain.grad()));
+        return new QueryKeyValue(q, k, v);
     }
 
     /**
@@ -321,10 +363,10 @@ public final class Graph implements AutoCloseable {
         backwardDone = true;
         for (int i = steps.size() - 1; i >= 0; i--) {
             Step step = steps.get(i);
-            if (step.output().hasGrad()) {
+            if (step.outputs().stream().anyMatch(Var::hasGrad)) {
                 step.body().run();
             }
-            step.output().releaseGrad();
+            step.outputs().forEach(Var::releaseGrad);
         }
     }
 

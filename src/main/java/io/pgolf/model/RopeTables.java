@@ -13,7 +13,7 @@ import java.util.Map;
  * base * (L / L_train)^(dims / (dims - 2)) (NTK-style scaling), so longer windows keep the lowest frequency's
  * period in proportion. Positions are exact integers.
  *
- * <p>The tables hold cos and sin of position * frequency; {@link io.pgolf.gpu.LayerOps#qkNormRope} applies them in
+ * <p>The tables hold cos and sin of position * frequency; {@link io.pgolf.gpu.LayerOps#qkvNormRope} applies them in
  * the reference's direction (apply_rotary_emb: x1 cos + x2 sin, -x1 sin + x2 cos).
  *
  * <p>With bfloat16 activations the record's tables carry two roundings (reference NOTES §1.4): the stored

@@ -4,18 +4,23 @@ import io.pgolf.gpu.Backend;
 import io.pgolf.gpu.DType;
 import io.pgolf.gpu.Tensor;
 
+import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Weights cast to the backend's activation type for GEMMs with activations (as torch's autocast casts them), each
- * made once and reused until {@link #close()}. Valid only while the weights do not change: a graph keeps its own
+ * Weights cast to the backend's activation type for GEMMs with activations (as torch's autocast casts them), alone
+ * or several stacked by rows into one matrix (the q, k and v projections as one GEMM), each made once and reused
+ * until {@link #close()}. Valid only while the weights do not change: a graph keeps its own
  * for its lifetime, and the training engine keeps one across the micro-batches of a step and drops it before the
  * optimizer updates the weights.
  */
 public final class WeightCopies implements AutoCloseable {
     private final Backend backend;
     private final Map<Tensor, Tensor> copies = new IdentityHashMap<>();
+    /** Keyed by the weights in order; tensors are equal only to themselves. */
+    private final Map<List<Tensor>, Tensor> stacks = new HashMap<>();
 
     public WeightCopies(Backend backend) {
         this.backend = backend;
@@ -34,9 +39,28 @@ public final class WeightCopies implements AutoCloseable {
         });
     }
 
+    /**
+     * The weights [rows_i, in] stacked by rows, in order, into one [sum of rows_i, in] matrix of the activation type
+     * (made on first request).
+     */
+    Tensor stackedInActivationType(List<Tensor> weights) {
+        return stacks.computeIfAbsent(List.copyOf(weights), list -> {
+            int rows = list.stream().mapToInt(Tensor::rows).sum();
+            Tensor stack = backend.tensors().empty(backend.activationType(), rows, list.getFirst().dim(-1));
+            int row = 0;
+            for (Tensor w : list) {
+                backend.tensors().copyRows(w, stack, row);
+                row += w.rows();
+            }
+            return stack;
+        });
+    }
+
     @Override
     public void close() {
         copies.values().forEach(Tensor::close);
         copies.clear();
+        stacks.values().forEach(Tensor::close);
+        stacks.clear();
     }
 }

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The graph's own compositions (linear, row selection, lane merge) and its bookkeeping, against plain-loop
+ * The graph's own compositions (linear, stacked linear, row selection, lane merge) and its bookkeeping, against plain-loop
  * arithmetic. The upstream gradient R is planted directly into the output's gradient.
  */
 class GraphTest {
@@ -87,6 +87,65 @@ class GraphTest {
         }
         assertArrayEquals(dx, backend.tensors().download(xp.grad()), TOLERANCE);
         assertArrayEquals(dw, backend.tensors().download(wp.grad()), TOLERANCE);
+    }
+
+    /**
+     * Three weights stacked: the output is the three linears' side by side, and over two graphs each weight's
+     * gradient collects its own column block of the upstream gradient twice.
+     */
+    @Test
+    void stackedLinearIsTheLinearsOfItsWeightsSideBySide() {
+        int n = 5;
+        int in = 7;
+        int[] outs = {4, 2, 3};
+        int width = 9;
+        float[] x = random(n * in);
+        float[] r = random(n * width);
+        Parameter xp = parameters.add("x", x, n, in);
+        float[][] ws = new float[outs.length][];
+        Parameter[] wps = new Parameter[outs.length];
+        for (int j = 0; j < outs.length; j++) {
+            ws[j] = random(outs[j] * in);
+            wps[j] = parameters.add("w" + j, ws[j], outs[j], in);
+        }
+        for (int pass = 0; pass < 2; pass++) {
+            try (Graph g = Graph.training(backend)) {
+                Var y = g.stackedLinear(g.parameter(xp),
+                        Arrays.stream(wps).map(g::parameter).toList());
+                float[] expected = new float[n * width];
+                for (int i = 0; i < n; i++) {
+                    int column = 0;
+                    for (int j = 0; j < outs.length; j++) {
+                        for (int o = 0; o < outs[j]; o++, column++) {
+                            for (int k = 0; k < in; k++) {
+                                expected[i * width + column] += x[i * in + k] * ws[j][o * in + k];
+                            }
+                        }
+                    }
+                }
+                assertArrayEquals(expected, backend.tensors().download(y.value()), TOLERANCE);
+                plantGradient(y, r);
+                g.backward();
+            }
+        }
+        float[] dx = new float[n * in];
+        float[][] dws = new float[outs.length][];
+        int column = 0;
+        for (int j = 0; j < outs.length; j++) {
+            dws[j] = new float[outs[j] * in];
+            for (int o = 0; o < outs[j]; o++, column++) {
+                for (int i = 0; i < n; i++) {
+                    for (int k = 0; k < in; k++) {
+                        dx[i * in + k] += 2 * r[i * width + column] * ws[j][o * in + k];
+                        dws[j][o * in + k] += 2 * r[i * width + column] * x[i * in + k];
+                    }
+                }
+            }
+        }
+        assertArrayEquals(dx, backend.tensors().download(xp.grad()), TOLERANCE);
+        for (int j = 0; j < outs.length; j++) {
+            assertArrayEquals(dws[j], backend.tensors().download(wps[j].grad()), TOLERANCE, "w" + j);
+        }
     }
 
     @Test

@@ -12,7 +12,7 @@ import static io.pgolf.gpu.cpu.ShapeChecks.requireSize;
 
 /**
  * The operations on single heads of a row, around attention: q/k normalization with rotary embedding and gain
- * before it, XSA after it. Work is split over rows; the gain's gradient, a sum over rows, goes through
+ * before it (taking q, k and v apart from their one product), XSA after it. Work is split over rows; the gain's gradient, a sum over rows, goes through
  * {@link RowSums}.
  */
 final class CpuHeadOps {
@@ -29,135 +29,170 @@ final class CpuHeadOps {
         return CpuTensor.of(t).floats();
     }
 
-    void qkNormRope(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain, float eps,
-                    Tensor out, Tensor invRms) {
-        int rows = x.rows();
-        int width = heads * headDim;
-        requireHeads(x, heads, headDim, rope, seqLen, gain);
-        requireMatrix(out, rows, width, "q/k norm-rope output");
-        requireSize(invRms, (long) rows * heads, "q/k inverse rms");
-        float[] xs = floats(x);
-        float[] o = floats(out);
-        float[] inv = floats(invRms);
-        float[] cos = floats(rope.cos());
-        float[] sin = floats(rope.sin());
-        float[] gains = gain == null ? null : floats(gain);
-        int ropeDims = rope.dims();
-        int half = ropeDims / 2;
-        threads.forRange(rows, rowGrain(width), (from, to) -> {
-            for (int r = from; r < to; r++) {
-                int angles = r % seqLen * half;
-                for (int h = 0; h < heads; h++) {
-                    int base = r * width + h * headDim;
-                    double squares = 0;
-                    for (int i = 0; i < headDim; i++) {
-                        squares += (double) xs[base + i] * xs[base + i];
-                    }
-                    float headInv = (float) (1.0 / Math.sqrt(squares / headDim + eps));
-                    inv[r * heads + h] = headInv;
-                    float g = gains == null ? 1f : gains[h];
-                    for (int i = 0; i < half; i++) {
-                        float a = xs[base + i] * headInv;
-                        float b = xs[base + i + half] * headInv;
-                        float c = cos[angles + i];
-                        float sn = sin[angles + i];
-                        o[base + i] = (a * c + b * sn) * g;
-                        o[base + i + half] = (b * c - a * sn) * g;
-                    }
-                    for (int i = ropeDims; i < headDim; i++) {
-                        o[base + i] = xs[base + i] * headInv * g;
-                    }
-                }
-            }
-        });
+    /** Where the heads of a q|k|v row are and what the rotary embedding needs of them. */
+    private record QkvRows(int heads, int kvHeads, int headDim, int width, int ropeDims, int seqLen, float[] cos,
+                           float[] sin) {
+        int normedHeads() {
+            return heads + kvHeads;
+        }
+
+        int qWidth() {
+            return heads * headDim;
+        }
+
+        int kvWidth() {
+            return kvHeads * headDim;
+        }
     }
 
-    private static void requireHeads(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain) {
-        if (x.dim(-1) != heads * headDim) {
-            throw new IllegalArgumentException("q/k rows must hold " + heads + " heads of " + headDim + ", got "
-                    + x.describe());
-        }
-        if (seqLen <= 0 || x.rows() % seqLen != 0) {
-            throw new IllegalArgumentException(x.rows() + " q/k rows are not whole sequences of " + seqLen);
-        }
-        if (rope.dims() > headDim || rope.positions() < seqLen) {
+    private static QkvRows qkvRows(Tensor qkv, AttentionShape shape, RopeTable rope, Tensor gain) {
+        int headDim = shape.headDim();
+        int width = (shape.heads() + 2 * shape.kvHeads()) * headDim;
+        requireMatrix(qkv, shape.rows(), width, "q|k|v");
+        if (rope.dims() > headDim || rope.positions() < shape.seqLen()) {
             throw new IllegalArgumentException("a rotary table of " + rope.dims() + " dims and " + rope.positions()
-                    + " positions does not cover heads of " + headDim + " at sequence length " + seqLen);
+                    + " positions does not cover heads of " + headDim + " at sequence length " + shape.seqLen());
         }
         requireMatrix(rope.cos(), rope.positions(), rope.dims() / 2, "rotary cos");
         requireMatrix(rope.sin(), rope.positions(), rope.dims() / 2, "rotary sin");
-        if (gain != null) {
-            requireSize(gain, heads, "q gain");
-        }
+        requireSize(gain, shape.heads(), "q gain");
+        return new QkvRows(shape.heads(), shape.kvHeads(), headDim, width, rope.dims(), shape.seqLen(),
+                floats(rope.cos()), floats(rope.sin()));
     }
 
-    void qkNormRopeBackward(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain,
-                            Tensor invRms, Tensor dOut, Tensor dX, Tensor dGain) {
-        int rows = x.rows();
-        int width = heads * headDim;
-        requireHeads(x, heads, headDim, rope, seqLen, gain);
-        requireSize(invRms, (long) rows * heads, "q/k inverse rms");
-        requireMatrix(dOut, rows, width, "q/k norm-rope output gradient");
-        requireMatrix(dX, rows, width, "q/k norm-rope input gradient");
-        if ((gain == null) != (dGain == null)) {
-            throw new IllegalArgumentException("a gain gradient goes with a gain and only with one: gain "
-                    + (gain == null ? "absent" : "given") + ", its gradient " + (dGain == null ? "absent" : "given"));
-        }
-        if (dGain != null) {
-            requireSize(dGain, heads, "q gain gradient");
-        }
-        float[] xs = floats(x);
+    void qkvNormRope(Tensor qkv, AttentionShape shape, RopeTable rope, Tensor gain, float eps, Tensor q, Tensor k,
+                     Tensor v, Tensor invRms) {
+        QkvRows layout = qkvRows(qkv, shape, rope, gain);
+        int rows = shape.rows();
+        requireMatrix(q, rows, layout.qWidth(), "q");
+        requireMatrix(k, rows, layout.kvWidth(), "k");
+        requireMatrix(v, rows, layout.kvWidth(), "v");
+        requireSize(invRms, (long) rows * layout.normedHeads(), "q/k inverse rms");
+        float[] xs = floats(qkv);
+        float[] qs = floats(q);
+        float[] ks = floats(k);
+        float[] vs = floats(v);
         float[] inv = floats(invRms);
-        float[] gOut = floats(dOut);
-        float[] dx = floats(dX);
-        float[] cos = floats(rope.cos());
-        float[] sin = floats(rope.sin());
-        float[] gains = gain == null ? null : floats(gain);
-        int ropeDims = rope.dims();
-        int half = ropeDims / 2;
-        // Per head: out = g R(n) with n = x r, R the rotation. dGain = sum(dOut . R(n)); dn = g R^T(dOut); then
-        // the rms_norm backward dx = r (dn - x r^2 mean(dn x)).
-        double[] gainSums = RowSums.over(threads, rows, gains == null ? 0 : heads, (from, to, partial) -> {
+        float[] gains = floats(gain);
+        int headDim = layout.headDim();
+        threads.forRange(rows, rowGrain(layout.width()), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int angles = r % layout.seqLen() * (layout.ropeDims() / 2);
+                int rowBase = r * layout.width();
+                for (int h = 0; h < layout.heads(); h++) {
+                    inv[r * layout.normedHeads() + h] = normRope(layout, xs, rowBase + h * headDim, angles, gains[h],
+                            eps, qs, r * layout.qWidth() + h * headDim);
+                }
+                for (int h = 0; h < layout.kvHeads(); h++) {
+                    inv[r * layout.normedHeads() + layout.heads() + h] = normRope(layout, xs,
+                            rowBase + (layout.heads() + h) * headDim, angles, 1f, eps, ks,
+                            r * layout.kvWidth() + h * headDim);
+                }
+                System.arraycopy(xs, rowBase + layout.normedHeads() * headDim, vs, r * layout.kvWidth(),
+                        layout.kvWidth());
+            }
+        });
+    }
+
+    /** One head: out[outBase..] = R(x r) * gain at the table's row from angles; returns r, the inverse rms. */
+    private static float normRope(QkvRows layout, float[] xs, int base, int angles, float gain, float eps,
+                                  float[] out, int outBase) {
+        int headDim = layout.headDim();
+        int half = layout.ropeDims() / 2;
+        double squares = 0;
+        for (int i = 0; i < headDim; i++) {
+            squares += (double) xs[base + i] * xs[base + i];
+        }
+        float headInv = (float) (1.0 / Math.sqrt(squares / headDim + eps));
+        for (int i = 0; i < half; i++) {
+            float a = xs[base + i] * headInv;
+            float b = xs[base + i + half] * headInv;
+            float c = layout.cos()[angles + i];
+            float sn = layout.sin()[angles + i];
+            out[outBase + i] = (a * c + b * sn) * gain;
+            out[outBase + i + half] = (b * c - a * sn) * gain;
+        }
+        for (int i = layout.ropeDims(); i < headDim; i++) {
+            out[outBase + i] = xs[base + i] * headInv * gain;
+        }
+        return headInv;
+    }
+
+    void qkvNormRopeBackward(Tensor qkv, AttentionShape shape, RopeTable rope, Tensor gain, Tensor invRms, Tensor dQ,
+                             Tensor dK, Tensor dV, Tensor dQkv, Tensor dGain) {
+        QkvRows layout = qkvRows(qkv, shape, rope, gain);
+        int rows = shape.rows();
+        requireSize(invRms, (long) rows * layout.normedHeads(), "q/k inverse rms");
+        requireMatrix(dQ, rows, layout.qWidth(), "q gradient");
+        requireMatrix(dK, rows, layout.kvWidth(), "k gradient");
+        requireMatrix(dV, rows, layout.kvWidth(), "v gradient");
+        requireMatrix(dQkv, rows, layout.width(), "q|k|v gradient");
+        requireSize(dGain, layout.heads(), "q gain gradient");
+        float[] xs = floats(qkv);
+        float[] inv = floats(invRms);
+        float[] dq = floats(dQ);
+        float[] dk = floats(dK);
+        float[] dv = floats(dV);
+        float[] dx = floats(dQkv);
+        float[] gains = floats(gain);
+        int headDim = layout.headDim();
+        double[] gainSums = RowSums.over(threads, rows, layout.heads(), (from, to, partial) -> {
             float[] dn = new float[headDim];
             for (int r = from; r < to; r++) {
-                int angles = r % seqLen * half;
-                for (int h = 0; h < heads; h++) {
-                    int base = r * width + h * headDim;
-                    float headInv = inv[r * heads + h];
-                    float g = gains == null ? 1f : gains[h];
-                    double gainSum = 0;
-                    for (int i = 0; i < half; i++) {
-                        float a = xs[base + i] * headInv;
-                        float b = xs[base + i + half] * headInv;
-                        float c = cos[angles + i];
-                        float sn = sin[angles + i];
-                        float ga = gOut[base + i];
-                        float gb = gOut[base + i + half];
-                        gainSum += (double) ga * (a * c + b * sn) + (double) gb * (b * c - a * sn);
-                        dn[i] = g * (ga * c - gb * sn);
-                        dn[i + half] = g * (gb * c + ga * sn);
-                    }
-                    for (int i = ropeDims; i < headDim; i++) {
-                        gainSum += (double) gOut[base + i] * (xs[base + i] * headInv);
-                        dn[i] = g * gOut[base + i];
-                    }
-                    if (gains != null) {
-                        partial[h] += gainSum;
-                    }
-                    double dnx = 0;
-                    for (int i = 0; i < headDim; i++) {
-                        dnx += (double) dn[i] * xs[base + i];
-                    }
-                    float projection = (float) (dnx * headInv * headInv / headDim);
-                    for (int i = 0; i < headDim; i++) {
-                        dx[base + i] += headInv * (dn[i] - xs[base + i] * projection);
-                    }
+                int angles = r % layout.seqLen() * (layout.ropeDims() / 2);
+                int rowBase = r * layout.width();
+                for (int h = 0; h < layout.heads(); h++) {
+                    partial[h] += normRopeBackward(layout, xs, rowBase + h * headDim, angles, gains[h],
+                            inv[r * layout.normedHeads() + h], dq, r * layout.qWidth() + h * headDim, dn, dx);
+                }
+                for (int h = 0; h < layout.kvHeads(); h++) {
+                    normRopeBackward(layout, xs, rowBase + (layout.heads() + h) * headDim, angles, 1f,
+                            inv[r * layout.normedHeads() + layout.heads() + h], dk,
+                            r * layout.kvWidth() + h * headDim, dn, dx);
+                }
+                int vBase = rowBase + layout.normedHeads() * headDim;
+                for (int i = 0; i < layout.kvWidth(); i++) {
+                    dx[vBase + i] += dv[r * layout.kvWidth() + i];
                 }
             }
         });
-        if (dGain != null) {
-            RowSums.addInto(gainSums, floats(dGain));
+        RowSums.addInto(gainSums, floats(dGain));
+    }
+
+    /**
+     * One head, with out = g R(n), n = x r (r the inverse rms, R the rotation): dn = g R^T(dOut), then the rms_norm
+     * backward dx += r (dn - x r^2 mean(dn x)) into dx at the head's own place; returns the head's gain gradient
+     * sum(dOut . R(n)). dn is scratch of headDim.
+     */
+    private static double normRopeBackward(QkvRows layout, float[] xs, int base, int angles, float gain,
+                                           float headInv, float[] gOut, int outBase, float[] dn, float[] dx) {
+        int headDim = layout.headDim();
+        int half = layout.ropeDims() / 2;
+        double gainSum = 0;
+        for (int i = 0; i < half; i++) {
+            float a = xs[base + i] * headInv;
+            float b = xs[base + i + half] * headInv;
+            float c = layout.cos()[angles + i];
+            float sn = layout.sin()[angles + i];
+            float ga = gOut[outBase + i];
+            float gb = gOut[outBase + i + half];
+            gainSum += (double) ga * (a * c + b * sn) + (double) gb * (b * c - a * sn);
+            dn[i] = gain * (ga * c - gb * sn);
+            dn[i + half] = gain * (gb * c + ga * sn);
         }
+        for (int i = layout.ropeDims(); i < headDim; i++) {
+            gainSum += (double) gOut[outBase + i] * (xs[base + i] * headInv);
+            dn[i] = gain * gOut[outBase + i];
+        }
+        double dnx = 0;
+        for (int i = 0; i < headDim; i++) {
+            dnx += (double) dn[i] * xs[base + i];
+        }
+        float projection = (float) (dnx * headInv * headInv / headDim);
+        for (int i = 0; i < headDim; i++) {
+            dx[base + i] += headInv * (dn[i] - xs[base + i] * projection);
+        }
+        return gainSum;
     }
 
     /** unit = v / max(||v||, eps) for the headDim values of v at offset; returns the divisor. */

@@ -316,15 +316,15 @@ final class CpuLayerOps implements LayerOps {
     }
 
     @Override
-    public void qkNormRope(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain, float eps,
-                           Tensor out, Tensor invRms) {
-        headOps.qkNormRope(x, heads, headDim, rope, seqLen, gain, eps, out, invRms);
+    public void qkvNormRope(Tensor qkv, AttentionShape shape, RopeTable rope, Tensor gain, float eps, Tensor q,
+                            Tensor k, Tensor v, Tensor invRms) {
+        headOps.qkvNormRope(qkv, shape, rope, gain, eps, q, k, v, invRms);
     }
 
     @Override
-    public void qkNormRopeBackward(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain,
-                                   Tensor invRms, Tensor dOut, Tensor dX, Tensor dGain) {
-        headOps.qkNormRopeBackward(x, heads, headDim, rope, seqLen, gain, invRms, dOut, dX, dGain);
+    public void qkvNormRopeBackward(Tensor qkv, AttentionShape shape, RopeTable rope, Tensor gain, Tensor invRms,
+                                    Tensor dQ, Tensor dK, Tensor dV, Tensor dQkv, Tensor dGain) {
+        headOps.qkvNormRopeBackward(qkv, shape, rope, gain, invRms, dQ, dK, dV, dQkv, dGain);
     }
 
     @Override

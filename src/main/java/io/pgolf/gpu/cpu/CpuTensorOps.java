@@ -69,6 +69,26 @@ final class CpuTensorOps implements TensorOps {
     }
 
     @Override
+    public void copyRows(Tensor src, Tensor dst, int dstRow) {
+        ShapeChecks.requireRowBlock(src, dst, dstRow, "copyRows");
+        float[] s = CpuTensor.of(src).floats();
+        System.arraycopy(s, 0, CpuTensor.of(dst).floats(), dstRow * dst.dim(-1), s.length);
+    }
+
+    @Override
+    public void addRows(Tensor src, int srcRow, Tensor dst) {
+        ShapeChecks.requireRowBlock(dst, src, srcRow, "addRows");
+        float[] s = CpuTensor.of(src).floats();
+        float[] d = CpuTensor.of(dst).floats();
+        int offset = srcRow * src.dim(-1);
+        threads.forRange(d.length, 1 << 15, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                d[i] += s[offset + i];
+            }
+        });
+    }
+
+    @Override
     public void fill(Tensor t, float value) {
         Arrays.fill(CpuTensor.of(t).floats(), value);
     }

@@ -238,55 +238,46 @@ public final class CudaLayerOps implements LayerOps {
     }
 
     @Override
-    public void qkNormRope(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain, float eps,
-                           Tensor out, Tensor invRms) {
-        int rows = x.rows();
-        requireHeads(x, heads, headDim, rope, seqLen, gain);
-        requireMatrix(out, rows, heads * headDim, "q/k norm-rope output");
-        requireF32(invRms, (long) rows * heads, "q/k inverse rms");
-        long pairs = (long) rows * heads;
-        if (pairs == 0) {
-            return;
-        }
-        HeadLanes lanes = HeadLanes.forRope(headDim, rope.dims());
-        kernels.launch("pg_qk_norm_rope" + lanes.suffix(), lanes.grid(pairs), KernelModules.Dim3.of(ROW_WARPS * 32), 0,
-                KernelArgs.of().tensor(x).i32(heads).i32(headDim).i32(lanes.groupLanes()).tensor(rope.cos())
-                        .tensor(rope.sin()).i32(rope.dims()).i32(seqLen).tensorOrNull(gain).f32(eps).tensor(out)
-                        .pointer(invRms).i32(headCount(pairs)));
+    public void qkvNormRope(Tensor qkv, AttentionShape shape, RopeTable rope, Tensor gain, float eps, Tensor q,
+                            Tensor k, Tensor v, Tensor invRms) {
+        int rows = shape.rows();
+        requireQkv(qkv, shape, rope, gain);
+        requireMatrix(q, rows, shape.heads() * shape.headDim(), "q");
+        requireMatrix(k, rows, shape.kvHeads() * shape.headDim(), "k");
+        requireMatrix(v, rows, shape.kvHeads() * shape.headDim(), "v");
+        requireF32(invRms, (long) rows * (shape.heads() + shape.kvHeads()), "q/k inverse rms");
+        long pairs = (long) rows * (shape.heads() + 2 * shape.kvHeads());
+        HeadLanes lanes = HeadLanes.forRope(shape.headDim(), rope.dims());
+        kernels.launch("pg_qkv_norm_rope" + lanes.suffix(), lanes.grid(pairs), KernelModules.Dim3.of(ROW_WARPS * 32),
+                0, KernelArgs.of().tensor(qkv).i32(shape.heads()).i32(shape.kvHeads()).i32(shape.headDim())
+                        .i32(lanes.groupLanes()).tensor(rope.cos()).tensor(rope.sin()).i32(rope.dims())
+                        .i32(shape.seqLen()).tensor(gain).f32(eps).tensor(q).tensor(k).tensor(v).pointer(invRms)
+                        .i32(headCount(pairs)));
     }
 
     @Override
-    public void qkNormRopeBackward(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain,
-                                   Tensor invRms, Tensor dOut, Tensor dX, Tensor dGain) {
-        int rows = x.rows();
-        requireHeads(x, heads, headDim, rope, seqLen, gain);
-        requireF32(invRms, (long) rows * heads, "q/k inverse rms");
-        requireMatrix(dOut, rows, heads * headDim, "q/k norm-rope output gradient");
-        requireMatrix(dX, rows, heads * headDim, "q/k norm-rope input gradient");
-        if ((gain == null) != (dGain == null)) {
-            throw new IllegalArgumentException("a gain gradient goes with a gain and only with one: gain "
-                    + (gain == null ? "absent" : "given") + ", its gradient " + (dGain == null ? "absent" : "given"));
-        }
-        if (dGain != null) {
-            requireFloats(dGain, heads, "q gain gradient");
-        }
-        headCount((long) rows * heads);
+    public void qkvNormRopeBackward(Tensor qkv, AttentionShape shape, RopeTable rope, Tensor gain, Tensor invRms,
+                                    Tensor dQ, Tensor dK, Tensor dV, Tensor dQkv, Tensor dGain) {
+        int rows = shape.rows();
+        int heads = shape.heads();
+        requireQkv(qkv, shape, rope, gain);
+        requireF32(invRms, (long) rows * (heads + shape.kvHeads()), "q/k inverse rms");
+        requireMatrix(dQ, rows, heads * shape.headDim(), "q gradient");
+        requireMatrix(dK, rows, shape.kvHeads() * shape.headDim(), "k gradient");
+        requireMatrix(dV, rows, shape.kvHeads() * shape.headDim(), "v gradient");
+        requireMatrix(dQkv, rows, qkv.dim(-1), "q|k|v gradient");
+        requireFloats(dGain, heads, "q gain gradient");
+        headCount((long) rows * (heads + 2 * shape.kvHeads()));
         RowBlocks blocks = RowBlocks.of(rows);
-        HeadLanes lanes = HeadLanes.forRope(headDim, rope.dims());
-        try (CudaTensor partials = dGain == null ? null : tensors.empty(DType.F32, blocks.count(), heads)) {
-            if (blocks.count() > 0) {
-                kernels.launch("pg_qk_norm_rope_backward" + lanes.suffix(), KernelModules.Dim3.of(blocks.count()),
-                        KernelModules.Dim3.of(ROW_WARPS * 32),
-                        dGain == null ? 0 : ROW_WARPS * lanes.unitsPerWarp() * heads * Float.BYTES,
-                        KernelArgs.of().tensor(x).i32(heads).i32(headDim).i32(lanes.groupLanes())
-                                .tensor(rope.cos()).tensor(rope.sin()).i32(rope.dims()).i32(seqLen)
-                                .tensorOrNull(gain).pointer(invRms).tensor(dOut).accumulating(dX)
-                                .address(partials == null ? 0 : partials.address()).i32(rows)
-                                .i32(blocks.rowsEach()));
-            }
-            if (partials != null) {
-                addColumnSums(partials, blocks, heads, dGain);
-            }
+        HeadLanes lanes = HeadLanes.forRope(shape.headDim(), rope.dims());
+        try (CudaTensor partials = tensors.empty(DType.F32, blocks.count(), heads)) {
+            kernels.launch("pg_qkv_norm_rope_backward" + lanes.suffix(), KernelModules.Dim3.of(blocks.count()),
+                    KernelModules.Dim3.of(ROW_WARPS * 32), ROW_WARPS * lanes.unitsPerWarp() * heads * Float.BYTES,
+                    KernelArgs.of().tensor(qkv).i32(heads).i32(shape.kvHeads()).i32(shape.headDim())
+                            .i32(lanes.groupLanes()).tensor(rope.cos()).tensor(rope.sin()).i32(rope.dims())
+                            .i32(shape.seqLen()).tensor(gain).pointer(invRms).tensor(dQ).tensor(dK).tensor(dV)
+                            .accumulating(dQkv).pointer(partials).i32(rows).i32(blocks.rowsEach()));
+            addColumnSums(partials, blocks, heads, dGain);
         }
     }
 
@@ -436,24 +427,17 @@ public final class CudaLayerOps implements LayerOps {
         }
     }
 
-    private static void requireHeads(Tensor x, int heads, int headDim, RopeTable rope, int seqLen, Tensor gain) {
-        requireFloat(x, "q/k rows");
-        if (heads <= 0 || headDim <= 0 || x.dim(-1) != heads * headDim) {
-            throw new IllegalArgumentException("q/k rows must hold " + heads + " heads of " + headDim + ", got "
-                    + x.describe());
-        }
-        if (seqLen <= 0 || x.rows() % seqLen != 0) {
-            throw new IllegalArgumentException(x.rows() + " q/k rows are not whole sequences of " + seqLen);
-        }
-        if (rope.dims() > headDim || rope.positions() < seqLen) {
+    private static void requireQkv(Tensor qkv, AttentionShape shape, RopeTable rope, Tensor gain) {
+        requireFloat(qkv, "q|k|v");
+        requireMatrix(qkv, shape.rows(), (shape.heads() + 2 * shape.kvHeads()) * shape.headDim(), "q|k|v");
+        if (rope.dims() > shape.headDim() || rope.positions() < shape.seqLen()) {
             throw new IllegalArgumentException("a rotary table of " + rope.dims() + " dims and " + rope.positions()
-                    + " positions does not cover heads of " + headDim + " at sequence length " + seqLen);
+                    + " positions does not cover heads of " + shape.headDim() + " at sequence length "
+                    + shape.seqLen());
         }
         requireMatrix(rope.cos(), rope.positions(), rope.dims() / 2, "rotary cos");
         requireMatrix(rope.sin(), rope.positions(), rope.dims() / 2, "rotary sin");
-        if (gain != null) {
-            requireFloats(gain, heads, "q gain");
-        }
+        requireFloats(gain, shape.heads(), "q gain");
     }
 
     /** The kernels of head_ops.cu index (row, head) pairs in 32 bits. */

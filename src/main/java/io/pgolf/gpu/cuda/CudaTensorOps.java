@@ -132,6 +132,20 @@ public final class CudaTensorOps implements TensorOps {
         kernels.launchElementwise("pg_convert", src.size(), KernelArgs.of().tensor(src).tensor(dst).i64(src.size()));
     }
 
+    @Override
+    public void copyRows(Tensor src, Tensor dst, int dstRow) {
+        CudaOperands.requireRowBlock(src, dst, dstRow, "copyRows");
+        kernels.launchElementwise("pg_convert_into", src.size(), KernelArgs.of().tensor(src).tensor(dst)
+                .i64((long) dstRow * dst.dim(-1)).i64(src.size()));
+    }
+
+    @Override
+    public void addRows(Tensor src, int srcRow, Tensor dst) {
+        CudaOperands.requireRowBlock(dst, src, srcRow, "addRows");
+        kernels.launchElementwise("pg_accumulate_from", dst.size(), KernelArgs.of().tensor(src)
+                .i64((long) srcRow * src.dim(-1)).accumulating(dst).i64(dst.size()));
+    }
+
     /**
      * Zero makes a pending zero (see {@link CudaTensor}); any other value is a memset of its bit pattern on the
      * stream, faster than a kernel, as fills are pure stores.

@@ -46,7 +46,7 @@ final class LayerOpCases {
                 c.residualMixBackward(), c.residualMixBackwardFirstBlock(), c.scaledResidual(false),
                 c.scaledResidual(true), c.scaledResidualBackward(true), c.scaledResidualBackward(false), c.skipGate(),
                 c.skipGateBackward(),
-                c.qkNormRope(true), c.qkNormRope(false), c.qkNormRopeBackward(true), c.qkNormRopeBackward(false),
+                c.qkvNormRope(), c.qkvNormRopeBackward(),
                 c.attention(false), c.attention(true), c.attentionBackward(false), c.attentionBackward(true),
                 c.leakyReluSquared(), c.leakyReluSquaredBackward(), c.softcap(), c.softcapCrossEntropy(false),
                 c.softcapCrossEntropy(true), c.softcapCrossEntropyInPlace());
@@ -178,45 +178,55 @@ final class LayerOpCases {
         });
     }
 
-    /** Queries (with a gain per head) or keys (without), on a table of random rotation angles. */
-    private OpCase qkNormRope(boolean query) {
-        int heads = query ? scale.heads() : scale.kvHeads();
-        int headWidth = heads * scale.headDim();
-        return op("qkNormRope", query ? "q gain" : "k", headShape(heads), (side, in) -> {
-            Tensor x = side.activation(in.gaussian(rows * headWidth), rows, headWidth);
+    private int qkvWidth() {
+        return (scale.heads() + 2 * scale.kvHeads()) * scale.headDim();
+    }
+
+    /** Query, key and value heads of one product, on a table of random rotation angles, the queries with gains. */
+    private OpCase qkvNormRope() {
+        AttentionShape shape = scale.attentionShape();
+        int qWidth = scale.heads() * scale.headDim();
+        int kvWidth = scale.kvHeads() * scale.headDim();
+        return op("qkvNormRope", "", headShape(), (side, in) -> {
+            Tensor qkv = side.activation(in.gaussian(rows * qkvWidth()), rows, qkvWidth());
             RopeTable rope = ropeTable(side, in);
-            Tensor gain = query ? side.float32(in.uniform(heads, 1, 5), heads) : null;
-            side.layers().qkNormRope(x, heads, scale.headDim(), rope, scale.seqLen(), gain, NORM_EPS,
-                    side.output("out", ACTIVATION, rows, headWidth), side.output("invRms", FLOAT32, rows * heads));
+            Tensor gain = side.float32(in.uniform(scale.heads(), 1, 5), scale.heads());
+            side.layers().qkvNormRope(qkv, shape, rope, gain, NORM_EPS, side.output("q", ACTIVATION, rows, qWidth),
+                    side.output("k", ACTIVATION, rows, kvWidth), side.output("v", ACTIVATION, rows, kvWidth),
+                    side.output("invRms", FLOAT32, rows * (scale.heads() + scale.kvHeads())));
         });
     }
 
-    private OpCase qkNormRopeBackward(boolean query) {
-        int heads = query ? scale.heads() : scale.kvHeads();
-        int headWidth = heads * scale.headDim();
-        return op("qkNormRopeBackward", query ? "q gain" : "k", headShape(heads), (side, in) -> {
-            float[] x = in.gaussian(rows * headWidth);
+    private OpCase qkvNormRopeBackward() {
+        AttentionShape shape = scale.attentionShape();
+        int qWidth = scale.heads() * scale.headDim();
+        int kvWidth = scale.kvHeads() * scale.headDim();
+        int normed = rows * (scale.heads() + scale.kvHeads());
+        return op("qkvNormRopeBackward", "", headShape(), (side, in) -> {
+            float[] qkv = in.gaussian(rows * qkvWidth());
             float[][] angles = ropeAngles(in);
-            float[] gain = query ? in.uniform(heads, 1, 5) : null;
-            float[] dOut = in.gaussian(rows * headWidth);
+            float[] gain = in.uniform(scale.heads(), 1, 5);
+            float[] dQ = in.gaussian(rows * qWidth);
+            float[] dK = in.gaussian(rows * kvWidth);
+            float[] dV = in.gaussian(rows * kvWidth);
             float[] invRms = in.fromReference("invRms", ref -> {
-                Tensor inv = ref.zeros(FLOAT32, rows * heads);
-                ref.layers().qkNormRope(ref.activation(x, rows, headWidth), heads, scale.headDim(),
-                        ropeTable(ref, angles), scale.seqLen(), gain == null ? null : ref.float32(gain, heads),
-                        NORM_EPS, ref.zeros(ACTIVATION, rows, headWidth), inv);
+                Tensor inv = ref.zeros(FLOAT32, normed);
+                ref.layers().qkvNormRope(ref.activation(qkv, rows, qkvWidth()), shape, ropeTable(ref, angles),
+                        ref.float32(gain, scale.heads()), NORM_EPS, ref.zeros(ACTIVATION, rows, qWidth),
+                        ref.zeros(ACTIVATION, rows, kvWidth), ref.zeros(ACTIVATION, rows, kvWidth), inv);
                 return ref.download(inv);
             });
-            side.layers().qkNormRopeBackward(side.activation(x, rows, headWidth), heads, scale.headDim(),
-                    ropeTable(side, angles), scale.seqLen(), gain == null ? null : side.float32(gain, heads),
-                    side.float32(invRms, rows * heads), side.upload(GRADIENT, dOut, rows, headWidth),
-                    side.accumulator("dX", GRADIENT, rows, headWidth),
-                    query ? side.accumulator("dGain", FLOAT32, heads) : null);
+            side.layers().qkvNormRopeBackward(side.activation(qkv, rows, qkvWidth()), shape,
+                    ropeTable(side, angles), side.float32(gain, scale.heads()), side.float32(invRms, normed),
+                    side.upload(GRADIENT, dQ, rows, qWidth), side.upload(GRADIENT, dK, rows, kvWidth),
+                    side.upload(GRADIENT, dV, rows, kvWidth), side.accumulator("dQkv", GRADIENT, rows, qkvWidth()),
+                    side.accumulator("dGain", FLOAT32, scale.heads()));
         });
     }
 
-    private String headShape(int heads) {
-        return dims(rows) + " x " + heads + "h" + scale.headDim() + " rope" + scale.ropeDims() + " seq"
-                + scale.seqLen();
+    private String headShape() {
+        return dims(rows) + " x " + scale.heads() + "+" + scale.kvHeads() + "+" + scale.kvHeads() + "h"
+                + scale.headDim() + " rope" + scale.ropeDims() + " seq" + scale.seqLen();
     }
 
     /** cos and sin [seqLen, ropeDims / 2] of uniformly random angles. */

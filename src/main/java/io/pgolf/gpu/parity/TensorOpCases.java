@@ -55,6 +55,12 @@ final class TensorOpCases {
             }
         }
         all.add(cases.copyInts());
+        for (Storage from : Storage.values()) {
+            for (Storage to : Storage.values()) {
+                all.add(cases.copyRows(from, to));
+            }
+            all.add(cases.addRows(from));
+        }
         for (Storage s : Storage.values()) {
             all.add(cases.fill(s));
         }
@@ -145,6 +151,38 @@ final class TensorOpCases {
             Tensor src = side.ints(in.ints(rows, scale.vocab()), rows);
             side.tensors().copy(src, side.result("dst", side.ints(new int[rows], rows)));
         });
+    }
+
+    /** A third of the rows (at least one), ending a row before the last when there is room: both ends show. */
+    private int blockRows() {
+        return Math.max(1, rows / 3);
+    }
+
+    private int blockStart() {
+        return Math.max(0, rows - blockRows() - 1);
+    }
+
+    /** A block into the middle of a matrix whose other rows must stay as they are. */
+    private OpCase copyRows(Storage from, Storage to) {
+        int block = blockRows();
+        int start = blockStart();
+        return op("copyRows", label(from) + "->" + label(to) + " at row " + start,
+                dims(block, width) + "->" + dims(rows, width), (side, in) -> {
+                    Tensor src = side.upload(from, in.gaussian(block * width), block, width);
+                    Tensor dst = side.result("dst", side.upload(to, in.gaussian(rows * width), rows, width));
+                    side.tensors().copyRows(src, dst, start);
+                });
+    }
+
+    /** A block of a matrix added into a float32 accumulator, as a stacked weight gradient into one weight's. */
+    private OpCase addRows(Storage from) {
+        int block = blockRows();
+        int start = blockStart();
+        return op("addRows", label(from) + "->f32 from row " + start, dims(rows, width) + "->" + dims(block, width),
+                (side, in) -> {
+                    Tensor src = side.upload(from, in.gaussian(rows * width), rows, width);
+                    side.tensors().addRows(src, start, side.accumulator("dst", FLOAT32, block, width));
+                });
     }
 
     private OpCase fill(Storage s) {

@@ -48,7 +48,7 @@ final class LayerOpCases {
     static List<LayerOpCase> all(Backend backend, Dims dims, long seed) {
         LayerOpCases cases = new LayerOpCases(backend, dims, new Random(seed));
         return List.of(cases.embedding(), cases.rmsNorm(), cases.residualMix(), cases.scaledResidual(),
-                cases.skipGate(), cases.qkNormRope(true), cases.qkNormRope(false), cases.attention(false),
+                cases.skipGate(), cases.qkvNormRope(), cases.attention(false),
                 cases.attention(true), cases.leakyReluSquared(), cases.softcap(), cases.softcapCrossEntropy());
     }
 
@@ -235,66 +235,95 @@ final class LayerOpCases {
                 tensor(sin, dims.seqLen(), pairs));
     }
 
-    private LayerOpCase qkNormRope(boolean withGain) {
-        int n = dims.rows();
-        int heads = dims.heads();
-        int headDim = dims.headDim();
-        int width = heads * headDim;
-        int seqLen = dims.seqLen();
+    /** q, k and v of one product as one output: q's values, then k's, then v's. */
+    private LayerOpCase qkvNormRope() {
+        AttentionShape shape = dims.attentionShape();
+        int n = shape.rows();
+        int heads = shape.heads();
+        int qWidth = heads * shape.headDim();
+        int kvWidth = shape.kvHeads() * shape.headDim();
+        int width = qWidth + 2 * kvWidth;
+        int normed = n * (heads + shape.kvHeads());
         RopeTable rope = randomRope();
-        List<LayerOpCase.Input> inputs = withGain
-                ? List.of(input("x", gaussian(n * width)), input("gain", gaussian(heads)))
-                : List.of(input("x", gaussian(n * width)));
-        return new LayerOpCase(withGain ? "qkNormRope" : "qkNormRope without gain", inputs,
+        return new LayerOpCase("qkvNormRope", List.of(input("qkv", gaussian(n * width)), input("gain", gaussian(heads))),
                 in -> {
-                    Tensor out = zeros(n, width);
-                    ops.qkNormRope(tensor(in[0], n, width), heads, headDim, rope, seqLen,
-                            withGain ? tensor(in[1], heads) : null, NORM_EPS, out, zeros(n * heads));
-                    return read(out);
+                    Tensor q = zeros(n, qWidth);
+                    Tensor k = zeros(n, kvWidth);
+                    Tensor v = zeros(n, kvWidth);
+                    ops.qkvNormRope(tensor(in[0], n, width), shape, rope, tensor(in[1], heads), NORM_EPS, q, k, v,
+                            zeros(normed));
+                    return concat(read(q), read(k), read(v));
                 },
                 (in, w, grads) -> {
-                    Tensor x = tensor(in[0], n, width);
-                    Tensor gain = withGain ? tensor(in[1], heads) : null;
-                    Tensor invRms = zeros(n * heads);
-                    ops.qkNormRope(x, heads, headDim, rope, seqLen, gain, NORM_EPS, zeros(n, width), invRms);
-                    Tensor dX = tensor(grads[0], n, width);
-                    Tensor dGain = withGain ? tensor(grads[1], heads) : null;
-                    ops.qkNormRopeBackward(x, heads, headDim, rope, seqLen, gain, invRms, tensor(w, n, width), dX,
-                            dGain);
-                    readInto(dX, grads[0]);
-                    if (withGain) {
-                        readInto(dGain, grads[1]);
-                    }
+                    Tensor qkv = tensor(in[0], n, width);
+                    Tensor gain = tensor(in[1], heads);
+                    Tensor invRms = zeros(normed);
+                    ops.qkvNormRope(qkv, shape, rope, gain, NORM_EPS, zeros(n, qWidth), zeros(n, kvWidth),
+                            zeros(n, kvWidth), invRms);
+                    Tensor dQkv = tensor(grads[0], n, width);
+                    Tensor dGain = tensor(grads[1], heads);
+                    ops.qkvNormRopeBackward(qkv, shape, rope, gain, invRms,
+                            tensor(Arrays.copyOfRange(w, 0, n * qWidth), n, qWidth),
+                            tensor(Arrays.copyOfRange(w, n * qWidth, n * (qWidth + kvWidth)), n, kvWidth),
+                            tensor(Arrays.copyOfRange(w, n * (qWidth + kvWidth), w.length), n, kvWidth), dQkv, dGain);
+                    readInto(dQkv, grads[0]);
+                    readInto(dGain, grads[1]);
                 },
-                in -> referenceQkNormRope(in[0], withGain ? in[1] : null, read(rope.cos()), read(rope.sin())),
+                in -> referenceQkvNormRope(in[0], in[1], read(rope.cos()), read(rope.sin())),
                 gaussian(n * width));
     }
 
+    private static float[] concat(float[]... parts) {
+        float[] all = new float[Arrays.stream(parts).mapToInt(p -> p.length).sum()];
+        int at = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, all, at, p.length);
+            at += p.length;
+        }
+        return all;
+    }
+
     /**
-     * Per head: rms_norm, then the first ropeDims dims rotated as the reference's apply_rotary_emb does
-     * (cat(x1 cos + x2 sin, x2 cos - x1 sin) of the halves x1, x2), then times the head's gain.
+     * q, then k, then v of rows [q heads | k heads | v heads]: per q or k head rms_norm, then the first ropeDims dims
+     * rotated as the reference's apply_rotary_emb does (cat(x1 cos + x2 sin, x2 cos - x1 sin) of the halves x1, x2),
+     * then q times its head's gain; v as it is.
      */
-    private double[] referenceQkNormRope(float[] x, float[] gain, float[] cos, float[] sin) {
+    private double[] referenceQkvNormRope(float[] x, float[] gain, float[] cos, float[] sin) {
+        int n = dims.rows();
         int heads = dims.heads();
+        int kvHeads = dims.kvHeads();
         int headDim = dims.headDim();
         int half = dims.ropeDims() / 2;
+        int rowHeads = heads + 2 * kvHeads;
         double[] out = new double[x.length];
-        for (int r = 0; r < dims.rows(); r++) {
+        for (int r = 0; r < n; r++) {
             int position = r % dims.seqLen();
-            for (int h = 0; h < heads; h++) {
-                int base = (r * heads + h) * headDim;
+            for (int h = 0; h < rowHeads; h++) {
+                int base = (r * rowHeads + h) * headDim;
+                int outBase;
+                if (h < heads) {
+                    outBase = (r * heads + h) * headDim;
+                } else if (h < heads + kvHeads) {
+                    outBase = n * heads * headDim + (r * kvHeads + h - heads) * headDim;
+                } else {
+                    outBase = n * (heads + kvHeads) * headDim + (r * kvHeads + h - heads - kvHeads) * headDim;
+                    for (int i = 0; i < headDim; i++) {
+                        out[outBase + i] = x[base + i];
+                    }
+                    continue;
+                }
                 double inv = referenceInvRms(x, base, headDim, NORM_EPS);
-                double g = gain == null ? 1 : gain[h];
+                double g = h < heads ? gain[h] : 1;
                 for (int i = 0; i < headDim; i++) {
-                    out[base + i] = x[base + i] * inv * g;
+                    out[outBase + i] = x[base + i] * inv * g;
                 }
                 for (int i = 0; i < half; i++) {
                     double c = cos[position * half + i];
                     double s = sin[position * half + i];
                     double a = x[base + i] * inv;
                     double b = x[base + i + half] * inv;
-                    out[base + i] = (a * c + b * s) * g;
-                    out[base + i + half] = (b * c - a * s) * g;
+                    out[outBase + i] = (a * c + b * s) * g;
+                    out[outBase + i + half] = (b * c - a * s) * g;
                 }
             }
         }

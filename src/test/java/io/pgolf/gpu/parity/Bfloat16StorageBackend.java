@@ -168,6 +168,18 @@ public final class Bfloat16StorageBackend implements Backend {
         }
 
         @Override
+        public void copyRows(Tensor src, Tensor dst, int dstRow) {
+            ops().copyRows(inner(src), inner(dst), dstRow);
+            roundIfBfloat16(dst);
+        }
+
+        @Override
+        public void addRows(Tensor src, int srcRow, Tensor dst) {
+            ops().addRows(inner(src), srcRow, inner(dst));
+            roundIfBfloat16(dst);
+        }
+
+        @Override
         public void fill(Tensor t, float value) {
             ops().fill(inner(t), value);
             roundIfBfloat16(t);

@@ -2,8 +2,8 @@
 // style on bf16 tensor cores (float32 accumulators), one operand streamed in tiles of 64 rows through swizzled
 // shared-memory buffers with cp.async. Every kernel's block is two warpgroups that own 128 rows (queries, or keys in
 // the backward's dK/dV pass), 64 each, and share the streamed tiles; each warp holds 16 of its warpgroup's rows. On
-// Hopper the products are warpgroup MMAs (wgmma), the block's own rows from registers and the streamed tiles read by
-// the tensor cores straight from shared memory; other GPUs run the same loops with mma.sync per warp. Tiles above the
+// Hopper the products are warpgroup MMAs (wgmma), the block's own rows from registers or shared memory and the
+// streamed tiles read by the tensor cores straight from shared memory; other GPUs run the same loops with mma.sync per warp. Tiles above the
 // causal diagonal are never visited (tiles and warpgroups both start at multiples of 64, so a tile is wholly visible
 // to a warpgroup, or its diagonal, or hidden), and only the diagonal takes the element-by-element mask (the other
 // tiles run a code path without it).
@@ -187,7 +187,7 @@ __device__ __forceinline__ int pg_att_col(int nt, int i) {
 #define PG_ATT_MAX_SLACK 8.0f
 
 // The block products, for the warp's 16 rows of its warpgroup's 64: pg_att_start_row_dots (acc = A tile^T, column j
-// the dot products with tile row j) and pg_att_start_tile_product (acc += A tile, A's 64 columns against the tile's
+// the dot products with tile row j; A from registers, or the rows of a tile holding the warpgroup's 64) and pg_att_start_tile_product (acc += A tile, A's 64 columns against the tile's
 // 64 rows) start one, pg_att_finish<PENDING>(acc) waits until at most PENDING of the products started since are still
 // running, acc's among the finished ones, and makes acc readable.
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -217,6 +217,26 @@ __device__ __forceinline__ void pg_att_wgmma(float (&d)[8][4], const uint32_t (&
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(descriptor), "r"(accumulate), "n"(TRANSB));
 }
 
+// d (+)= A B for the warpgroup's 64 rows, A too read from a tile (its rows, dims contiguous) through a descriptor.
+template <int TRANSB>
+__device__ __forceinline__ void pg_att_wgmma_shared(float (&d)[8][4], uint64_t aDescriptor, uint64_t bDescriptor,
+                                                    int accumulate) {
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+                 "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 "
+                 "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+                 "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, "
+                 "%32, %33, p, 1, 1, 0, %35;\n}\n"
+                 : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]),
+                   "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]),
+                   "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]),
+                   "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3]),
+                   "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]),
+                   "+f"(d[5][0]), "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]),
+                   "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]),
+                   "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3])
+                 : "l"(aDescriptor), "l"(bDescriptor), "r"(accumulate), "n"(TRANSB));
+}
+
 // Ties the accumulator registers to this point of the program: code that reads or writes them is not moved across
 // a wgmma wait (or, before the MMAs, ahead of the writes they must see).
 __device__ __forceinline__ void pg_att_wgmma_operand(float (&d)[8][4]) {
@@ -242,6 +262,15 @@ __device__ __forceinline__ void pg_att_start_row_dots(const uint32_t (&a)[4][4],
 #pragma unroll
     for (int kk = 0; kk < 4; kk++) {
         pg_att_wgmma<0>(acc, a[kk], pg_att_descriptor(tile + 32 * kk), kk);
+    }
+    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+}
+
+__device__ __forceinline__ void pg_att_start_row_dots(uint32_t rowTile, uint32_t tile, float (&acc)[8][4]) {
+    asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+    for (int kk = 0; kk < 4; kk++) {
+        pg_att_wgmma_shared<0>(acc, pg_att_descriptor(rowTile + 32 * kk), pg_att_descriptor(tile + 32 * kk), kk);
     }
     asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
 }
@@ -292,6 +321,12 @@ __device__ __forceinline__ void pg_att_start_row_dots(const uint32_t (&a)[4][4],
             pg_att_mma(acc[2 * np + 1], a[kk], b[2], b[3]);
         }
     }
+}
+
+__device__ __forceinline__ void pg_att_start_row_dots(uint32_t rowTile, uint32_t tile, float (&acc)[8][4]) {
+    uint32_t a[4][4];
+    pg_att_load_rows(rowTile, 16 * ((threadIdx.x >> 5) & 3), a);
+    pg_att_start_row_dots(a, tile, acc);
 }
 
 __device__ __forceinline__ void pg_att_start_tile_product(const uint32_t (&a)[4][4], uint32_t tile,
@@ -772,14 +807,14 @@ __device__ __forceinline__ void pg_att_copy_query_tile(uint32_t queryTiles, uint
 // runs while P^T is computed, and dV's while dS^T is. MASKED: the tile starts at the warpgroup's first key, and key
 // row r of the warp (its 16 keys start at warpKey of the warpgroup) is hidden from query column j when warpKey + r > j.
 template <bool MASKED>
-__device__ __forceinline__ void pg_att_dkdv_tile(const uint32_t (&ka)[4][4], const uint32_t (&va)[4][4],
+__device__ __forceinline__ void pg_att_dkdv_tile(uint32_t keyTile, uint32_t valueTile,
                                                  uint32_t queryTile, uint32_t gradTile, const float* tileLse,
                                                  const float* tileDots, int warpKey, float scaleLog2,
                                                  float (&dk)[8][4], float (&dv)[8][4]) {
     float p[8][4];
     float ds[8][4];
-    pg_att_start_row_dots(ka, queryTile, p);
-    pg_att_start_row_dots(va, gradTile, ds);
+    pg_att_start_row_dots(keyTile, queryTile, p);
+    pg_att_start_row_dots(valueTile, gradTile, ds);
     pg_att_finish<1>(p);
 #pragma unroll
     for (int nt = 0; nt < 8; nt++) {
@@ -813,11 +848,11 @@ __device__ __forceinline__ void pg_att_dkdv_tile(const uint32_t (&ka)[4][4], con
 }
 
 // grid (ceil(seqLen / 128), kvHeads, batch), block PG_ATT_THREADS, 82.5 KB of dynamic shared memory (one block per
-// SM: the products' operands and accumulators take about 200 registers). Block x owns keys 128 x .. 128 x + 127 of kv
-// head y of sequence z (the longest first) and visits the query tiles of 64 from its first key on, of every query head
-// of the kv group; warpgroup g owns keys 64 g .. 64 g + 63 of the block, warp w of it 16 w .. 16 w + 15 of those, and
-// keeps their dK, dV in registers. Shared memory: the block's key and value tiles (read into registers at the start),
-// then PG_ATT_STAGES buffers of query tiles, of output-gradient tiles, and of their statistics.
+// SM: the four accumulators and two operands take 190 registers). Block x owns keys 128 x .. 128 x + 127 of kv head y
+// of sequence z (the longest first) and visits the query tiles of 64 from its first key on, of every query head of
+// the kv group; warpgroup g owns keys 64 g .. 64 g + 63 of the block, warp w of it 16 w .. 16 w + 15 of those, and
+// keeps their dK, dV in registers. Shared memory: the block's key and value tiles (the products' A operands, read
+// from there), then PG_ATT_STAGES buffers of query tiles, of output-gradient tiles, and of their statistics.
 extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS, 1)
 pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, const float* lse,
                            const float* rowDots, const pg_bf16* dOut, void* dK, int dK_type, void* dV, int dV_type,
@@ -869,12 +904,12 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
     }
 
     float scaleLog2 = scale * PG_ATT_LOG2E;
+    uint32_t keyTile = pg_att_buffer(keyTiles, warpgroup);
+    uint32_t valueTile = pg_att_buffer(valueTiles, warpgroup);
     float dk[8][4];
     float dv[8][4];
     pg_att_zero(dk);
     pg_att_zero(dv);
-    uint32_t ka[4][4];
-    uint32_t va[4][4];
     for (int step = 0; step < steps; step++) {
         int buffer = step % PG_ATT_STAGES;
         pg_att_wait_stage();
@@ -888,18 +923,14 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
                                    firstQueryTile + ahead % tilesPerHead, headDim, seqLen);
         }
         pg_att_commit();
-        if (step == 0) {
-            pg_att_load_rows(pg_att_buffer(keyTiles, warpgroup), 16 * warp, ka);
-            pg_att_load_rows(pg_att_buffer(valueTiles, warpgroup), 16 * warp, va);
-        }
         int queryOffset = (firstQueryTile + step % tilesPerHead) * PG_ATT_TILE - groupKey;
         uint32_t queryTile = pg_att_buffer(queryTiles, buffer);
         uint32_t gradTile = pg_att_buffer(gradTiles, buffer);
         if (queryOffset > 0) {
-            pg_att_dkdv_tile<false>(ka, va, queryTile, gradTile, statistics[buffer][0], statistics[buffer][1],
+            pg_att_dkdv_tile<false>(keyTile, valueTile, queryTile, gradTile, statistics[buffer][0], statistics[buffer][1],
                                     16 * warp, scaleLog2, dk, dv);
         } else if (queryOffset == 0) {
-            pg_att_dkdv_tile<true>(ka, va, queryTile, gradTile, statistics[buffer][0], statistics[buffer][1],
+            pg_att_dkdv_tile<true>(keyTile, valueTile, queryTile, gradTile, statistics[buffer][0], statistics[buffer][1],
                                    16 * warp, scaleLog2, dk, dv);
         }
     }
@@ -915,14 +946,14 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
 // first row, and key column j is hidden from the warp's row r (its 16 rows start at warpRow of the warpgroup) when
 // j > warpRow + r.
 template <bool MASKED>
-__device__ __forceinline__ void pg_att_dq_tile(const uint32_t (&qa)[4][4], const uint32_t (&ga)[4][4],
+__device__ __forceinline__ void pg_att_dq_tile(uint32_t queryTile, uint32_t gradTile,
                                                uint32_t keyTile, uint32_t valueTile, const float (&rowLse)[2],
                                                const float (&rowDot)[2], int warpRow, float scaleLog2,
                                                float (&dq)[8][4]) {
     float p[8][4];
     float ds[8][4];
-    pg_att_start_row_dots(qa, keyTile, p);
-    pg_att_start_row_dots(ga, valueTile, ds);
+    pg_att_start_row_dots(queryTile, keyTile, p);
+    pg_att_start_row_dots(gradTile, valueTile, ds);
     pg_att_finish<1>(p);
 #pragma unroll
     for (int nt = 0; nt < 8; nt++) {
@@ -949,12 +980,14 @@ __device__ __forceinline__ void pg_att_dq_tile(const uint32_t (&qa)[4][4], const
     pg_att_finish<0>(dq);
 }
 
-// grid (ceil(seqLen / 128), heads, batch), block PG_ATT_THREADS, 81 KB of dynamic shared memory (one block per SM).
-// Block x owns query rows 128 x' .. 128 x' + 127, x' = gridDim.x - 1 - x (the longest first), of head y of sequence
-// z and visits the key tiles of 64 up to its last row; warpgroup g owns rows 64 g .. 64 g + 63 of the block, warp w
-// of it 16 w .. 16 w + 15 of those, and keeps their dQ in registers. Shared memory: the block's query and
-// output-gradient tiles (read into registers at the start), then PG_ATT_STAGES buffers of key and of value tiles.
-extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS, 1)
+// grid (ceil(seqLen / 128), heads, batch), block PG_ATT_THREADS, 81 KB of dynamic shared memory (two blocks per SM,
+// 122 registers: the score products read Q and dO from shared memory, which measured 2.13 against 2.33 ms for the
+// whole backward with them in registers and one block per SM; H100, record shape, bf16 gradients). Block x owns
+// query rows 128 x' .. 128 x' + 127, x' = gridDim.x - 1 - x (the longest first), of head y of sequence z and visits
+// the key tiles of 64 up to its last row; warpgroup g owns rows 64 g .. 64 g + 63 of the block, warp w of it
+// 16 w .. 16 w + 15 of those, and keeps their dQ in registers. Shared memory: the block's query and output-gradient
+// tiles (the score products' A operands), then PG_ATT_STAGES buffers of key and of value tiles.
+extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS, 2)
 pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, const float* lse,
                          const float* rowDots, const pg_bf16* dOut, void* dQ, int dQ_type, int seqLen, int heads,
                          int kvHeads, int headDim, float scale) {
@@ -1010,8 +1043,8 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
     float scaleLog2 = scale * PG_ATT_LOG2E;
     float dq[8][4];
     pg_att_zero(dq);
-    uint32_t qa[4][4];
-    uint32_t ga[4][4];
+    uint32_t queryTile = pg_att_buffer(queryTiles, warpgroup);
+    uint32_t gradTile = pg_att_buffer(gradTiles, warpgroup);
     for (int n = 0; n <= lastKeyTile; n++) {
         int buffer = n % PG_ATT_STAGES;
         pg_att_wait_stage();
@@ -1024,17 +1057,13 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
                                    headDim, seqLen, ahead);
         }
         pg_att_commit();
-        if (n == 0) {
-            pg_att_load_rows(pg_att_buffer(queryTiles, warpgroup), 16 * warp, qa);
-            pg_att_load_rows(pg_att_buffer(gradTiles, warpgroup), 16 * warp, ga);
-        }
         int keyOffset = n * PG_ATT_TILE - groupFirst;
         uint32_t keyTile = pg_att_buffer(keyTiles, buffer);
         uint32_t valueTile = pg_att_buffer(valueTiles, buffer);
         if (keyOffset < 0) {
-            pg_att_dq_tile<false>(qa, ga, keyTile, valueTile, rowLse, rowDot, 16 * warp, scaleLog2, dq);
+            pg_att_dq_tile<false>(queryTile, gradTile, keyTile, valueTile, rowLse, rowDot, 16 * warp, scaleLog2, dq);
         } else if (keyOffset == 0) {
-            pg_att_dq_tile<true>(qa, ga, keyTile, valueTile, rowLse, rowDot, 16 * warp, scaleLog2, dq);
+            pg_att_dq_tile<true>(queryTile, gradTile, keyTile, valueTile, rowLse, rowDot, 16 * warp, scaleLog2, dq);
         }
     }
     __syncthreads();

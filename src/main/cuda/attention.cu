@@ -3,10 +3,10 @@
 // shared-memory buffers with cp.async. Every kernel's block is two warpgroups that own 128 rows (queries, or keys in
 // the backward's dK/dV pass), 64 each, and share the streamed tiles; each warp holds 16 of its warpgroup's rows. On
 // Hopper the products are warpgroup MMAs (wgmma), the block's own rows from registers or shared memory and the
-// streamed tiles read by the tensor cores straight from shared memory; other GPUs run the same loops with mma.sync per warp. Tiles above the
-// causal diagonal are never visited (tiles and warpgroups both start at multiples of 64, so a tile is wholly visible
-// to a warpgroup, or its diagonal, or hidden), and only the diagonal takes the element-by-element mask (the other
-// tiles run a code path without it).
+// streamed tiles read by the tensor cores straight from shared memory; other GPUs run the same loops with mma.sync
+// per warp. Tiles above the causal diagonal are never visited (tiles and warpgroups both start at multiples of 64, so
+// a tile is wholly visible to a warpgroup, or its diagonal, or hidden), and only the diagonal takes the
+// element-by-element mask (the other tiles run a code path without it).
 //
 // Forward: online softmax in float32 (base 2, the scale folded into log2 e; the running max rises lazily, see
 // PG_ATT_MAX_SLACK), log-sum-exp saved per row; with XSA, the epilogue stores out = y - c vHat instead of the output y
@@ -150,10 +150,11 @@ __device__ __forceinline__ void pg_att_load_rows(uint32_t tile, int row0, uint32
     }
 }
 
-// A 16 x 64 accumulator rounded to bf16 A fragments (the accumulator's layout is the A operand's, pairwise).
-__device__ __forceinline__ void pg_att_to_operand(const float (&acc)[8][4], uint32_t (&a)[4][4]) {
+// A 16 x 8N accumulator rounded to bf16 A fragments (the accumulator's layout is the A operand's, pairwise).
+template <int N>
+__device__ __forceinline__ void pg_att_to_operand(const float (&acc)[N][4], uint32_t (&a)[N / 2][4]) {
 #pragma unroll
-    for (int kk = 0; kk < 4; kk++) {
+    for (int kk = 0; kk < N / 2; kk++) {
         a[kk][0] = pg_att_pack(acc[2 * kk][0], acc[2 * kk][1]);
         a[kk][1] = pg_att_pack(acc[2 * kk][2], acc[2 * kk][3]);
         a[kk][2] = pg_att_pack(acc[2 * kk + 1][0], acc[2 * kk + 1][1]);
@@ -161,9 +162,10 @@ __device__ __forceinline__ void pg_att_to_operand(const float (&acc)[8][4], uint
     }
 }
 
-__device__ __forceinline__ void pg_att_zero(float (&acc)[8][4]) {
+template <int N>
+__device__ __forceinline__ void pg_att_zero(float (&acc)[N][4]) {
 #pragma unroll
-    for (int nt = 0; nt < 8; nt++) {
+    for (int nt = 0; nt < N; nt++) {
 #pragma unroll
         for (int i = 0; i < 4; i++) {
             acc[nt][i] = 0.0f;
@@ -186,15 +188,16 @@ __device__ __forceinline__ int pg_att_col(int nt, int i) {
 // float32 and bf16 and keep their relative precision.
 #define PG_ATT_MAX_SLACK 8.0f
 
-// The block products, for the warp's 16 rows of its warpgroup's 64: pg_att_start_row_dots (acc = A tile^T, column j
-// the dot products with tile row j; A from registers, or the rows of a tile holding the warpgroup's 64) and pg_att_start_tile_product (acc += A tile, A's 64 columns against the tile's
-// 64 rows) start one, pg_att_finish<PENDING>(acc) waits until at most PENDING of the products started since are still
+// The block products, for the warp's 16 rows of its warpgroup's 64: pg_att_start_row_dots (acc = A tile^T over 8N
+// columns, column j the dot products with tile row j; A from registers, or the rows of a tile holding the
+// warpgroup's 64) and pg_att_start_tile_product (acc += A tile, A's 16K columns against the tile's first 16K rows)
+// start one, pg_att_finish<PENDING>(acc) waits until at most PENDING of the products started since are still
 // running, acc's among the finished ones, and makes acc readable.
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-// Hopper (sm_90a): warpgroup MMAs (wgmma m64n64k16, asynchronous, float32 accumulators), A from registers (the
-// mma.m16n8k16 A fragment), B read by the tensor cores straight from the swizzled tiles; the accumulator of each
-// warp is laid out like the mma.m16n8k16 one over 8 column tiles. Each start is one commit group, so two products
-// can run while the warp works on a third's result.
+// Hopper (sm_90a): warpgroup MMAs (wgmma m64n64k16 or m64n32k16, asynchronous, float32 accumulators), A from
+// registers (the mma.m16n8k16 A fragment) or a tile, B read by the tensor cores straight from the swizzled tiles; the
+// accumulator of each warp is laid out like the mma.m16n8k16 one over its column tiles of 8. Each start is one commit
+// group, so two products can run while the warp works on a third's result.
 
 // d (+)= A B for the warpgroup's 64 rows; TRANSB 0: B's tile rows are its columns (keys, for Q K^T), 1: its rows
 // (values, for P V). !accumulate overwrites d.
@@ -237,11 +240,26 @@ __device__ __forceinline__ void pg_att_wgmma_shared(float (&d)[8][4], uint64_t a
                  : "l"(aDescriptor), "l"(bDescriptor), "r"(accumulate), "n"(TRANSB));
 }
 
+// d (+)= A B over 32 columns (m64n32k16), both operands read from tiles through descriptors.
+__device__ __forceinline__ void pg_att_wgmma_shared(float (&d)[4][4], uint64_t aDescriptor, uint64_t bDescriptor,
+                                                    int accumulate) {
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %18, 0;\n"
+                 "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 "
+                 "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, "
+                 "%16, %17, p, 1, 1, 0, 0;\n}\n"
+                 : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]),
+                   "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]),
+                   "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]),
+                   "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3])
+                 : "l"(aDescriptor), "l"(bDescriptor), "r"(accumulate));
+}
+
 // Ties the accumulator registers to this point of the program: code that reads or writes them is not moved across
 // a wgmma wait (or, before the MMAs, ahead of the writes they must see).
-__device__ __forceinline__ void pg_att_wgmma_operand(float (&d)[8][4]) {
+template <int N>
+__device__ __forceinline__ void pg_att_wgmma_operand(float (&d)[N][4]) {
 #pragma unroll
-    for (int nt = 0; nt < 8; nt++) {
+    for (int nt = 0; nt < N; nt++) {
 #pragma unroll
         for (int i = 0; i < 4; i++) {
             asm volatile("" : "+f"(d[nt][i])::"memory");
@@ -275,19 +293,30 @@ __device__ __forceinline__ void pg_att_start_row_dots(uint32_t rowTile, uint32_t
     asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
 }
 
-__device__ __forceinline__ void pg_att_start_tile_product(const uint32_t (&a)[4][4], uint32_t tile,
+// acc = A (the warpgroup's rows of rowTile) times the first 32 rows of tile, transposed.
+__device__ __forceinline__ void pg_att_start_row_dots(uint32_t rowTile, uint32_t tile, float (&acc)[4][4]) {
+    asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+    for (int kk = 0; kk < 4; kk++) {
+        pg_att_wgmma_shared(acc, pg_att_descriptor(rowTile + 32 * kk), pg_att_descriptor(tile + 32 * kk), kk);
+    }
+    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+}
+
+template <int K>
+__device__ __forceinline__ void pg_att_start_tile_product(const uint32_t (&a)[K][4], uint32_t tile,
                                                           float (&acc)[8][4]) {
     pg_att_wgmma_operand(acc);
     asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 #pragma unroll
-    for (int kk = 0; kk < 4; kk++) {
+    for (int kk = 0; kk < K; kk++) {
         pg_att_wgmma<1>(acc, a[kk], pg_att_descriptor(tile + 16 * 128 * kk), 1);
     }
     asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
 }
 
-template <int PENDING>
-__device__ __forceinline__ void pg_att_finish(float (&acc)[8][4]) {
+template <int PENDING, int N>
+__device__ __forceinline__ void pg_att_finish(float (&acc)[N][4]) {
     asm volatile("wgmma.wait_group.sync.aligned %0;\n" :: "n"(PENDING) : "memory");
     pg_att_wgmma_operand(acc);
 }
@@ -307,13 +336,14 @@ __device__ __forceinline__ void pg_att_mma(float (&c)[4], const uint32_t (&a)[4]
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
-__device__ __forceinline__ void pg_att_start_row_dots(const uint32_t (&a)[4][4], uint32_t tile, float (&acc)[8][4]) {
+template <int N>
+__device__ __forceinline__ void pg_att_start_row_dots(const uint32_t (&a)[4][4], uint32_t tile, float (&acc)[N][4]) {
     int lane = threadIdx.x & 31;
     pg_att_zero(acc);
 #pragma unroll
     for (int kk = 0; kk < 4; kk++) {
 #pragma unroll
-        for (int np = 0; np < 4; np++) {
+        for (int np = 0; np < N / 2; np++) {
             uint32_t b[4];
             pg_att_ldmatrix(b, tile + pg_att_offset(16 * np + (lane & 7) + ((lane >> 4) << 3),
                                                     2 * kk + ((lane >> 3) & 1)));
@@ -323,17 +353,19 @@ __device__ __forceinline__ void pg_att_start_row_dots(const uint32_t (&a)[4][4],
     }
 }
 
-__device__ __forceinline__ void pg_att_start_row_dots(uint32_t rowTile, uint32_t tile, float (&acc)[8][4]) {
+template <int N>
+__device__ __forceinline__ void pg_att_start_row_dots(uint32_t rowTile, uint32_t tile, float (&acc)[N][4]) {
     uint32_t a[4][4];
     pg_att_load_rows(rowTile, 16 * ((threadIdx.x >> 5) & 3), a);
     pg_att_start_row_dots(a, tile, acc);
 }
 
-__device__ __forceinline__ void pg_att_start_tile_product(const uint32_t (&a)[4][4], uint32_t tile,
+template <int K>
+__device__ __forceinline__ void pg_att_start_tile_product(const uint32_t (&a)[K][4], uint32_t tile,
                                                           float (&acc)[8][4]) {
     int lane = threadIdx.x & 31;
 #pragma unroll
-    for (int kk = 0; kk < 4; kk++) {
+    for (int kk = 0; kk < K; kk++) {
 #pragma unroll
         for (int dp = 0; dp < 4; dp++) {
             uint32_t b[4];
@@ -344,8 +376,8 @@ __device__ __forceinline__ void pg_att_start_tile_product(const uint32_t (&a)[4]
     }
 }
 
-template <int PENDING>
-__device__ __forceinline__ void pg_att_finish(float (&)[8][4]) {}
+template <int PENDING, int N>
+__device__ __forceinline__ void pg_att_finish(float (&)[N][4]) {}
 
 __device__ __forceinline__ void pg_att_tiles_visible() {}
 #endif
@@ -802,58 +834,68 @@ __device__ __forceinline__ void pg_att_copy_query_tile(uint32_t queryTiles, uint
     }
 }
 
-// One query tile of the dK/dV pass for the warp's 16 keys: the transposed probabilities P^T = exp(K Q^T - lse) and
-// their gradient dP^T = V dO^T, then dV += P^T dO and dK += dS^T Q (unscaled), dS^T = P^T (dP^T - D). The dP^T product
-// runs while P^T is computed, and dV's while dS^T is. MASKED: the tile starts at the warpgroup's first key, and key
-// row r of the warp (its 16 keys start at warpKey of the warpgroup) is hidden from query column j when warpKey + r > j.
+// Query columns a step of the dK/dV pass takes (32 or 64): the probabilities and their gradient of that many queries
+// are in registers at a time. 32 keeps the pass within 128 registers (two blocks per SM; a few bytes spilled):
+// 2.04 ms for the whole backward against 2.11 with 64 columns and 190 registers, one block per SM (H100, record
+// shape, bf16 gradients).
+#define PG_ATT_DKDV_COLUMNS 32
+
+// Query columns [column, column + PG_ATT_DKDV_COLUMNS) of one query tile of the dK/dV pass for the warp's 16 keys:
+// the transposed probabilities P^T = exp(K Q^T - lse) and their gradient dP^T = V dO^T, then dV += P^T dO and
+// dK += dS^T Q (unscaled), dS^T = P^T (dP^T - D). The dP^T product runs while P^T is computed, and dV's while dS^T
+// is. MASKED: the tile starts at the warpgroup's first key, and key row r of the warp (its 16 keys start at warpKey of
+// the warpgroup) is hidden from query column j when warpKey + r > j.
 template <bool MASKED>
-__device__ __forceinline__ void pg_att_dkdv_tile(uint32_t keyTile, uint32_t valueTile,
-                                                 uint32_t queryTile, uint32_t gradTile, const float* tileLse,
-                                                 const float* tileDots, int warpKey, float scaleLog2,
-                                                 float (&dk)[8][4], float (&dv)[8][4]) {
-    float p[8][4];
-    float ds[8][4];
-    pg_att_start_row_dots(keyTile, queryTile, p);
-    pg_att_start_row_dots(valueTile, gradTile, ds);
+__device__ __forceinline__ void pg_att_dkdv_step(uint32_t keyTile, uint32_t valueTile, uint32_t queryTile,
+                                                 uint32_t gradTile, const float* tileLse, const float* tileDots,
+                                                 int column, int warpKey, float scaleLog2, float (&dk)[8][4],
+                                                 float (&dv)[8][4]) {
+    constexpr int N = PG_ATT_DKDV_COLUMNS / 8;
+    uint32_t queries = queryTile + column * 128;
+    uint32_t grads = gradTile + column * 128;
+    float p[N][4];
+    float ds[N][4];
+    pg_att_start_row_dots(keyTile, queries, p);
+    pg_att_start_row_dots(valueTile, grads, ds);
     pg_att_finish<1>(p);
 #pragma unroll
-    for (int nt = 0; nt < 8; nt++) {
-        float2 l = *reinterpret_cast<const float2*>(tileLse + pg_att_col(nt, 0));
+    for (int nt = 0; nt < N; nt++) {
+        float2 l = *reinterpret_cast<const float2*>(tileLse + column + pg_att_col(nt, 0));
 #pragma unroll
         for (int i = 0; i < 4; i++) {
             float x = pg_att_exp2(fmaf(p[nt][i], scaleLog2, -((i & 1) ? l.y : l.x) * PG_ATT_LOG2E));
-            if (MASKED && warpKey + pg_att_row(i) > pg_att_col(nt, i)) {
+            if (MASKED && warpKey + pg_att_row(i) > column + pg_att_col(nt, i)) {
                 x = 0.0f;
             }
             p[nt][i] = x;
         }
     }
-    uint32_t operand[4][4];
+    uint32_t operand[N / 2][4];
     pg_att_to_operand(p, operand);
     pg_att_finish<0>(ds);
-    pg_att_start_tile_product(operand, gradTile, dv);
+    pg_att_start_tile_product(operand, grads, dv);
 #pragma unroll
-    for (int nt = 0; nt < 8; nt++) {
-        float2 d = *reinterpret_cast<const float2*>(tileDots + pg_att_col(nt, 0));
+    for (int nt = 0; nt < N; nt++) {
+        float2 d = *reinterpret_cast<const float2*>(tileDots + column + pg_att_col(nt, 0));
 #pragma unroll
         for (int i = 0; i < 4; i++) {
             ds[nt][i] = p[nt][i] * (ds[nt][i] - ((i & 1) ? d.y : d.x));
         }
     }
-    uint32_t gradientOperand[4][4];
+    uint32_t gradientOperand[N / 2][4];
     pg_att_to_operand(ds, gradientOperand);
-    pg_att_start_tile_product(gradientOperand, queryTile, dk);
+    pg_att_start_tile_product(gradientOperand, queries, dk);
     pg_att_finish<0>(dv);
     pg_att_finish<0>(dk);
 }
 
-// grid (ceil(seqLen / 128), kvHeads, batch), block PG_ATT_THREADS, 82.5 KB of dynamic shared memory (one block per
-// SM: the four accumulators and two operands take 190 registers). Block x owns keys 128 x .. 128 x + 127 of kv head y
+// grid (ceil(seqLen / 128), kvHeads, batch), block PG_ATT_THREADS, 82.5 KB of dynamic shared memory (two blocks per
+// SM, see PG_ATT_DKDV_COLUMNS). Block x owns keys 128 x .. 128 x + 127 of kv head y
 // of sequence z (the longest first) and visits the query tiles of 64 from its first key on, of every query head of
 // the kv group; warpgroup g owns keys 64 g .. 64 g + 63 of the block, warp w of it 16 w .. 16 w + 15 of those, and
 // keeps their dK, dV in registers. Shared memory: the block's key and value tiles (the products' A operands, read
 // from there), then PG_ATT_STAGES buffers of query tiles, of output-gradient tiles, and of their statistics.
-extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS, 1)
+extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS, 2)
 pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, const float* lse,
                            const float* rowDots, const pg_bf16* dOut, void* dK, int dK_type, void* dV, int dV_type,
                            int seqLen, int heads, int kvHeads, int headDim, float scale) {
@@ -926,12 +968,15 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
         int queryOffset = (firstQueryTile + step % tilesPerHead) * PG_ATT_TILE - groupKey;
         uint32_t queryTile = pg_att_buffer(queryTiles, buffer);
         uint32_t gradTile = pg_att_buffer(gradTiles, buffer);
-        if (queryOffset > 0) {
-            pg_att_dkdv_tile<false>(keyTile, valueTile, queryTile, gradTile, statistics[buffer][0], statistics[buffer][1],
-                                    16 * warp, scaleLog2, dk, dv);
-        } else if (queryOffset == 0) {
-            pg_att_dkdv_tile<true>(keyTile, valueTile, queryTile, gradTile, statistics[buffer][0], statistics[buffer][1],
-                                   16 * warp, scaleLog2, dk, dv);
+#pragma unroll
+        for (int column = 0; column < PG_ATT_TILE; column += PG_ATT_DKDV_COLUMNS) {
+            if (queryOffset > 0) {
+                pg_att_dkdv_step<false>(keyTile, valueTile, queryTile, gradTile, statistics[buffer][0],
+                                        statistics[buffer][1], column, 16 * warp, scaleLog2, dk, dv);
+            } else if (queryOffset == 0) {
+                pg_att_dkdv_step<true>(keyTile, valueTile, queryTile, gradTile, statistics[buffer][0],
+                                       statistics[buffer][1], column, 16 * warp, scaleLog2, dk, dv);
+            }
         }
     }
     __syncthreads();
@@ -941,26 +986,30 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
     pg_att_add_rows(dV, dV_type, keyRow0, dVStride, kv * headDim, headDim, validRows, dv, 1.0f);
 }
 
-// One key tile of the dQ pass for the warp's 16 rows: P = exp(Q K^T - lse) and dP = dO V^T, then dQ += dS K
-// (unscaled), dS = P (dP - D); the dP product runs while P is computed. MASKED: the tile starts at the warpgroup's
-// first row, and key column j is hidden from the warp's row r (its 16 rows start at warpRow of the warpgroup) when
-// j > warpRow + r.
+// Key columns a step of the dQ pass takes (32 or 64); with 64 the pass fits 122 registers, two blocks per SM.
+#define PG_ATT_DQ_COLUMNS 64
+
+// Key columns [column, column + PG_ATT_DQ_COLUMNS) of one key tile of the dQ pass for the warp's 16 rows:
+// P = exp(Q K^T - lse) and dP = dO V^T, then dQ += dS K (unscaled), dS = P (dP - D); the dP product runs while P is
+// computed. MASKED: the tile starts at the warpgroup's first row, and key column j is hidden from the warp's row r
+// (its 16 rows start at warpRow of the warpgroup) when j > warpRow + r.
 template <bool MASKED>
-__device__ __forceinline__ void pg_att_dq_tile(uint32_t queryTile, uint32_t gradTile,
-                                               uint32_t keyTile, uint32_t valueTile, const float (&rowLse)[2],
-                                               const float (&rowDot)[2], int warpRow, float scaleLog2,
-                                               float (&dq)[8][4]) {
-    float p[8][4];
-    float ds[8][4];
-    pg_att_start_row_dots(queryTile, keyTile, p);
-    pg_att_start_row_dots(gradTile, valueTile, ds);
+__device__ __forceinline__ void pg_att_dq_step(uint32_t queryTile, uint32_t gradTile, uint32_t keyTile,
+                                               uint32_t valueTile, const float (&rowLse)[2], const float (&rowDot)[2],
+                                               int column, int warpRow, float scaleLog2, float (&dq)[8][4]) {
+    constexpr int N = PG_ATT_DQ_COLUMNS / 8;
+    uint32_t keys = keyTile + column * 128;
+    float p[N][4];
+    float ds[N][4];
+    pg_att_start_row_dots(queryTile, keys, p);
+    pg_att_start_row_dots(gradTile, valueTile + column * 128, ds);
     pg_att_finish<1>(p);
 #pragma unroll
-    for (int nt = 0; nt < 8; nt++) {
+    for (int nt = 0; nt < N; nt++) {
 #pragma unroll
         for (int i = 0; i < 4; i++) {
             float x = pg_att_exp2(fmaf(p[nt][i], scaleLog2, -rowLse[i >> 1]));
-            if (MASKED && pg_att_col(nt, i) > warpRow + pg_att_row(i)) {
+            if (MASKED && column + pg_att_col(nt, i) > warpRow + pg_att_row(i)) {
                 x = 0.0f;
             }
             p[nt][i] = x;
@@ -968,15 +1017,15 @@ __device__ __forceinline__ void pg_att_dq_tile(uint32_t queryTile, uint32_t grad
     }
     pg_att_finish<0>(ds);
 #pragma unroll
-    for (int nt = 0; nt < 8; nt++) {
+    for (int nt = 0; nt < N; nt++) {
 #pragma unroll
         for (int i = 0; i < 4; i++) {
             ds[nt][i] = p[nt][i] * (ds[nt][i] - rowDot[i >> 1]);
         }
     }
-    uint32_t operand[4][4];
+    uint32_t operand[N / 2][4];
     pg_att_to_operand(ds, operand);
-    pg_att_start_tile_product(operand, keyTile, dq);
+    pg_att_start_tile_product(operand, keys, dq);
     pg_att_finish<0>(dq);
 }
 
@@ -1060,10 +1109,15 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
         int keyOffset = n * PG_ATT_TILE - groupFirst;
         uint32_t keyTile = pg_att_buffer(keyTiles, buffer);
         uint32_t valueTile = pg_att_buffer(valueTiles, buffer);
-        if (keyOffset < 0) {
-            pg_att_dq_tile<false>(queryTile, gradTile, keyTile, valueTile, rowLse, rowDot, 16 * warp, scaleLog2, dq);
-        } else if (keyOffset == 0) {
-            pg_att_dq_tile<true>(queryTile, gradTile, keyTile, valueTile, rowLse, rowDot, 16 * warp, scaleLog2, dq);
+#pragma unroll
+        for (int column = 0; column < PG_ATT_TILE; column += PG_ATT_DQ_COLUMNS) {
+            if (keyOffset < 0) {
+                pg_att_dq_step<false>(queryTile, gradTile, keyTile, valueTile, rowLse, rowDot, column, 16 * warp,
+                                      scaleLog2, dq);
+            } else if (keyOffset == 0) {
+                pg_att_dq_step<true>(queryTile, gradTile, keyTile, valueTile, rowLse, rowDot, column, 16 * warp,
+                                     scaleLog2, dq);
+            }
         }
     }
     __syncthreads();

@@ -842,9 +842,11 @@ __device__ __forceinline__ void pg_att_copy_query_tile(uint32_t queryTiles, uint
 
 // Query columns [column, column + PG_ATT_DKDV_COLUMNS) of one query tile of the dK/dV pass for the warp's 16 keys:
 // the transposed probabilities P^T = exp(K Q^T - lse) and their gradient dP^T = V dO^T, then dV += P^T dO and
-// dK += dS^T Q (unscaled), dS^T = P^T (dP^T - D). The dP^T product runs while P^T is computed, and dV's while dS^T
-// is. MASKED: the tile starts at the warpgroup's first key, and key row r of the warp (its 16 keys start at warpKey of
-// the warpgroup) is hidden from query column j when warpKey + r > j.
+// dK += dS^T Q (unscaled), dS^T = P^T (dP^T - D). Within 128 registers ptxas serializes this pass's wgmmas (C7512), so
+// the products overlap other warpgroups' work, not this warp's; waiting for P^T before starting dP^T measured 2.006
+// against 2.070 ms for the whole backward with both started together. MASKED: the tile starts at the warpgroup's
+// first key, and key row r of the warp (its 16 keys start at warpKey of the warpgroup) is hidden from query column j
+// when warpKey + r > j.
 template <bool MASKED>
 __device__ __forceinline__ void pg_att_dkdv_step(uint32_t keyTile, uint32_t valueTile, uint32_t queryTile,
                                                  uint32_t gradTile, const float* tileLse, const float* tileDots,
@@ -856,8 +858,8 @@ __device__ __forceinline__ void pg_att_dkdv_step(uint32_t keyTile, uint32_t valu
     float p[N][4];
     float ds[N][4];
     pg_att_start_row_dots(keyTile, queries, p);
+    pg_att_finish<0>(p);
     pg_att_start_row_dots(valueTile, grads, ds);
-    pg_att_finish<1>(p);
 #pragma unroll
     for (int nt = 0; nt < N; nt++) {
         float2 l = *reinterpret_cast<const float2*>(tileLse + column + pg_att_col(nt, 0));
@@ -889,10 +891,22 @@ __device__ __forceinline__ void pg_att_dkdv_step(uint32_t keyTile, uint32_t valu
     pg_att_finish<0>(dk);
 }
 
+// The backward block's place in one longest-first order over the whole grid (blocks, heads, batch): its rank, 0 for
+// the longest work, is returned, head and sequence set, and every (head, sequence) gets rank r before any gets r + 1,
+// so that the last waves hold the shortest blocks. Measured against longest first within each (head, sequence): 1.949
+// against 2.070 ms for the whole backward (H100, record shape, bf16 gradients).
+__device__ __forceinline__ int pg_att_longest_first(int& head, int& sequence) {
+    int order = blockIdx.x + gridDim.x * (blockIdx.y + gridDim.y * blockIdx.z);
+    int pairs = gridDim.y * gridDim.z;
+    head = order % pairs % gridDim.y;
+    sequence = order % pairs / gridDim.y;
+    return order / pairs;
+}
+
 // grid (ceil(seqLen / 128), kvHeads, batch), block PG_ATT_THREADS, 82.5 KB of dynamic shared memory (two blocks per
-// SM, see PG_ATT_DKDV_COLUMNS). Block x owns keys 128 x .. 128 x + 127 of kv head y
-// of sequence z (the longest first) and visits the query tiles of 64 from its first key on, of every query head of
-// the kv group; warpgroup g owns keys 64 g .. 64 g + 63 of the block, warp w of it 16 w .. 16 w + 15 of those, and
+// SM, see PG_ATT_DKDV_COLUMNS). The block of rank x (pg_att_longest_first) owns keys 128 x .. 128 x + 127 of a kv
+// head of a sequence and visits the query tiles of 64 from its first key on, of every query head of the kv group;
+// warpgroup g owns keys 64 g .. 64 g + 63 of the block, warp w of it 16 w .. 16 w + 15 of those, and
 // keeps their dK, dV in registers. Shared memory: the block's key and value tiles (the products' A operands, read
 // from there), then PG_ATT_STAGES buffers of query tiles, of output-gradient tiles, and of their statistics.
 extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS, 2)
@@ -905,8 +919,9 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
     uint32_t gradTiles = pg_att_buffer(queryTiles, PG_ATT_STAGES);
     float (*statistics)[2][PG_ATT_TILE] = reinterpret_cast<float (*)[2][PG_ATT_TILE]>(
             pg_att_dynamic + (pg_att_buffer(gradTiles, PG_ATT_STAGES) - pg_att_shared(pg_att_dynamic)));
-    int kv = blockIdx.y;
-    int b = blockIdx.z;
+    int kv;
+    int b;
+    int keyFirst = pg_att_longest_first(kv, b) * PG_ATT_BLOCK_ROWS;
     int warpgroup = threadIdx.x >> 7;
     int warp = (threadIdx.x >> 5) & 3;
     int qStride = heads * headDim;
@@ -917,7 +932,6 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
     int dVStride = kvHeads * headDim;
     int group = heads / kvHeads;
     long long rowBase = (long long)b * seqLen;
-    int keyFirst = blockIdx.x * PG_ATT_BLOCK_ROWS;
     int groupKey = keyFirst + 64 * warpgroup;
     int firstQueryTile = keyFirst / PG_ATT_TILE;
     int tilesPerHead = (seqLen - 1) / PG_ATT_TILE - firstQueryTile + 1;
@@ -1031,9 +1045,9 @@ __device__ __forceinline__ void pg_att_dq_step(uint32_t queryTile, uint32_t grad
 
 // grid (ceil(seqLen / 128), heads, batch), block PG_ATT_THREADS, 81 KB of dynamic shared memory (two blocks per SM,
 // 122 registers: the score products read Q and dO from shared memory, which measured 2.13 against 2.33 ms for the
-// whole backward with them in registers and one block per SM; H100, record shape, bf16 gradients). Block x owns
-// query rows 128 x' .. 128 x' + 127, x' = gridDim.x - 1 - x (the longest first), of head y of sequence z and visits
-// the key tiles of 64 up to its last row; warpgroup g owns rows 64 g .. 64 g + 63 of the block, warp w of it
+// whole backward with them in registers and one block per SM; H100, record shape, bf16 gradients). The block of rank
+// x (pg_att_longest_first) owns query rows 128 x' .. 128 x' + 127, x' = gridDim.x - 1 - x, of a head of a sequence
+// and visits the key tiles of 64 up to its last row; warpgroup g owns rows 64 g .. 64 g + 63 of the block, warp w of it
 // 16 w .. 16 w + 15 of those, and keeps their dQ in registers. Shared memory: the block's query and output-gradient
 // tiles (the score products' A operands), then PG_ATT_STAGES buffers of key and of value tiles.
 extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS, 2)
@@ -1044,8 +1058,9 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
     uint32_t gradTiles = pg_att_buffer(queryTiles, 2);
     uint32_t keyTiles = pg_att_buffer(gradTiles, 2);
     uint32_t valueTiles = pg_att_buffer(keyTiles, PG_ATT_STAGES);
-    int h = blockIdx.y;
-    int b = blockIdx.z;
+    int h;
+    int b;
+    int first = (gridDim.x - 1 - pg_att_longest_first(h, b)) * PG_ATT_BLOCK_ROWS;
     int warpgroup = threadIdx.x >> 7;
     int warp = (threadIdx.x >> 5) & 3;
     int qStride = heads * headDim;
@@ -1055,7 +1070,6 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
     int dQStride = heads * headDim;
     int kvCol = h / (heads / kvHeads) * headDim;
     long long rowBase = (long long)b * seqLen;
-    int first = (gridDim.x - 1 - blockIdx.x) * PG_ATT_BLOCK_ROWS;
     int groupFirst = first + 64 * warpgroup;
     int lastKeyTile = (min(seqLen, first + PG_ATT_BLOCK_ROWS) - 1) / PG_ATT_TILE;
     const pg_bf16* keys = k + rowBase * kStride + kvCol;

@@ -779,8 +779,8 @@ __device__ __forceinline__ float* pg_att_staging() {
 // The warp's 16-row accumulator times `scale`, added into rows [row0, row0 + 16) of a head of headDim dims (row
 // stride `stride`, column `col`) in p's type, rows at or past `validRows` skipped. It passes through the warp's
 // staging area, so that eight lanes add one row whole, eight values each, and each access of the warp covers four
-// rows; a lane's reads of p (when p is not a pending zero) are in flight together. With the rows of every warp the
-// pass writes each element of p once, so a pending-zero p is stored, not read (pg_accumulate_vec).
+// whole rows. With the rows of every warp the pass writes each element of p once, so a pending-zero p is stored, not
+// read (pg_accumulate_vec).
 __device__ __forceinline__ void pg_att_add_rows(void* p, int type, long long row0, int stride, int col, int headDim,
                                                 int validRows, const float (&acc)[8][4], float scale) {
     float* staging = pg_att_staging();

@@ -1,25 +1,24 @@
 // Causal grouped-query flash attention for head_dim <= 64 (io.pgolf.gpu.cuda.CudaFlashAttention), FlashAttention-2
-// style on bf16 tensor cores (float32 accumulators), K and V streamed through swizzled shared-memory tiles with
-// cp.async. The backward uses mma.sync m16n8k16: a block of 4 warps owns 128 rows (queries, or keys in the dK/dV
-// pass); each warp owns 32 of them as two blocks of 16, so that every fragment it reads from shared memory feeds two
-// MMAs, and streams the other side in double-buffered blocks of 128 rows, so that each barrier and each wait for a
-// copy covers twice the work. The forward, on Hopper, uses warpgroup MMAs (wgmma): a block of two warpgroups owns
-// 128 query rows, 64 each, and streams key/value tiles of 64 rows through three buffers (its scores of a whole tile
-// live in registers). Tiles above the causal diagonal are never visited, parts of a tile no row of a warp (or
-// warpgroup) can see are skipped, and only the diagonal takes the element-by-element mask (the other tiles run a
-// code path without it).
+// style on bf16 tensor cores (float32 accumulators), one operand streamed in tiles of 64 rows through swizzled
+// shared-memory buffers with cp.async. Every kernel's block is two warpgroups that own 128 rows (queries, or keys in
+// the backward's dK/dV pass), 64 each, and share the streamed tiles; each warp holds 16 of its warpgroup's rows. On
+// Hopper the products are warpgroup MMAs (wgmma), the block's own rows from registers or shared memory and the
+// streamed tiles read by the tensor cores straight from shared memory; other GPUs run the same loops with mma.sync
+// per warp. Tiles above the causal diagonal are never visited (tiles and warpgroups both start at multiples of 64, so
+// a tile is wholly visible to a warpgroup, or its diagonal, or hidden), and only the diagonal takes the
+// element-by-element mask (the other tiles run a code path without it).
 //
 // Forward: online softmax in float32 (base 2, the scale folded into log2 e; the running max rises lazily, see
 // PG_ATT_MAX_SLACK), log-sum-exp saved per row; with XSA, the epilogue stores out = y - c vHat instead of the output y
 // (vHat the row's value of the kv head, normalized) and saves c per (row, head).
 // Backward, deterministic (no float atomics): D = rowsum(dO * O) (with XSA, dO is first taken through XSA's backward
-// and O rebuilt as out + c vHat, and XSA's value gradient goes into dV); one pass over key blocks keeps dK and dV in
-// registers over every query head of the kv group, one pass over query blocks keeps dQ; both recompute the
-// probabilities from the log-sum-exp, 16 columns at a time. Gradients are added into dQ, dK, dV in their own types.
+// and O rebuilt as out + c vHat, and XSA's value gradient goes into dV); one pass over query tiles keeps dK and dV in
+// registers over every query head of the kv group, one pass over key tiles keeps dQ; both recompute the probabilities
+// from the log-sum-exp. Gradients are added into dQ, dK, dV in their own types.
 //
 // q, k, v, dO are bf16 [rows, heads * headDim] / [rows, kvHeads * headDim] (the Java side converts float32 ones
-// first; headDim is a multiple of 8, at most 64);
-// out and the gradients are (pointer, dtype) pairs, see pgolf.cuh; log-sum-exp and D are float32
+// first; headDim is a multiple of 8, at most 64); every kernel addresses each operand's rows through its own row
+// stride. out and the gradients are (pointer, dtype) pairs, see pgolf.cuh; log-sum-exp and D are float32
 // [batch, heads, seqLen].
 #include "pgolf.cuh"
 #include "pgolf_vec.cuh"
@@ -28,11 +27,11 @@
 // to q . k and produce output columns that are never stored.
 #define PG_ATT_DIM 64
 #define PG_ATT_TILE 64
-#define PG_ATT_THREADS 128
-// Rows a block owns: 4 warps of 2 x 16.
+// Rows a block owns: two warpgroups of 64 (8 warps of 16).
 #define PG_ATT_BLOCK_ROWS 128
-// Columns the backward takes at a time (one MMA k step of P V-like products).
-#define PG_ATT_STEP 16
+#define PG_ATT_THREADS 256
+// Buffers of the streamed tiles: copies run two tiles ahead of the products.
+#define PG_ATT_STAGES 3
 #define PG_ATT_TILE_ELEMENTS (PG_ATT_TILE * PG_ATT_DIM)
 #define PG_ATT_TILE_BYTES (PG_ATT_TILE_ELEMENTS * 2)
 #define PG_ATT_LOG2E 1.4426950408889634f
@@ -40,13 +39,14 @@
 
 typedef __nv_bfloat16 pg_bf16;
 
-// The backward passes' shared memory, over the 48 KB a static array may take: two buffers of 128 rows of two operands
-// (64 KB), and in the dK/dV pass two buffers of 2 x 128 statistics after them (2 KB); CudaFlashAttention passes
-// these sizes.
+// Every kernel's shared memory, over the 48 KB a static array may take: 1024 bytes of slack to align the tiles for
+// the tensor cores, then tiles of 64 rows of 64 dims (and in the dK/dV pass the query tiles' statistics);
+// CudaFlashAttention passes the sizes.
 extern __shared__ __align__(128) unsigned char pg_att_dynamic[];
 
 // A tile is 64 rows of 128 bytes (eight 16-byte chunks). Chunk c of row r is stored at chunk c ^ (r % 8), so the
-// eight row addresses of one ldmatrix 8x8 matrix (same chunk, consecutive rows) fall in eight different banks.
+// eight row addresses of one ldmatrix 8x8 matrix (same chunk, consecutive rows) fall in eight different banks; on a
+// 1024-byte aligned tile this is also wgmma's 128-byte swizzle.
 __device__ __forceinline__ uint32_t pg_att_offset(int row, int chunk) {
     return (uint32_t)(row * 128 + ((chunk ^ (row & 7)) << 4));
 }
@@ -55,23 +55,50 @@ __device__ __forceinline__ uint32_t pg_att_shared(const void* p) {
     return (uint32_t)__cvta_generic_to_shared(p);
 }
 
+// The first tile of the block's dynamic shared memory, 1024-byte aligned.
+__device__ __forceinline__ uint32_t pg_att_tiles() {
+    return (pg_att_shared(pg_att_dynamic) + 1023u) & ~1023u;
+}
+
 // Tile i of consecutive tiles starting at shared address `first`.
 __device__ __forceinline__ uint32_t pg_att_buffer(uint32_t first, int i) {
     return first + (uint32_t)(i * PG_ATT_TILE_BYTES);
 }
 
-// Starts copying 64 rows of one head of headDim dims (row stride `width` elements, from `src`) into a tile; rows at
-// or past `validRows`, and dims at or past headDim, become zeros (src must still be a valid address). The whole block
-// takes part; completion through cp.async.commit/wait.
-__device__ __forceinline__ void pg_att_copy_tile(uint32_t tile, const pg_bf16* src, int width, int validRows,
-                                                 int headDim) {
-    for (int e = threadIdx.x; e < PG_ATT_TILE * 8; e += PG_ATT_THREADS) {
-        int row = e >> 3;
-        int chunk = e & 7;
-        bool valid = row < validRows && chunk * 8 < headDim;
-        const pg_bf16* from = valid ? src + (long long)row * width + chunk * 8 : src;
-        asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
-                     :: "r"(tile + pg_att_offset(row, chunk)), "l"(from), "r"(valid ? 16 : 0) : "memory");
+// Starts copying 16-byte chunk `chunk` of row `row` of one head (row stride `stride` elements, from `src`) into
+// consecutive tiles from `tiles` (row 64 + r of the first tile is row r of the second); a row at or past `validRows`,
+// or dims at or past headDim, become zeros (src must still be a valid address). Completion through
+// cp.async.commit/wait.
+__device__ __forceinline__ void pg_att_copy_chunk(uint32_t tiles, const pg_bf16* src, int stride, int validRows,
+                                                  int headDim, int row, int chunk) {
+    bool valid = row < validRows && chunk * 8 < headDim;
+    const pg_bf16* from = valid ? src + (long long)row * stride + chunk * 8 : src;
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
+                 :: "r"(tiles + pg_att_offset(row, chunk)), "l"(from), "r"(valid ? 16 : 0) : "memory");
+}
+
+// Starts copying the block's 128 rows of one head into two consecutive tiles, every thread of the block taking part.
+__device__ __forceinline__ void pg_att_copy_block_rows(uint32_t tiles, const pg_bf16* src, int stride, int validRows,
+                                                       int headDim) {
+    for (int e = threadIdx.x; e < PG_ATT_BLOCK_ROWS * 8; e += PG_ATT_THREADS) {
+        pg_att_copy_chunk(tiles, src, stride, validRows, headDim, e >> 3, e & 7);
+    }
+}
+
+// Starts copying one tile of 64 rows of each of two operands (the first from `first` into firstTile, the second from
+// `second` into secondTile), each chunk taken by one of the block's threads in a single pass.
+__device__ __forceinline__ void pg_att_copy_tile_pair(uint32_t firstTile, const pg_bf16* first, int firstStride,
+                                                      uint32_t secondTile, const pg_bf16* second, int secondStride,
+                                                      int validRows, int headDim) {
+    static_assert(PG_ATT_THREADS * 4 == 2 * PG_ATT_TILE * 8, "four chunks per thread");
+#pragma unroll
+    for (int pass = 0; pass < 4; pass++) {
+        int e = threadIdx.x + pass * PG_ATT_THREADS;
+        bool isSecond = e >= PG_ATT_TILE * 8;
+        int chunkOfTile = isSecond ? e - PG_ATT_TILE * 8 : e;
+        pg_att_copy_chunk(isSecond ? secondTile : firstTile, isSecond ? second : first,
+                          isSecond ? secondStride : firstStride, validRows, headDim, chunkOfTile >> 3,
+                          chunkOfTile & 7);
     }
 }
 
@@ -80,26 +107,14 @@ __device__ __forceinline__ void pg_att_copy_word(uint32_t dst, const void* src, 
     asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" :: "r"(dst), "l"(src), "r"(valid ? 4 : 0) : "memory");
 }
 
-// Starts copying 128 rows (two tiles) like pg_att_copy_tile.
-__device__ __forceinline__ void pg_att_copy_block(uint32_t tiles, const pg_bf16* src, int width, int validRows,
-                                                  int headDim) {
-    int secondRows = validRows - PG_ATT_TILE;
-    pg_att_copy_tile(tiles, src, width, validRows, headDim);
-    pg_att_copy_tile(pg_att_buffer(tiles, 1), secondRows > 0 ? src + (long long)PG_ATT_TILE * width : src, width,
-                     secondRows, headDim);
-}
-
 __device__ __forceinline__ void pg_att_commit() {
     asm volatile("cp.async.commit_group;\n" ::: "memory");
 }
 
-// Waits until at most `pending` (0 or 1) of this thread's copy groups are still in flight.
-__device__ __forceinline__ void pg_att_wait(int pending) {
-    if (pending == 0) {
-        asm volatile("cp.async.wait_group 0;\n" ::: "memory");
-    } else {
-        asm volatile("cp.async.wait_group 1;\n" ::: "memory");
-    }
+// Waits until the copies of the tile the loop is about to use have landed: at most PG_ATT_STAGES - 2 younger copy
+// groups of this thread are still in flight.
+__device__ __forceinline__ void pg_att_wait_stage() {
+    asm volatile("cp.async.wait_group %0;\n" :: "n"(PG_ATT_STAGES - 2) : "memory");
 }
 
 __device__ __forceinline__ void pg_att_ldmatrix(uint32_t (&r)[4], uint32_t address) {
@@ -110,14 +125,6 @@ __device__ __forceinline__ void pg_att_ldmatrix(uint32_t (&r)[4], uint32_t addre
 __device__ __forceinline__ void pg_att_ldmatrix_trans(uint32_t (&r)[4], uint32_t address) {
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(address) : "memory");
-}
-
-// c (16x8, f32) += a (16x16, bf16, row-major fragment) * b (16x8, bf16, column fragment).
-__device__ __forceinline__ void pg_att_mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-                 "{%0, %1, %2, %3};\n"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
 // 2^x in one MUFU.EX2; exp2f wraps it in a rescaling that keeps results below 2^-126 as subnormals, weights
@@ -133,75 +140,13 @@ __device__ __forceinline__ uint32_t pg_att_pack(float lo, float hi) {
     return *reinterpret_cast<uint32_t*>(&pair);
 }
 
-// The warp's A fragments of tile rows [row0, row0 + 16) over the 64 dims, one per 16-dim step.
+// The warp's A fragments (mma.m16n8k16 layout) of tile rows [row0, row0 + 16) over the 64 dims, one per 16-dim step.
 __device__ __forceinline__ void pg_att_load_rows(uint32_t tile, int row0, uint32_t (&a)[4][4]) {
     int lane = threadIdx.x & 31;
     int row = row0 + (lane & 15);
 #pragma unroll
     for (int kk = 0; kk < 4; kk++) {
         pg_att_ldmatrix(a[kk], tile + pg_att_offset(row, 2 * kk + (lane >> 4)));
-    }
-}
-
-// The backward passes' start: the block's 128 rows of two tensors (row stride `width`, `validRows` of them) copied
-// into two pairs of tiles, then each warp's A fragments of its 32 rows of both, kept in registers for the whole
-// pass; the tiles are free for the streamed operands when it returns.
-__device__ __forceinline__ void pg_att_block_fragments(uint32_t firstTiles, const pg_bf16* first, uint32_t secondTiles,
-                                                       const pg_bf16* second, int width, int validRows, int headDim,
-                                                       int warp, uint32_t (&firstFragments)[2][4][4],
-                                                       uint32_t (&secondFragments)[2][4][4]) {
-    pg_att_copy_block(firstTiles, first, width, validRows, headDim);
-    pg_att_copy_block(secondTiles, second, width, validRows, headDim);
-    pg_att_commit();
-    pg_att_wait(0);
-    __syncthreads();
-#pragma unroll
-    for (int m = 0; m < 2; m++) {
-        pg_att_load_rows(firstTiles, 32 * warp + 16 * m, firstFragments[m]);
-        pg_att_load_rows(secondTiles, 32 * warp + 16 * m, secondFragments[m]);
-    }
-    __syncthreads();
-}
-
-// acc[m] (16 x 8N) += A[m] (16 x 64 dims) * (tile rows [row0, row0 + 8N))^T for each of M row blocks: column j of
-// the result is the dot product with tile row row0 + j. Each fragment of the tile is loaded once for all M blocks.
-template <int M, int N>
-__device__ __forceinline__ void pg_att_mma_rows(const uint32_t (&a)[M][4][4], uint32_t tile, int row0,
-                                                float (&acc)[M][N][4]) {
-    int lane = threadIdx.x & 31;
-#pragma unroll
-    for (int kk = 0; kk < 4; kk++) {
-#pragma unroll
-        for (int np = 0; np < N / 2; np++) {
-            uint32_t b[4];
-            pg_att_ldmatrix(b, tile + pg_att_offset(row0 + 16 * np + (lane & 7) + ((lane >> 4) << 3),
-                                                    2 * kk + ((lane >> 3) & 1)));
-#pragma unroll
-            for (int m = 0; m < M; m++) {
-                pg_att_mma(acc[m][2 * np], a[m][kk], b[0], b[1]);
-                pg_att_mma(acc[m][2 * np + 1], a[m][kk], b[2], b[3]);
-            }
-        }
-    }
-}
-
-// acc[m] (16 x 64 dims) += P[m] (16 x 16K, A fragments) * tile rows [row0, row0 + 16K) for each of M row blocks.
-template <int M, int K>
-__device__ __forceinline__ void pg_att_mma_tile(const uint32_t (&p)[M][K][4], uint32_t tile, int row0,
-                                                float (&acc)[M][8][4]) {
-    int lane = threadIdx.x & 31;
-#pragma unroll
-    for (int kk = 0; kk < K; kk++) {
-#pragma unroll
-        for (int dp = 0; dp < 4; dp++) {
-            uint32_t b[4];
-            pg_att_ldmatrix_trans(b, tile + pg_att_offset(row0 + 16 * kk + (lane & 15), 2 * dp + (lane >> 4)));
-#pragma unroll
-            for (int m = 0; m < M; m++) {
-                pg_att_mma(acc[m][2 * dp], p[m][kk], b[0], b[1]);
-                pg_att_mma(acc[m][2 * dp + 1], p[m][kk], b[2], b[3]);
-            }
-        }
     }
 }
 
@@ -217,16 +162,13 @@ __device__ __forceinline__ void pg_att_to_operand(const float (&acc)[N][4], uint
     }
 }
 
-template <int M, int N>
-__device__ __forceinline__ void pg_att_zero(float (&acc)[M][N][4]) {
+template <int N>
+__device__ __forceinline__ void pg_att_zero(float (&acc)[N][4]) {
 #pragma unroll
-    for (int m = 0; m < M; m++) {
+    for (int nt = 0; nt < N; nt++) {
 #pragma unroll
-        for (int nt = 0; nt < N; nt++) {
-#pragma unroll
-            for (int i = 0; i < 4; i++) {
-                acc[m][nt][i] = 0.0f;
-            }
+        for (int i = 0; i < 4; i++) {
+            acc[nt][i] = 0.0f;
         }
     }
 }
@@ -246,48 +188,16 @@ __device__ __forceinline__ int pg_att_col(int nt, int i) {
 // float32 and bf16 and keep their relative precision.
 #define PG_ATT_MAX_SLACK 8.0f
 
-// The forward's block: two warpgroups of 64 query rows (8 warps of 16 rows) sharing key/value tiles, which stream
-// through PG_ATT_FORWARD_STAGES buffers; its dynamic shared memory (CudaFlashAttention passes the size) is 1024 bytes
-// of alignment slack, 2 query tiles, then the key and the value buffers.
-#define PG_ATT_FORWARD_THREADS 256
-#define PG_ATT_FORWARD_STAGES 3
-
-// The forward's copies, each 16-byte chunk of the block's part taken by one of its PG_ATT_FORWARD_THREADS threads in a
-// single pass (as pg_att_copy_tile: rows at or past validRows and dims at or past headDim become zeros).
-__device__ __forceinline__ void pg_att_forward_copy_chunk(uint32_t tile, const pg_bf16* src, int width, int validRows,
-                                                          int headDim, int row, int chunk) {
-    bool valid = row < validRows && chunk * 8 < headDim;
-    const pg_bf16* from = valid ? src + (long long)row * width + chunk * 8 : src;
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
-                 :: "r"(tile + pg_att_offset(row, chunk)), "l"(from), "r"(valid ? 16 : 0) : "memory");
-}
-
-// The block's 128 query rows into two consecutive tiles (row 64 + r of the first is row r of the second).
-__device__ __forceinline__ void pg_att_forward_copy_queries(uint32_t tiles, const pg_bf16* src, int width,
-                                                            int validRows, int headDim) {
-    for (int e = threadIdx.x; e < PG_ATT_BLOCK_ROWS * 8; e += PG_ATT_FORWARD_THREADS) {
-        pg_att_forward_copy_chunk(tiles, src, width, validRows, headDim, e >> 3, e & 7);
-    }
-}
-
-// Key tile `tile` and value tile `tile` of one sequence's kv head into their buffers `buffer`.
-__device__ __forceinline__ void pg_att_forward_copy_key_values(uint32_t keyTiles, uint32_t valueTiles, int buffer,
-                                                               const pg_bf16* keys, const pg_bf16* values,
-                                                               int kvWidth, int headDim, int seqLen, int tile) {
-    long long first = (long long)tile * PG_ATT_TILE;
-    for (int e = threadIdx.x; e < 2 * PG_ATT_TILE * 8; e += PG_ATT_FORWARD_THREADS) {
-        bool value = e >= PG_ATT_TILE * 8;
-        int chunkOfTile = value ? e - PG_ATT_TILE * 8 : e;
-        pg_att_forward_copy_chunk(pg_att_buffer(value ? valueTiles : keyTiles, buffer),
-                                  (value ? values : keys) + first * kvWidth, kvWidth, seqLen - (int)first, headDim,
-                                  chunkOfTile >> 3, chunkOfTile & 7);
-    }
-}
-
+// The block products, for the warp's 16 rows of its warpgroup's 64: pg_att_start_row_dots (acc = A tile^T over 8N
+// columns, column j the dot products with tile row j; A from registers, or the rows of a tile holding the
+// warpgroup's 64) and pg_att_start_tile_product (acc += A tile, A's 16K columns against the tile's first 16K rows)
+// start one, pg_att_finish<PENDING>(acc) waits until at most PENDING of the products started since are still
+// running, acc's among the finished ones, and makes acc readable.
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-// Hopper (sm_90a): the products are warpgroup MMAs (wgmma m64n64k16, asynchronous, float32 accumulators), A from
-// registers (this warp's 16 rows, the mma.m16n8k16 A fragment), B read by the tensor cores straight from the
-// swizzled tiles; the accumulator of each warp is laid out like the mma.m16n8k16 one over 8 column tiles.
+// Hopper (sm_90a): warpgroup MMAs (wgmma m64n64k16 or m64n32k16, asynchronous, float32 accumulators), A from
+// registers (the mma.m16n8k16 A fragment) or a tile, B read by the tensor cores straight from the swizzled tiles; the
+// accumulator of each warp is laid out like the mma.m16n8k16 one over its column tiles of 8. Each start is one commit
+// group, so two products can run while the warp works on a third's result.
 
 // d (+)= A B for the warpgroup's 64 rows; TRANSB 0: B's tile rows are its columns (keys, for Q K^T), 1: its rows
 // (values, for P V). !accumulate overwrites d.
@@ -310,23 +220,51 @@ __device__ __forceinline__ void pg_att_wgmma(float (&d)[8][4], const uint32_t (&
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(descriptor), "r"(accumulate), "n"(TRANSB));
 }
 
+// d (+)= A B for the warpgroup's 64 rows, A too read from a tile (its rows, dims contiguous) through a descriptor.
+template <int TRANSB>
+__device__ __forceinline__ void pg_att_wgmma_shared(float (&d)[8][4], uint64_t aDescriptor, uint64_t bDescriptor,
+                                                    int accumulate) {
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+                 "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 "
+                 "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+                 "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, "
+                 "%32, %33, p, 1, 1, 0, %35;\n}\n"
+                 : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]),
+                   "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]),
+                   "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]),
+                   "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3]),
+                   "+f"(d[4][0]), "+f"(d[4][1]), "+f"(d[4][2]), "+f"(d[4][3]),
+                   "+f"(d[5][0]), "+f"(d[5][1]), "+f"(d[5][2]), "+f"(d[5][3]),
+                   "+f"(d[6][0]), "+f"(d[6][1]), "+f"(d[6][2]), "+f"(d[6][3]),
+                   "+f"(d[7][0]), "+f"(d[7][1]), "+f"(d[7][2]), "+f"(d[7][3])
+                 : "l"(aDescriptor), "l"(bDescriptor), "r"(accumulate), "n"(TRANSB));
+}
+
+// d (+)= A B over 32 columns (m64n32k16), both operands read from tiles through descriptors.
+__device__ __forceinline__ void pg_att_wgmma_shared(float (&d)[4][4], uint64_t aDescriptor, uint64_t bDescriptor,
+                                                    int accumulate) {
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %18, 0;\n"
+                 "wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 "
+                 "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15}, "
+                 "%16, %17, p, 1, 1, 0, 0;\n}\n"
+                 : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]),
+                   "+f"(d[1][0]), "+f"(d[1][1]), "+f"(d[1][2]), "+f"(d[1][3]),
+                   "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]),
+                   "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3])
+                 : "l"(aDescriptor), "l"(bDescriptor), "r"(accumulate));
+}
+
 // Ties the accumulator registers to this point of the program: code that reads or writes them is not moved across
 // a wgmma wait (or, before the MMAs, ahead of the writes they must see).
-__device__ __forceinline__ void pg_att_wgmma_operand(float (&d)[8][4]) {
+template <int N>
+__device__ __forceinline__ void pg_att_wgmma_operand(float (&d)[N][4]) {
 #pragma unroll
-    for (int nt = 0; nt < 8; nt++) {
+    for (int nt = 0; nt < N; nt++) {
 #pragma unroll
         for (int i = 0; i < 4; i++) {
             asm volatile("" : "+f"(d[nt][i])::"memory");
         }
     }
-}
-
-// Issues the MMAs queued since the last call and waits for all of them.
-__device__ __forceinline__ void pg_att_wgmma_run(float (&d)[8][4]) {
-    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-    asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
-    pg_att_wgmma_operand(d);
 }
 
 // Descriptor of a 64-row tile for wgmma, starting `address`: 128-byte swizzle (exactly pg_att_offset's pattern on a
@@ -337,51 +275,123 @@ __device__ __forceinline__ uint64_t pg_att_descriptor(uint32_t address) {
            (uint64_t)1 << 62;
 }
 
-// s = this warp's 16 rows of Q K^T against the 64 keys of keyTile (its warpgroup computes all 64 rows).
-__device__ __forceinline__ void pg_att_forward_scores(const uint32_t (&qa)[4][4], uint32_t keyTile,
-                                                      float (&s)[8][4]) {
+__device__ __forceinline__ void pg_att_start_row_dots(const uint32_t (&a)[4][4], uint32_t tile, float (&acc)[8][4]) {
     asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 #pragma unroll
     for (int kk = 0; kk < 4; kk++) {
-        pg_att_wgmma<0>(s, qa[kk], pg_att_descriptor(keyTile + 32 * kk), kk);
+        pg_att_wgmma<0>(acc, a[kk], pg_att_descriptor(tile + 32 * kk), kk);
     }
-    pg_att_wgmma_run(s);
+    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
 }
 
-// o += P V over the 64 keys of valueTile.
-__device__ __forceinline__ void pg_att_forward_values(const uint32_t (&pa)[4][4], uint32_t valueTile,
-                                                      float (&o)[8][4]) {
-    pg_att_wgmma_operand(o);
+__device__ __forceinline__ void pg_att_start_row_dots(uint32_t rowTile, uint32_t tile, float (&acc)[8][4]) {
     asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 #pragma unroll
     for (int kk = 0; kk < 4; kk++) {
-        pg_att_wgmma<1>(o, pa[kk], pg_att_descriptor(valueTile + 16 * 128 * kk), 1);
+        pg_att_wgmma_shared<0>(acc, pg_att_descriptor(rowTile + 32 * kk), pg_att_descriptor(tile + 32 * kk), kk);
     }
-    pg_att_wgmma_run(o);
+    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+}
+
+// acc = A (the warpgroup's rows of rowTile) times the first 32 rows of tile, transposed.
+__device__ __forceinline__ void pg_att_start_row_dots(uint32_t rowTile, uint32_t tile, float (&acc)[4][4]) {
+    asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+    for (int kk = 0; kk < 4; kk++) {
+        pg_att_wgmma_shared(acc, pg_att_descriptor(rowTile + 32 * kk), pg_att_descriptor(tile + 32 * kk), kk);
+    }
+    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+}
+
+template <int K>
+__device__ __forceinline__ void pg_att_start_tile_product(const uint32_t (&a)[K][4], uint32_t tile,
+                                                          float (&acc)[8][4]) {
+    pg_att_wgmma_operand(acc);
+    asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+    for (int kk = 0; kk < K; kk++) {
+        pg_att_wgmma<1>(acc, a[kk], pg_att_descriptor(tile + 16 * 128 * kk), 1);
+    }
+    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+}
+
+template <int PENDING, int N>
+__device__ __forceinline__ void pg_att_finish(float (&acc)[N][4]) {
+    asm volatile("wgmma.wait_group.sync.aligned %0;\n" :: "n"(PENDING) : "memory");
+    pg_att_wgmma_operand(acc);
 }
 
 // Makes this thread's finished cp.async writes visible to the tensor cores' reads (the async proxy).
-__device__ __forceinline__ void pg_att_forward_tiles_visible() {
+__device__ __forceinline__ void pg_att_tiles_visible() {
     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
 }
 #else
-// Other GPUs (the compute_90 PTX): the same products per warp with mma.sync.
+// Other GPUs (the compute_90 PTX): mma.sync m16n8k16 per warp, each product finished when its start returns.
 
-__device__ __forceinline__ void pg_att_forward_scores(const uint32_t (&qa)[4][4], uint32_t keyTile,
-                                                      float (&s)[8][4]) {
-    float (&acc)[1][8][4] = reinterpret_cast<float (&)[1][8][4]>(s);
+// c (16x8, f32) += a (16x16, bf16, row-major fragment) * b (16x8, bf16, column fragment).
+__device__ __forceinline__ void pg_att_mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+                 "{%0, %1, %2, %3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+template <int N>
+__device__ __forceinline__ void pg_att_start_row_dots(const uint32_t (&a)[4][4], uint32_t tile, float (&acc)[N][4]) {
+    int lane = threadIdx.x & 31;
     pg_att_zero(acc);
-    pg_att_mma_rows(reinterpret_cast<const uint32_t (&)[1][4][4]>(qa), keyTile, 0, acc);
+#pragma unroll
+    for (int kk = 0; kk < 4; kk++) {
+#pragma unroll
+        for (int np = 0; np < N / 2; np++) {
+            uint32_t b[4];
+            pg_att_ldmatrix(b, tile + pg_att_offset(16 * np + (lane & 7) + ((lane >> 4) << 3),
+                                                    2 * kk + ((lane >> 3) & 1)));
+            pg_att_mma(acc[2 * np], a[kk], b[0], b[1]);
+            pg_att_mma(acc[2 * np + 1], a[kk], b[2], b[3]);
+        }
+    }
 }
 
-__device__ __forceinline__ void pg_att_forward_values(const uint32_t (&pa)[4][4], uint32_t valueTile,
-                                                      float (&o)[8][4]) {
-    pg_att_mma_tile(reinterpret_cast<const uint32_t (&)[1][4][4]>(pa), valueTile, 0,
-                    reinterpret_cast<float (&)[1][8][4]>(o));
+template <int N>
+__device__ __forceinline__ void pg_att_start_row_dots(uint32_t rowTile, uint32_t tile, float (&acc)[N][4]) {
+    uint32_t a[4][4];
+    pg_att_load_rows(rowTile, 16 * ((threadIdx.x >> 5) & 3), a);
+    pg_att_start_row_dots(a, tile, acc);
 }
 
-__device__ __forceinline__ void pg_att_forward_tiles_visible() {}
+template <int K>
+__device__ __forceinline__ void pg_att_start_tile_product(const uint32_t (&a)[K][4], uint32_t tile,
+                                                          float (&acc)[8][4]) {
+    int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int kk = 0; kk < K; kk++) {
+#pragma unroll
+        for (int dp = 0; dp < 4; dp++) {
+            uint32_t b[4];
+            pg_att_ldmatrix_trans(b, tile + pg_att_offset(16 * kk + (lane & 15), 2 * dp + (lane >> 4)));
+            pg_att_mma(acc[2 * dp], a[kk], b[0], b[1]);
+            pg_att_mma(acc[2 * dp + 1], a[kk], b[2], b[3]);
+        }
+    }
+}
+
+template <int PENDING, int N>
+__device__ __forceinline__ void pg_att_finish(float (&)[N][4]) {}
+
+__device__ __forceinline__ void pg_att_tiles_visible() {}
 #endif
+
+// Starts copying key tile `tile` and value tile `tile` of one sequence's kv head (`keys`, `values` at its row 0)
+// into their buffers `buffer`.
+__device__ __forceinline__ void pg_att_copy_key_values(uint32_t keyTiles, uint32_t valueTiles, int buffer,
+                                                       const pg_bf16* keys, int kStride, const pg_bf16* values,
+                                                       int vStride, int headDim, int seqLen, int tile) {
+    long long first = (long long)tile * PG_ATT_TILE;
+    pg_att_copy_tile_pair(pg_att_buffer(keyTiles, buffer), keys + first * kStride, kStride,
+                          pg_att_buffer(valueTiles, buffer), values + first * vStride, vStride, seqLen - (int)first,
+                          headDim);
+}
 
 // One key tile of the forward for the warp's 16 rows: o += P V with P = 2^(S scaleLog2 - rowMax), rowMax (base 2,
 // scaled) and rowSum kept per row. MASKED: the tile starts at the warpgroup's first row, and key column j is hidden
@@ -391,7 +401,8 @@ __device__ __forceinline__ void pg_att_forward_tile(const uint32_t (&qa)[4][4], 
                                                     int warpRow, float scaleLog2, float (&o)[8][4],
                                                     float (&rowMax)[2], float (&rowSum)[2]) {
     float s[8][4];
-    pg_att_forward_scores(qa, keyTile, s);
+    pg_att_start_row_dots(qa, keyTile, s);
+    pg_att_finish<0>(s);
     float tileMax[2];
     bool raise = false;
 #pragma unroll
@@ -441,7 +452,8 @@ __device__ __forceinline__ void pg_att_forward_tile(const uint32_t (&qa)[4][4], 
     }
     uint32_t pa[4][4];
     pg_att_to_operand(s, pa);
-    pg_att_forward_values(pa, valueTile, o);
+    pg_att_start_tile_product(pa, valueTile, o);
+    pg_att_finish<0>(o);
 }
 
 // The lower bound of the norm that F.normalize divides by (XSA's value directions).
@@ -485,60 +497,62 @@ __device__ __forceinline__ float pg_att_exclusive(float (&y)[8][2], const uint32
     return c;
 }
 
-// grid (ceil(seqLen / 128), heads, batch), block PG_ATT_FORWARD_THREADS. Block x takes query block
+// grid (ceil(seqLen / 128), heads, batch), block PG_ATT_THREADS. Block x takes query block
 // gridDim.x - 1 - x (the longest first) of head y of sequence z; warpgroup g its rows 64 g .. 64 g + 63, warp w of
 // it rows 16 w .. 16 w + 15 of those. xsa: null for plain attention, else XSA's projections c, float32
 // [rows * heads], and out gets XSA's output.
-extern "C" __global__ void __launch_bounds__(PG_ATT_FORWARD_THREADS)
+extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS)
 pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void* out, int out_type, float* lse,
                      float* xsa, int seqLen, int heads, int kvHeads, int headDim, float scale) {
-    uint32_t queryTiles = (pg_att_shared(pg_att_dynamic) + 1023u) & ~1023u;
+    uint32_t queryTiles = pg_att_tiles();
     uint32_t keyTiles = pg_att_buffer(queryTiles, 2);
-    uint32_t valueTiles = pg_att_buffer(keyTiles, PG_ATT_FORWARD_STAGES);
+    uint32_t valueTiles = pg_att_buffer(keyTiles, PG_ATT_STAGES);
     int h = blockIdx.y;
     int b = blockIdx.z;
     int warpgroup = threadIdx.x >> 7;
     int warp = (threadIdx.x >> 5) & 3;
-    int qWidth = heads * headDim;
-    int kvWidth = kvHeads * headDim;
+    int qStride = heads * headDim;
+    int kStride = kvHeads * headDim;
+    int vStride = kvHeads * headDim;
+    int outStride = heads * headDim;
     int kvCol = h / (heads / kvHeads) * headDim;
     long long rowBase = (long long)b * seqLen;
     int first = (gridDim.x - 1 - blockIdx.x) * PG_ATT_BLOCK_ROWS;
     int groupFirst = first + 64 * warpgroup;
     int lastKeyTile = (min(seqLen, first + PG_ATT_BLOCK_ROWS) - 1) / PG_ATT_TILE;
-    const pg_bf16* keys = k + rowBase * kvWidth + kvCol;
-    const pg_bf16* values = v + rowBase * kvWidth + kvCol;
+    const pg_bf16* keys = k + rowBase * kStride + kvCol;
+    const pg_bf16* values = v + rowBase * vStride + kvCol;
 
-    // Copy groups: the queries with key/value tile 0, then one per tile, PG_ATT_FORWARD_STAGES - 1 tiles ahead (an
+    // Copy groups: the queries with key/value tile 0, then one per tile, PG_ATT_STAGES - 1 tiles ahead (an
     // empty group past the last tile keeps the count of groups in flight fixed).
-    pg_att_forward_copy_queries(queryTiles, q + (rowBase + first) * qWidth + h * headDim, qWidth, seqLen - first,
-                                headDim);
-    pg_att_forward_copy_key_values(keyTiles, valueTiles, 0, keys, values, kvWidth, headDim, seqLen, 0);
+    pg_att_copy_block_rows(queryTiles, q + (rowBase + first) * qStride + h * headDim, qStride, seqLen - first,
+                           headDim);
+    pg_att_copy_key_values(keyTiles, valueTiles, 0, keys, kStride, values, vStride, headDim, seqLen, 0);
     pg_att_commit();
 #pragma unroll
-    for (int n = 1; n < PG_ATT_FORWARD_STAGES - 1; n++) {
+    for (int n = 1; n < PG_ATT_STAGES - 1; n++) {
         if (n <= lastKeyTile) {
-            pg_att_forward_copy_key_values(keyTiles, valueTiles, n, keys, values, kvWidth, headDim, seqLen, n);
+            pg_att_copy_key_values(keyTiles, valueTiles, n, keys, kStride, values, vStride, headDim, seqLen, n);
         }
         pg_att_commit();
     }
 
     float scaleLog2 = scale * PG_ATT_LOG2E;
     float o[8][4];
-    pg_att_zero(reinterpret_cast<float (&)[1][8][4]>(o));
+    pg_att_zero(o);
     float rowMax[2] = {-INFINITY, -INFINITY};
     float rowSum[2] = {0.0f, 0.0f};
     uint32_t qa[4][4];
     for (int n = 0; n <= lastKeyTile; n++) {
-        int buffer = n % PG_ATT_FORWARD_STAGES;
-        asm volatile("cp.async.wait_group %0;\n" :: "n"(PG_ATT_FORWARD_STAGES - 2) : "memory");
-        pg_att_forward_tiles_visible();
+        int buffer = n % PG_ATT_STAGES;
+        pg_att_wait_stage();
+        pg_att_tiles_visible();
         // After this barrier every warp is done with tile n - 1, whose buffers take tile n + STAGES - 1.
         __syncthreads();
-        int ahead = n + PG_ATT_FORWARD_STAGES - 1;
+        int ahead = n + PG_ATT_STAGES - 1;
         if (ahead <= lastKeyTile) {
-            pg_att_forward_copy_key_values(keyTiles, valueTiles, ahead % PG_ATT_FORWARD_STAGES, keys, values, kvWidth,
-                                           headDim, seqLen, ahead);
+            pg_att_copy_key_values(keyTiles, valueTiles, ahead % PG_ATT_STAGES, keys, kStride, values, vStride,
+                                   headDim, seqLen, ahead);
         }
         pg_att_commit();
         if (n == 0) {
@@ -568,7 +582,7 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
             for (int nt = 0; nt < 8; nt++) {
                 int col = pg_att_col(nt, 0);
                 valueWords[half][nt] = row < seqLen && col < headDim
-                        ? __ldg(reinterpret_cast<const unsigned int*>(values + (long long)row * kvWidth + col))
+                        ? __ldg(reinterpret_cast<const unsigned int*>(values + (long long)row * vStride + col))
                         : 0u;
             }
         }
@@ -604,7 +618,7 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
             if (pg_att_col(nt, 0) >= headDim) {
                 continue;
             }
-            long long i = (rowBase + row) * qWidth + h * headDim + pg_att_col(nt, 0);
+            long long i = (rowBase + row) * outStride + h * headDim + pg_att_col(nt, 0);
             if (out_type == PG_BF16) {
                 *reinterpret_cast<__nv_bfloat162*>(static_cast<pg_bf16*>(out) + i) =
                         __floats2bfloat162_rn(y[nt][0], y[nt][1]);
@@ -755,326 +769,372 @@ extern "C" __global__ void pg_attention_backward_xsa_dot(const void* out, int ou
 // fragment-shaped writes nor the row reads of 16 bytes meet the same bank more than twice.
 #define PG_ATT_STAGING_STRIDE 68
 
-// The warp's two 16-row accumulators times `scale`, added into rows [row0, row0 + 32) of a head of headDim dims
-// (row stride `width`, column `col`) in p's type, rows at or past `validRows` skipped. They pass through the warp's
-// 32 rows of `staging` in shared memory, so that lane r adds row r whole, eight values per access at fixed offsets:
-// its reads of p (when p is not a pending zero) are in flight together. With the rows of every warp the pass writes
-// each element of p once, so a pending-zero p is stored, not read (pg_accumulate_vec).
-__device__ __forceinline__ void pg_att_add_rows(void* p, int type, long long row0, int width, int col, int headDim,
-                                                int validRows, const float (&acc)[2][8][4], float scale,
-                                                float* staging) {
+// The warp's staging area for pg_att_add_rows (16 rows) in the block's dynamic shared memory, free once a pass's
+// loop is done and the block has passed a barrier (8 warps of 16 rows of PG_ATT_STAGING_STRIDE floats: 34 KB of
+// either pass's 81 KB).
+__device__ __forceinline__ float* pg_att_staging() {
+    return reinterpret_cast<float*>(pg_att_dynamic) + (threadIdx.x >> 5) * 16 * PG_ATT_STAGING_STRIDE;
+}
+
+// The warp's 16-row accumulator times `scale`, added into rows [row0, row0 + 16) of a head of headDim dims (row
+// stride `stride`, column `col`) in p's type, rows at or past `validRows` skipped. It passes through the warp's
+// staging area, so that eight lanes add one row whole, eight values each, and each access of the warp covers four
+// whole rows. With the rows of every warp the pass writes each element of p once, so a pending-zero p is stored, not
+// read (pg_accumulate_vec).
+__device__ __forceinline__ void pg_att_add_rows(void* p, int type, long long row0, int stride, int col, int headDim,
+                                                int validRows, const float (&acc)[8][4], float scale) {
+    float* staging = pg_att_staging();
     int lane = threadIdx.x & 31;
     __syncwarp();
 #pragma unroll
-    for (int m = 0; m < 2; m++) {
+    for (int half = 0; half < 2; half++) {
 #pragma unroll
-        for (int half = 0; half < 2; half++) {
-#pragma unroll
-            for (int nt = 0; nt < 8; nt++) {
-                *reinterpret_cast<float2*>(staging + (16 * m + pg_att_row(2 * half)) * PG_ATT_STAGING_STRIDE +
-                                           pg_att_col(nt, 0)) =
-                        make_float2(acc[m][nt][2 * half] * scale, acc[m][nt][2 * half + 1] * scale);
-            }
+        for (int nt = 0; nt < 8; nt++) {
+            *reinterpret_cast<float2*>(staging + pg_att_row(2 * half) * PG_ATT_STAGING_STRIDE + pg_att_col(nt, 0)) =
+                    make_float2(acc[nt][2 * half] * scale, acc[nt][2 * half + 1] * scale);
         }
     }
     __syncwarp();
-    if (lane >= validRows) {
+    int chunk = lane & 7;
+    if (8 * chunk >= headDim) {
         return;
     }
-    const float* row = staging + lane * PG_ATT_STAGING_STRIDE;
-    long long first = (row0 + lane) * width + col;
 #pragma unroll
-    for (int c = 0; c < PG_ATT_DIM; c += 8) {
-        if (c < headDim) {
+    for (int pass = 0; pass < 4; pass++) {
+        int r = (lane >> 3) + 4 * pass;
+        if (r < validRows) {
+            const float* row = staging + r * PG_ATT_STAGING_STRIDE + 8 * chunk;
             float values[8];
-            *reinterpret_cast<float4*>(values) = *reinterpret_cast<const float4*>(row + c);
-            *reinterpret_cast<float4*>(values + 4) = *reinterpret_cast<const float4*>(row + c + 4);
-            pg_accumulate_vec<8>(p, type, first + c, values);
+            *reinterpret_cast<float4*>(values) = *reinterpret_cast<const float4*>(row);
+            *reinterpret_cast<float4*>(values + 4) = *reinterpret_cast<const float4*>(row + 4);
+            pg_accumulate_vec<8>(p, type, (row0 + r) * stride + col + 8 * chunk, values);
         }
     }
 }
 
-// The warp's staging area for pg_att_add_rows in the block's dynamic shared memory, free once a pass's loop is done
-// (4 warps of 32 rows of PG_ATT_STAGING_STRIDE floats: 34 KB of either pass's 64 KB).
-__device__ __forceinline__ float* pg_att_staging() {
-    return reinterpret_cast<float*>(pg_att_dynamic) + (threadIdx.x >> 5) * 32 * PG_ATT_STAGING_STRIDE;
+// The dK/dV pass's streamed operands of one step: query tile `tile` of query head `member` of the kv group (queries,
+// output gradients, and their statistics lse and D) into buffer `buffer`. `queries`, `grads` point at row 0 of the
+// sequence's first head of the group, `lse` and `rowDots` at that head's statistics. Rows past the sequence are all
+// zeros, so their probabilities, exp(q . k - 0) = 1, meet zero output gradients and contribute nothing.
+__device__ __forceinline__ void pg_att_copy_query_tile(uint32_t queryTiles, uint32_t gradTiles,
+                                                       float (*statistics)[2][PG_ATT_TILE], int buffer,
+                                                       const pg_bf16* queries, int qStride, const pg_bf16* grads,
+                                                       int gradStride, const float* lse, const float* rowDots,
+                                                       int member, int tile, int headDim, int seqLen) {
+    long long first = (long long)tile * PG_ATT_TILE;
+    pg_att_copy_tile_pair(pg_att_buffer(queryTiles, buffer), queries + first * qStride + member * headDim, qStride,
+                          pg_att_buffer(gradTiles, buffer), grads + first * gradStride + member * headDim, gradStride,
+                          seqLen - (int)first, headDim);
+    if (threadIdx.x < 2 * PG_ATT_TILE) {
+        int which = threadIdx.x / PG_ATT_TILE;
+        int r = threadIdx.x % PG_ATT_TILE;
+        bool valid = first + r < seqLen;
+        const float* from = (which == 0 ? lse : rowDots) + (long long)member * seqLen + (valid ? first + r : 0);
+        pg_att_copy_word(pg_att_shared(&statistics[buffer][which][r]), from, valid);
+    }
 }
 
-// Starts copying one query block of the dK/dV pass into buffer `buffer`: the 128 queries and output gradients of
-// head h from row first on, and their statistics, lse and D. Rows past the sequence are all zeros, so their
-// probabilities, exp(q . k - 0) = 1, meet zero output gradients and contribute nothing.
-__device__ __forceinline__ void pg_att_load_query_block(uint32_t queryTiles, uint32_t gradTiles,
-                                                        float (*statistics)[2][PG_ATT_BLOCK_ROWS], int buffer,
-                                                        const pg_bf16* q, const pg_bf16* dOut, const float* lse,
-                                                        const float* rowDots, long long rowBase, int b, int h,
-                                                        int heads, int headDim, int first, int seqLen) {
-    static_assert(PG_ATT_THREADS == PG_ATT_BLOCK_ROWS, "one thread per query of a block");
-    int qWidth = heads * headDim;
-    long long offset = (rowBase + first) * qWidth + h * headDim;
-    pg_att_copy_block(pg_att_buffer(queryTiles, 2 * buffer), q + offset, qWidth, seqLen - first, headDim);
-    pg_att_copy_block(pg_att_buffer(gradTiles, 2 * buffer), dOut + offset, qWidth, seqLen - first, headDim);
-    int r = threadIdx.x;
-    bool valid = first + r < seqLen;
-    long long at = ((long long)b * heads + h) * seqLen + (valid ? first + r : 0);
-    pg_att_copy_word(pg_att_shared(&statistics[buffer][0][r]), lse + at, valid);
-    pg_att_copy_word(pg_att_shared(&statistics[buffer][1][r]), rowDots + at, valid);
-}
+// Query columns a step of the dK/dV pass takes (32 or 64): the probabilities and their gradient of that many queries
+// are in registers at a time. 32 keeps the pass within 128 registers (two blocks per SM; a few bytes spilled):
+// 2.04 ms for the whole backward against 2.11 with 64 columns and 190 registers, one block per SM (H100, record
+// shape, bf16 gradients).
+#define PG_ATT_DKDV_COLUMNS 32
 
-// The two products a backward step starts from, for the warp's 32 rows and the tiles' columns
-// [column, column + 16): scores = a . firstTile rows and gradients = b . secondTile rows (the dK/dV pass's S^T and
-// dP^T, the dQ pass's S and dP).
-__device__ __forceinline__ void pg_att_step_products(const uint32_t (&a)[2][4][4], const uint32_t (&b)[2][4][4],
-                                                     uint32_t firstTile, uint32_t secondTile, int column,
-                                                     float (&scores)[2][2][4], float (&gradients)[2][2][4]) {
-    pg_att_zero(scores);
-    pg_att_zero(gradients);
-    pg_att_mma_rows(a, firstTile, column, scores);
-    pg_att_mma_rows(b, secondTile, column, gradients);
-}
-
-// One step of the dK/dV pass for the warp's 32 keys and the query block's columns [column, column + 16): the
-// transposed probabilities P^T and their gradient dP^T = V dO^T, then dV += P^T dO, dK += dS^T Q (unscaled).
-// warpKey is the warp's first key counted from the block's first query; key row r is hidden from query column j when
-// MASKED and warpKey + r > j.
+// Query columns [column, column + PG_ATT_DKDV_COLUMNS) of one query tile of the dK/dV pass for the warp's 16 keys:
+// the transposed probabilities P^T = exp(K Q^T - lse) and their gradient dP^T = V dO^T, then dV += P^T dO and
+// dK += dS^T Q (unscaled), dS^T = P^T (dP^T - D). Within 128 registers ptxas serializes this pass's wgmmas (C7512), so
+// the products overlap other warpgroups' work, not this warp's; waiting for P^T before starting dP^T measured 2.006
+// against 2.070 ms for the whole backward with both started together. MASKED: the tile starts at the warpgroup's
+// first key, and key row r of the warp (its 16 keys start at warpKey of the warpgroup) is hidden from query column j
+// when warpKey + r > j.
 template <bool MASKED>
-__device__ __forceinline__ void pg_att_dkdv_step(const uint32_t (&ka)[2][4][4], const uint32_t (&va)[2][4][4],
-                                                 uint32_t queryTile, uint32_t gradTile, const float* blockLse,
-                                                 const float* blockDots, int column, int warpKey, float scaleLog2,
-                                                 float (&dk)[2][8][4], float (&dv)[2][8][4]) {
-    float p[2][2][4];
-    float ds[2][2][4];
-    pg_att_step_products(ka, va, queryTile, gradTile, column, p, ds);
-    float2 columnLse[2];
-    float2 columnDots[2];
+__device__ __forceinline__ void pg_att_dkdv_step(uint32_t keyTile, uint32_t valueTile, uint32_t queryTile,
+                                                 uint32_t gradTile, const float* tileLse, const float* tileDots,
+                                                 int column, int warpKey, float scaleLog2, float (&dk)[8][4],
+                                                 float (&dv)[8][4]) {
+    constexpr int N = PG_ATT_DKDV_COLUMNS / 8;
+    uint32_t queries = queryTile + column * 128;
+    uint32_t grads = gradTile + column * 128;
+    float p[N][4];
+    float ds[N][4];
+    pg_att_start_row_dots(keyTile, queries, p);
+    pg_att_finish<0>(p);
+    pg_att_start_row_dots(valueTile, grads, ds);
 #pragma unroll
-    for (int nt = 0; nt < 2; nt++) {
-        columnLse[nt] = *reinterpret_cast<const float2*>(blockLse + column + pg_att_col(nt, 0));
-        columnLse[nt].x *= PG_ATT_LOG2E;
-        columnLse[nt].y *= PG_ATT_LOG2E;
-        columnDots[nt] = *reinterpret_cast<const float2*>(blockDots + column + pg_att_col(nt, 0));
-    }
+    for (int nt = 0; nt < N; nt++) {
+        float2 l = *reinterpret_cast<const float2*>(tileLse + column + pg_att_col(nt, 0));
 #pragma unroll
-    for (int m = 0; m < 2; m++) {
-#pragma unroll
-        for (int nt = 0; nt < 2; nt++) {
-#pragma unroll
-            for (int i = 0; i < 4; i++) {
-                float l = (i & 1) ? columnLse[nt].y : columnLse[nt].x;
-                float d = (i & 1) ? columnDots[nt].y : columnDots[nt].x;
-                float x = pg_att_exp2(fmaf(p[m][nt][i], scaleLog2, -l));
-                if (MASKED && warpKey + 16 * m + pg_att_row(i) > column + pg_att_col(nt, i)) {
-                    x = 0.0f;
-                }
-                p[m][nt][i] = x;
-                ds[m][nt][i] = x * (ds[m][nt][i] - d);
+        for (int i = 0; i < 4; i++) {
+            float x = pg_att_exp2(fmaf(p[nt][i], scaleLog2, -((i & 1) ? l.y : l.x) * PG_ATT_LOG2E));
+            if (MASKED && warpKey + pg_att_row(i) > column + pg_att_col(nt, i)) {
+                x = 0.0f;
             }
+            p[nt][i] = x;
         }
     }
-    uint32_t operand[2][1][4];
-    pg_att_to_operand(p[0], operand[0]);
-    pg_att_to_operand(p[1], operand[1]);
-    pg_att_mma_tile(operand, gradTile, column, dv);
-    pg_att_to_operand(ds[0], operand[0]);
-    pg_att_to_operand(ds[1], operand[1]);
-    pg_att_mma_tile(operand, queryTile, column, dk);
+    uint32_t operand[N / 2][4];
+    pg_att_to_operand(p, operand);
+    pg_att_finish<0>(ds);
+    pg_att_start_tile_product(operand, grads, dv);
+#pragma unroll
+    for (int nt = 0; nt < N; nt++) {
+        float2 d = *reinterpret_cast<const float2*>(tileDots + column + pg_att_col(nt, 0));
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            ds[nt][i] = p[nt][i] * (ds[nt][i] - ((i & 1) ? d.y : d.x));
+        }
+    }
+    uint32_t gradientOperand[N / 2][4];
+    pg_att_to_operand(ds, gradientOperand);
+    pg_att_start_tile_product(gradientOperand, queries, dk);
+    pg_att_finish<0>(dv);
+    pg_att_finish<0>(dk);
 }
 
-// grid (ceil(seqLen / 128), kvHeads, batch), block 128, 66 KB of dynamic shared memory. Block x
-// owns key block x of kv head y of sequence z (the longest first) and visits the query blocks of 128 from its first
-// key on, of every query head of the group; warp w owns keys 32 w .. 32 w + 31 and keeps their dK, dV in registers,
-// working on transposed scores S^T = K Q^T, 16 queries at a time.
-extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS)
+// The backward block's place in one longest-first order over the whole grid (blocks, heads, batch): its rank, 0 for
+// the longest work, is returned, head and sequence set, and every (head, sequence) gets rank r before any gets r + 1,
+// so that the last waves hold the shortest blocks. Measured against longest first within each (head, sequence): 1.949
+// against 2.070 ms for the whole backward (H100, record shape, bf16 gradients).
+__device__ __forceinline__ int pg_att_longest_first(int& head, int& sequence) {
+    int order = blockIdx.x + gridDim.x * (blockIdx.y + gridDim.y * blockIdx.z);
+    int pairs = gridDim.y * gridDim.z;
+    head = order % pairs % gridDim.y;
+    sequence = order % pairs / gridDim.y;
+    return order / pairs;
+}
+
+// grid (ceil(seqLen / 128), kvHeads, batch), block PG_ATT_THREADS, 82.5 KB of dynamic shared memory (two blocks per
+// SM, see PG_ATT_DKDV_COLUMNS). The block of rank x (pg_att_longest_first) owns keys 128 x .. 128 x + 127 of a kv
+// head of a sequence and visits the query tiles of 64 from its first key on, of every query head of the kv group;
+// warpgroup g owns keys 64 g .. 64 g + 63 of the block, warp w of it 16 w .. 16 w + 15 of those, and
+// keeps their dK, dV in registers. Shared memory: the block's key and value tiles (the products' A operands, read
+// from there), then PG_ATT_STAGES buffers of query tiles, of output-gradient tiles, and of their statistics.
+extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS, 2)
 pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, const float* lse,
                            const float* rowDots, const pg_bf16* dOut, void* dK, int dK_type, void* dV, int dV_type,
                            int seqLen, int heads, int kvHeads, int headDim, float scale) {
-    // Two buffers of a query block and two of its output gradients, two tiles each, then the blocks' statistics;
-    // keys and values pass through the first buffers into registers first.
-    uint32_t queryTiles = pg_att_shared(pg_att_dynamic);
-    uint32_t gradTiles = pg_att_buffer(queryTiles, 4);
-    float (*statistics)[2][PG_ATT_BLOCK_ROWS] =
-            reinterpret_cast<float (*)[2][PG_ATT_BLOCK_ROWS]>(pg_att_dynamic + 8 * PG_ATT_TILE_BYTES);
-    int kv = blockIdx.y;
-    int b = blockIdx.z;
-    int warp = threadIdx.x >> 5;
-    int kvWidth = kvHeads * headDim;
+    uint32_t keyTiles = pg_att_tiles();
+    uint32_t valueTiles = pg_att_buffer(keyTiles, 2);
+    uint32_t queryTiles = pg_att_buffer(valueTiles, 2);
+    uint32_t gradTiles = pg_att_buffer(queryTiles, PG_ATT_STAGES);
+    float (*statistics)[2][PG_ATT_TILE] = reinterpret_cast<float (*)[2][PG_ATT_TILE]>(
+            pg_att_dynamic + (pg_att_buffer(gradTiles, PG_ATT_STAGES) - pg_att_shared(pg_att_dynamic)));
+    int kv;
+    int b;
+    int keyFirst = pg_att_longest_first(kv, b) * PG_ATT_BLOCK_ROWS;
+    int warpgroup = threadIdx.x >> 7;
+    int warp = (threadIdx.x >> 5) & 3;
+    int qStride = heads * headDim;
+    int gradStride = heads * headDim;
+    int kStride = kvHeads * headDim;
+    int vStride = kvHeads * headDim;
+    int dKStride = kvHeads * headDim;
+    int dVStride = kvHeads * headDim;
     int group = heads / kvHeads;
     long long rowBase = (long long)b * seqLen;
-    int keyFirst = blockIdx.x * PG_ATT_BLOCK_ROWS;
-    int queryBlocks = gridDim.x - blockIdx.x;
-    int steps = group * queryBlocks;
+    int groupKey = keyFirst + 64 * warpgroup;
+    int firstQueryTile = keyFirst / PG_ATT_TILE;
+    int tilesPerHead = (seqLen - 1) / PG_ATT_TILE - firstQueryTile + 1;
+    int steps = group * tilesPerHead;
+    const pg_bf16* queries = q + rowBase * qStride + kv * group * headDim;
+    const pg_bf16* grads = dOut + rowBase * gradStride + kv * group * headDim;
+    long long statBase = ((long long)b * heads + kv * group) * seqLen;
 
-    long long kvOffset = (rowBase + keyFirst) * kvWidth + kv * headDim;
-    uint32_t ka[2][4][4];
-    uint32_t va[2][4][4];
-    pg_att_block_fragments(queryTiles, k + kvOffset, gradTiles, v + kvOffset, kvWidth, seqLen - keyFirst, headDim,
-                           warp, ka, va);
-    pg_att_load_query_block(queryTiles, gradTiles, statistics, 0, q, dOut, lse, rowDots, rowBase, b, kv * group, heads,
-                            headDim, keyFirst, seqLen);
+    // Copy groups: the block's keys and values with step 0's query tile, then one per step, PG_ATT_STAGES - 1 steps
+    // ahead (an empty group past the last step keeps the count of groups in flight fixed).
+    pg_att_copy_block_rows(keyTiles, k + (rowBase + keyFirst) * kStride + kv * headDim, kStride, seqLen - keyFirst,
+                           headDim);
+    pg_att_copy_block_rows(valueTiles, v + (rowBase + keyFirst) * vStride + kv * headDim, vStride, seqLen - keyFirst,
+                           headDim);
+    pg_att_copy_query_tile(queryTiles, gradTiles, statistics, 0, queries, qStride, grads, gradStride, lse + statBase,
+                           rowDots + statBase, 0, firstQueryTile, headDim, seqLen);
     pg_att_commit();
+#pragma unroll
+    for (int n = 1; n < PG_ATT_STAGES - 1; n++) {
+        if (n < steps) {
+            pg_att_copy_query_tile(queryTiles, gradTiles, statistics, n, queries, qStride, grads, gradStride,
+                                   lse + statBase, rowDots + statBase, n / tilesPerHead,
+                                   firstQueryTile + n % tilesPerHead, headDim, seqLen);
+        }
+        pg_att_commit();
+    }
 
     float scaleLog2 = scale * PG_ATT_LOG2E;
-    float dk[2][8][4];
-    float dv[2][8][4];
+    uint32_t keyTile = pg_att_buffer(keyTiles, warpgroup);
+    uint32_t valueTile = pg_att_buffer(valueTiles, warpgroup);
+    float dk[8][4];
+    float dv[8][4];
     pg_att_zero(dk);
     pg_att_zero(dv);
     for (int step = 0; step < steps; step++) {
-        int buffer = step & 1;
-        if (step + 1 < steps) {
-            pg_att_load_query_block(queryTiles, gradTiles, statistics, buffer ^ 1, q, dOut, lse, rowDots, rowBase, b,
-                                    kv * group + (step + 1) / queryBlocks, heads, headDim,
-                                    keyFirst + (step + 1) % queryBlocks * PG_ATT_BLOCK_ROWS, seqLen);
-            pg_att_commit();
-            pg_att_wait(1);
-        } else {
-            pg_att_wait(0);
-        }
+        int buffer = step % PG_ATT_STAGES;
+        pg_att_wait_stage();
+        pg_att_tiles_visible();
+        // After this barrier every warp is done with step - 1, whose buffers take step + STAGES - 1.
         __syncthreads();
-        uint32_t queryTile = pg_att_buffer(queryTiles, 2 * buffer);
-        uint32_t gradTile = pg_att_buffer(gradTiles, 2 * buffer);
-        const float* blockLse = statistics[buffer][0];
-        const float* blockDots = statistics[buffer][1];
-        // The warp's first key counted from the block's first query; key row r sees query column j when r <= j.
-        int warpKey = warp * 32 - step % queryBlocks * PG_ATT_BLOCK_ROWS;
-        if (warpKey + 31 <= 0) {
-            // Four steps at a time: measured faster than two (H100, record shape: 2.475 against 2.521 ms for the
-            // whole backward with bf16 gradients); all eight was slower than two.
-#pragma unroll 4
-            for (int column = 0; column < PG_ATT_BLOCK_ROWS; column += PG_ATT_STEP) {
-                pg_att_dkdv_step<false>(ka, va, queryTile, gradTile, blockLse, blockDots, column, warpKey, scaleLog2,
-                                        dk, dv);
-            }
-        } else {
+        int ahead = step + PG_ATT_STAGES - 1;
+        if (ahead < steps) {
+            pg_att_copy_query_tile(queryTiles, gradTiles, statistics, ahead % PG_ATT_STAGES, queries, qStride, grads,
+                                   gradStride, lse + statBase, rowDots + statBase, ahead / tilesPerHead,
+                                   firstQueryTile + ahead % tilesPerHead, headDim, seqLen);
+        }
+        pg_att_commit();
+        int queryOffset = (firstQueryTile + step % tilesPerHead) * PG_ATT_TILE - groupKey;
+        uint32_t queryTile = pg_att_buffer(queryTiles, buffer);
+        uint32_t gradTile = pg_att_buffer(gradTiles, buffer);
 #pragma unroll
-            for (int column = 0; column < PG_ATT_BLOCK_ROWS; column += PG_ATT_STEP) {
-                if (warpKey <= column + PG_ATT_STEP - 1) {
-                    pg_att_dkdv_step<true>(ka, va, queryTile, gradTile, blockLse, blockDots, column, warpKey,
-                                           scaleLog2, dk, dv);
-                }
+        for (int column = 0; column < PG_ATT_TILE; column += PG_ATT_DKDV_COLUMNS) {
+            if (queryOffset > 0) {
+                pg_att_dkdv_step<false>(keyTile, valueTile, queryTile, gradTile, statistics[buffer][0],
+                                        statistics[buffer][1], column, 16 * warp, scaleLog2, dk, dv);
+            } else if (queryOffset == 0) {
+                pg_att_dkdv_step<true>(keyTile, valueTile, queryTile, gradTile, statistics[buffer][0],
+                                       statistics[buffer][1], column, 16 * warp, scaleLog2, dk, dv);
             }
         }
-        __syncthreads();
     }
-    long long keyRow0 = rowBase + keyFirst + warp * 32;
-    int validRows = seqLen - keyFirst - warp * 32;
-    pg_att_add_rows(dK, dK_type, keyRow0, kvWidth, kv * headDim, headDim, validRows, dk, scale, pg_att_staging());
-    pg_att_add_rows(dV, dV_type, keyRow0, kvWidth, kv * headDim, headDim, validRows, dv, 1.0f, pg_att_staging());
+    __syncthreads();
+    long long keyRow0 = rowBase + groupKey + 16 * warp;
+    int validRows = seqLen - groupKey - 16 * warp;
+    pg_att_add_rows(dK, dK_type, keyRow0, dKStride, kv * headDim, headDim, validRows, dk, scale);
+    pg_att_add_rows(dV, dV_type, keyRow0, dVStride, kv * headDim, headDim, validRows, dv, 1.0f);
 }
 
-// One step of the dQ pass for the warp's 32 rows and the key block's columns [column, column + 16): P and
-// dP = dO V^T, then dQ += dS K (unscaled). Key column j is hidden from row r when MASKED and keyOffset + j > r.
+// Key columns a step of the dQ pass takes (32 or 64); with 64 the pass fits 122 registers, two blocks per SM.
+#define PG_ATT_DQ_COLUMNS 64
+
+// Key columns [column, column + PG_ATT_DQ_COLUMNS) of one key tile of the dQ pass for the warp's 16 rows:
+// P = exp(Q K^T - lse) and dP = dO V^T, then dQ += dS K (unscaled), dS = P (dP - D); the dP product runs while P is
+// computed. MASKED: the tile starts at the warpgroup's first row, and key column j is hidden from the warp's row r
+// (its 16 rows start at warpRow of the warpgroup) when j > warpRow + r.
 template <bool MASKED>
-__device__ __forceinline__ void pg_att_dq_step(const uint32_t (&qa)[2][4][4], const uint32_t (&ga)[2][4][4],
-                                               uint32_t keyTile, uint32_t valueTile, const float (&rowLse)[2][2],
-                                               const float (&rowDot)[2][2], int column, int keyOffset,
-                                               float scaleLog2, float (&dq)[2][8][4]) {
-    float p[2][2][4];
-    float ds[2][2][4];
-    pg_att_step_products(qa, ga, keyTile, valueTile, column, p, ds);
+__device__ __forceinline__ void pg_att_dq_step(uint32_t queryTile, uint32_t gradTile, uint32_t keyTile,
+                                               uint32_t valueTile, const float (&rowLse)[2], const float (&rowDot)[2],
+                                               int column, int warpRow, float scaleLog2, float (&dq)[8][4]) {
+    constexpr int N = PG_ATT_DQ_COLUMNS / 8;
+    uint32_t keys = keyTile + column * 128;
+    float p[N][4];
+    float ds[N][4];
+    pg_att_start_row_dots(queryTile, keys, p);
+    pg_att_start_row_dots(gradTile, valueTile + column * 128, ds);
+    pg_att_finish<1>(p);
 #pragma unroll
-    for (int m = 0; m < 2; m++) {
+    for (int nt = 0; nt < N; nt++) {
 #pragma unroll
-        for (int nt = 0; nt < 2; nt++) {
-#pragma unroll
-            for (int i = 0; i < 4; i++) {
-                float x = pg_att_exp2(fmaf(p[m][nt][i], scaleLog2, -rowLse[m][i >> 1]));
-                if (MASKED && keyOffset + column + pg_att_col(nt, i) > 16 * m + pg_att_row(i)) {
-                    x = 0.0f;
-                }
-                ds[m][nt][i] = x * (ds[m][nt][i] - rowDot[m][i >> 1]);
+        for (int i = 0; i < 4; i++) {
+            float x = pg_att_exp2(fmaf(p[nt][i], scaleLog2, -rowLse[i >> 1]));
+            if (MASKED && column + pg_att_col(nt, i) > warpRow + pg_att_row(i)) {
+                x = 0.0f;
             }
+            p[nt][i] = x;
         }
     }
-    uint32_t operand[2][1][4];
-    pg_att_to_operand(ds[0], operand[0]);
-    pg_att_to_operand(ds[1], operand[1]);
-    pg_att_mma_tile(operand, keyTile, column, dq);
+    pg_att_finish<0>(ds);
+#pragma unroll
+    for (int nt = 0; nt < N; nt++) {
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            ds[nt][i] = p[nt][i] * (ds[nt][i] - rowDot[i >> 1]);
+        }
+    }
+    uint32_t operand[N / 2][4];
+    pg_att_to_operand(ds, operand);
+    pg_att_start_tile_product(operand, keys, dq);
+    pg_att_finish<0>(dq);
 }
 
-// grid (ceil(seqLen / 128), heads, batch), block 128, 64 KB of dynamic shared memory. Block x owns
-// query block gridDim.x - 1 - x of head y of sequence z and visits the key blocks of 128 up to its last query; warp w
-// owns rows 32 w .. 32 w + 31 and keeps their dQ, 16 keys at a time.
-extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS)
+// grid (ceil(seqLen / 128), heads, batch), block PG_ATT_THREADS, 81 KB of dynamic shared memory (two blocks per SM,
+// 122 registers: the score products read Q and dO from shared memory, which measured 2.13 against 2.33 ms for the
+// whole backward with them in registers and one block per SM; H100, record shape, bf16 gradients). The block of rank
+// x (pg_att_longest_first) owns query rows 128 x' .. 128 x' + 127, x' = gridDim.x - 1 - x, of a head of a sequence
+// and visits the key tiles of 64 up to its last row; warpgroup g owns rows 64 g .. 64 g + 63 of the block, warp w of it
+// 16 w .. 16 w + 15 of those, and keeps their dQ in registers. Shared memory: the block's query and output-gradient
+// tiles (the score products' A operands), then PG_ATT_STAGES buffers of key and of value tiles.
+extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS, 2)
 pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, const float* lse,
                          const float* rowDots, const pg_bf16* dOut, void* dQ, int dQ_type, int seqLen, int heads,
                          int kvHeads, int headDim, float scale) {
-    // Two buffers of a key block and two of its values, two tiles each; queries and output gradients pass through
-    // the first buffers into registers first.
-    uint32_t keyTiles = pg_att_shared(pg_att_dynamic);
-    uint32_t valueTiles = pg_att_buffer(keyTiles, 4);
-    int h = blockIdx.y;
-    int b = blockIdx.z;
-    int warp = threadIdx.x >> 5;
-    int qWidth = heads * headDim;
-    int kvWidth = kvHeads * headDim;
+    uint32_t queryTiles = pg_att_tiles();
+    uint32_t gradTiles = pg_att_buffer(queryTiles, 2);
+    uint32_t keyTiles = pg_att_buffer(gradTiles, 2);
+    uint32_t valueTiles = pg_att_buffer(keyTiles, PG_ATT_STAGES);
+    int h;
+    int b;
+    int first = (gridDim.x - 1 - pg_att_longest_first(h, b)) * PG_ATT_BLOCK_ROWS;
+    int warpgroup = threadIdx.x >> 7;
+    int warp = (threadIdx.x >> 5) & 3;
+    int qStride = heads * headDim;
+    int gradStride = heads * headDim;
+    int kStride = kvHeads * headDim;
+    int vStride = kvHeads * headDim;
+    int dQStride = heads * headDim;
     int kvCol = h / (heads / kvHeads) * headDim;
     long long rowBase = (long long)b * seqLen;
-    int queryBlock = gridDim.x - 1 - blockIdx.x;
-    int first = queryBlock * PG_ATT_BLOCK_ROWS;
-    const pg_bf16* keys = k + rowBase * kvWidth + kvCol;
-    const pg_bf16* values = v + rowBase * kvWidth + kvCol;
+    int groupFirst = first + 64 * warpgroup;
+    int lastKeyTile = (min(seqLen, first + PG_ATT_BLOCK_ROWS) - 1) / PG_ATT_TILE;
+    const pg_bf16* keys = k + rowBase * kStride + kvCol;
+    const pg_bf16* values = v + rowBase * vStride + kvCol;
 
-    long long queryOffset = (rowBase + first) * qWidth + h * headDim;
-    uint32_t qa[2][4][4];
-    uint32_t ga[2][4][4];
-    pg_att_block_fragments(keyTiles, q + queryOffset, valueTiles, dOut + queryOffset, qWidth, seqLen - first,
-                           headDim, warp, qa, ga);
-    pg_att_copy_block(keyTiles, keys, kvWidth, seqLen, headDim);
-    pg_att_copy_block(valueTiles, values, kvWidth, seqLen, headDim);
+    // Copy groups as in the forward: the block's queries and output gradients with key/value tile 0, then one per
+    // tile.
+    pg_att_copy_block_rows(queryTiles, q + (rowBase + first) * qStride + h * headDim, qStride, seqLen - first,
+                           headDim);
+    pg_att_copy_block_rows(gradTiles, dOut + (rowBase + first) * gradStride + h * headDim, gradStride,
+                           seqLen - first, headDim);
+    pg_att_copy_key_values(keyTiles, valueTiles, 0, keys, kStride, values, vStride, headDim, seqLen, 0);
     pg_att_commit();
+#pragma unroll
+    for (int n = 1; n < PG_ATT_STAGES - 1; n++) {
+        if (n <= lastKeyTile) {
+            pg_att_copy_key_values(keyTiles, valueTiles, n, keys, kStride, values, vStride, headDim, seqLen, n);
+        }
+        pg_att_commit();
+    }
 
-    float rowLse[2][2];
-    float rowDot[2][2];
+    // The statistics of the lane's two rows (base 2); a row past the sequence gets lse = inf, so P = 0 there.
+    float rowLse[2];
+    float rowDot[2];
     long long statBase = ((long long)b * heads + h) * seqLen;
 #pragma unroll
-    for (int m = 0; m < 2; m++) {
-#pragma unroll
-        for (int half = 0; half < 2; half++) {
-            int row = first + warp * 32 + 16 * m + pg_att_row(2 * half);
-            bool valid = row < seqLen;
-            rowLse[m][half] = valid ? lse[statBase + row] * PG_ATT_LOG2E : INFINITY;
-            rowDot[m][half] = valid ? rowDots[statBase + row] : 0.0f;
-        }
+    for (int half = 0; half < 2; half++) {
+        int row = groupFirst + 16 * warp + pg_att_row(2 * half);
+        bool valid = row < seqLen;
+        rowLse[half] = valid ? lse[statBase + row] * PG_ATT_LOG2E : INFINITY;
+        rowDot[half] = valid ? rowDots[statBase + row] : 0.0f;
     }
 
     float scaleLog2 = scale * PG_ATT_LOG2E;
-    float dq[2][8][4];
+    float dq[8][4];
     pg_att_zero(dq);
-    for (int n = 0; n <= queryBlock; n++) {
-        int buffer = n & 1;
-        if (n < queryBlock) {
-            long long next = (long long)(n + 1) * PG_ATT_BLOCK_ROWS;
-            pg_att_copy_block(pg_att_buffer(keyTiles, 2 * (buffer ^ 1)), keys + next * kvWidth, kvWidth,
-                              seqLen - (int)next, headDim);
-            pg_att_copy_block(pg_att_buffer(valueTiles, 2 * (buffer ^ 1)), values + next * kvWidth, kvWidth,
-                              seqLen - (int)next, headDim);
-            pg_att_commit();
-            pg_att_wait(1);
-        } else {
-            pg_att_wait(0);
-        }
+    uint32_t queryTile = pg_att_buffer(queryTiles, warpgroup);
+    uint32_t gradTile = pg_att_buffer(gradTiles, warpgroup);
+    for (int n = 0; n <= lastKeyTile; n++) {
+        int buffer = n % PG_ATT_STAGES;
+        pg_att_wait_stage();
+        pg_att_tiles_visible();
+        // After this barrier every warp is done with tile n - 1, whose buffers take tile n + STAGES - 1.
         __syncthreads();
-        uint32_t keyTile = pg_att_buffer(keyTiles, 2 * buffer);
-        uint32_t valueTile = pg_att_buffer(valueTiles, 2 * buffer);
-        // Key column j of this block is key keyOffset + j counted from the warp's first row; row r of the warp sees
-        // it when keyOffset + j <= r.
-        int keyOffset = (n - queryBlock) * PG_ATT_BLOCK_ROWS - warp * 32;
-        if (keyOffset + PG_ATT_BLOCK_ROWS - 1 <= 0) {
-            // Two steps at a time: unrolling all eight spills registers.
-#pragma unroll 2
-            for (int column = 0; column < PG_ATT_BLOCK_ROWS; column += PG_ATT_STEP) {
-                pg_att_dq_step<false>(qa, ga, keyTile, valueTile, rowLse, rowDot, column, keyOffset, scaleLog2, dq);
-            }
-        } else {
+        int ahead = n + PG_ATT_STAGES - 1;
+        if (ahead <= lastKeyTile) {
+            pg_att_copy_key_values(keyTiles, valueTiles, ahead % PG_ATT_STAGES, keys, kStride, values, vStride,
+                                   headDim, seqLen, ahead);
+        }
+        pg_att_commit();
+        int keyOffset = n * PG_ATT_TILE - groupFirst;
+        uint32_t keyTile = pg_att_buffer(keyTiles, buffer);
+        uint32_t valueTile = pg_att_buffer(valueTiles, buffer);
 #pragma unroll
-            for (int column = 0; column < PG_ATT_BLOCK_ROWS; column += PG_ATT_STEP) {
-                if (keyOffset + column <= 31) {
-                    pg_att_dq_step<true>(qa, ga, keyTile, valueTile, rowLse, rowDot, column, keyOffset, scaleLog2,
-                                         dq);
-                }
+        for (int column = 0; column < PG_ATT_TILE; column += PG_ATT_DQ_COLUMNS) {
+            if (keyOffset < 0) {
+                pg_att_dq_step<false>(queryTile, gradTile, keyTile, valueTile, rowLse, rowDot, column, 16 * warp,
+                                      scaleLog2, dq);
+            } else if (keyOffset == 0) {
+                pg_att_dq_step<true>(queryTile, gradTile, keyTile, valueTile, rowLse, rowDot, column, 16 * warp,
+                                     scaleLog2, dq);
             }
         }
-        __syncthreads();
     }
-    pg_att_add_rows(dQ, dQ_type, rowBase + first + warp * 32, qWidth, h * headDim, headDim,
-                    seqLen - first - warp * 32, dq, scale, pg_att_staging());
+    __syncthreads();
+    pg_att_add_rows(dQ, dQ_type, rowBase + groupFirst + 16 * warp, dQStride, h * headDim, headDim,
+                    seqLen - groupFirst - 16 * warp, dq, scale);
 }

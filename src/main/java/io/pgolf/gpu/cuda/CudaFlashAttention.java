@@ -20,22 +20,28 @@ import static io.pgolf.gpu.cuda.CudaOperands.requireMatrix;
  */
 public final class CudaFlashAttention {
     private static final int MAX_HEAD_DIM = 64;
-    /** Query (or, in the dK/dV pass, key) rows per block: four warps of 2 x 16. */
+    /** Query (or, in the dK/dV pass, key) rows per block: two warpgroups of 64 (see attention.cu). */
     private static final int BLOCK_ROWS = 128;
-    private static final KernelModules.Dim3 BLOCK = KernelModules.Dim3.of(128);
-    /** The forward's block: two warpgroups of 64 query rows (see attention.cu). */
-    private static final KernelModules.Dim3 FORWARD_BLOCK = KernelModules.Dim3.of(256);
+    private static final KernelModules.Dim3 BLOCK = KernelModules.Dim3.of(256);
+    /** Bytes of a shared-memory tile: 64 bf16 rows of 64 dims. */
+    private static final int TILE_BYTES = 64 * 64 * 2;
+    /** Buffers of the streamed tiles (PG_ATT_STAGES). */
+    private static final int STAGES = 3;
     /**
-     * Dynamic shared memory of the forward: 1024 bytes of slack to align the tiles for the tensor cores, two tiles of
-     * 64 bf16 rows of 64 dims for the block's queries, three buffers of one such tile of keys and one of values.
+     * Dynamic shared memory of the forward: 1024 bytes of slack to align the tiles for the tensor cores, two tiles for
+     * the block's queries, {@link #STAGES} buffers of one tile of keys and one of values.
      */
-    private static final int FORWARD_SHARED_BYTES = 1024 + (2 + 2 * 3) * 64 * 64 * 2;
+    private static final int FORWARD_SHARED_BYTES = 1024 + (2 + 2 * STAGES) * TILE_BYTES;
     /**
-     * Dynamic shared memory of the backward passes (see attention.cu): two buffers of {@link #BLOCK_ROWS} bf16 rows of
-     * 64 dims for each of two operands; the dK/dV pass adds two buffers of two float32 statistics per row.
+     * Dynamic shared memory of the dQ pass: the slack, two tiles each of the block's queries and output gradients,
+     * the key and value buffers.
      */
-    private static final int DQ_SHARED_BYTES = 2 * 2 * BLOCK_ROWS * 64 * 2;
-    private static final int DKDV_SHARED_BYTES = DQ_SHARED_BYTES + 2 * 2 * BLOCK_ROWS * 4;
+    private static final int DQ_SHARED_BYTES = 1024 + (4 + 2 * STAGES) * TILE_BYTES;
+    /**
+     * Dynamic shared memory of the dK/dV pass: the slack, two tiles each of the block's keys and values, the query and
+     * output-gradient buffers, and each buffer's float32 statistics (lse and D of its 64 rows).
+     */
+    private static final int DKDV_SHARED_BYTES = 1024 + (4 + 2 * STAGES) * TILE_BYTES + STAGES * 2 * 64 * 4;
 
     private final CudaTensorOps tensors;
     private final KernelModules kernels;
@@ -55,7 +61,7 @@ public final class CudaFlashAttention {
              Bfloat16Operand v16 = asBfloat16(v)) {
             KernelArgs args = KernelArgs.of().pointer(q16.tensor()).pointer(k16.tensor()).pointer(v16.tensor())
                     .tensor(out).pointer(logSumExp);
-            kernels.launch("pg_attention_forward", blocks(shape, shape.heads()), FORWARD_BLOCK, FORWARD_SHARED_BYTES,
+            kernels.launch("pg_attention_forward", blocks(shape, shape.heads()), BLOCK, FORWARD_SHARED_BYTES,
                     geometry(pointerOrNull(args, xsaProjections), shape));
         }
     }

@@ -500,7 +500,7 @@ __device__ __forceinline__ float mixed_value(float m0, float a, float m1, float 
 }
 
 // v as a tensor of type dtype stores it.
-__device__ __forceinline__ float pg_as_stored(float v, int dtype) {
+__device__ __forceinline__ float as_stored(float v, int dtype) {
     return pg_is_bf16(dtype) ? pg_round_bf16(v) : v;
 }
 
@@ -547,7 +547,7 @@ extern "C" __global__ void pg_residual_mix_rms_norm(const void* x, int x_type, c
             pg_load_vec<VEC>(mix, mix_type, d + j, m1);
 #pragma unroll
             for (int k = 0; k < VEC; k++) {
-                a[k] = pg_as_stored(mixed_value(m0[k], a[k], m1[k], b[k]), mixed_type);
+                a[k] = as_stored(mixed_value(m0[k], a[k], m1[k], b[k]), mixed_type);
                 squares += a[k] * a[k];
             }
             pg_store_vec<VEC>(mixed, mixed_type, base + j, a);
@@ -586,7 +586,7 @@ extern "C" __global__ void pg_scaled_residual_rms_norm(const void* x, int x_type
             pg_load_vec<VEC>(y, y_type, base + j, b);
 #pragma unroll
             for (int k = 0; k < VEC; k++) {
-                a[k] = pg_as_stored(a[k] + s[k] * b[k], out_type);
+                a[k] = as_stored(a[k] + s[k] * b[k], out_type);
                 squares += a[k] * a[k];
             }
             pg_store_vec<VEC>(out, out_type, base + j, a);
@@ -654,7 +654,7 @@ __device__ __forceinline__ void residual_mix_rms_norm_backward_partial(
             }
 #pragma unroll
             for (int k = 0; k < VEC; k++) {
-                v[k] = pg_as_stored(mixed_value(m0[k], a[k], m1[k], b[k]), x_type);
+                v[k] = as_stored(mixed_value(m0[k], a[k], m1[k], b[k]), x_type);
                 gv += g[k] * v[k];
             }
         }

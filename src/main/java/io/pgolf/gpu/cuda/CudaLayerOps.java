@@ -49,8 +49,6 @@ public final class CudaLayerOps implements LayerOps {
     private static final int EMBEDDING_PIECE = 32;
     /** Threads of the one block that scans over the vocabulary. */
     private static final int SCAN_THREADS = 1024;
-    /** The dynamic shared memory a block may have on an H100 (227 KiB). */
-    private static final int MAX_SHARED_BYTES = 227 * 1024;
     /** The rows of the column-sum kernels' 32 x 32 blocks. */
     private static final int COLUMN_TILE = 32;
 
@@ -236,9 +234,10 @@ public final class CudaLayerOps implements LayerOps {
         requireMatrix(dX, rows, d, "residual mix x gradient");
         requireMatrix(dX0, rows, d, "residual mix x0 gradient");
         requireMatrix(dMix, 2, d, "residual mix weights gradient");
+        FusedRows lanes = FusedRows.of(d);
         RowBlocks blocks = RowBlocks.of(rows);
         try (CudaTensor partials = tensors.empty(DType.F32, blocks.count(), 2 * d)) {
-            launchFusedBackward("pg_residual_mix_rms_norm_backward_partial", blocks, 2 * d, KernelArgs.of().tensor(x)
+            lanes.launch(kernels, "pg_residual_mix_rms_norm_backward_partial", blocks, KernelArgs.of().tensor(x)
                     .tensor(x0).tensor(mix).pointer(invRms).f32(scale).tensorOrNull(dMixed).tensor(dNormed)
                     .accumulating(dX).accumulating(dX0).pointer(partials).i32(rows).i32(d).i32(blocks.rowsEach()));
             addColumnSums(partials, blocks, 2 * d, dMix);
@@ -282,12 +281,13 @@ public final class CudaLayerOps implements LayerOps {
         }
         requireMatrix(dY, rows, d, "scaled residual branch gradient");
         requireFloats(dResidualScale, d, "residual scale gradient");
+        FusedRows lanes = FusedRows.of(d);
         RowBlocks blocks = RowBlocks.of(rows);
         try (CudaTensor partials = tensors.empty(DType.F32, blocks.count(), d)) {
             KernelArgs args = KernelArgs.of().tensor(residualScale).tensor(y).tensor(out).pointer(invRms)
                     .f32(normScale).tensorOrNull(dOut).tensor(dNormed);
             args = dX == null ? args.overwriting(dOut) : args.accumulating(dX);
-            launchFusedBackward("pg_scaled_residual_rms_norm_backward_partial", blocks, d, args.accumulating(dY)
+            lanes.launch(kernels, "pg_scaled_residual_rms_norm_backward_partial", blocks, args.accumulating(dY)
                     .pointer(partials).i32(rows).i32(d).i32(blocks.rowsEach()));
             addColumnSums(partials, blocks, d, dResidualScale);
         }
@@ -516,19 +516,29 @@ public final class CudaLayerOps implements LayerOps {
     }
 
     /**
-     * A fused residual-and-norm backward of layer_ops.cu: a block of {@link #ROW_WARPS} warps per range of rows, each
-     * warp summing its rows' columns in its own row of dynamic shared memory [ROW_WARPS, width].
+     * The launch of a fused residual-and-norm backward (layer_ops.cu): a thread per {@code vector} columns of every
+     * row of its block's range, {@code threads} of them (the row's columns, rounded up to a warp). Four columns a
+     * thread when the width allows it (every row then starts aligned: tensors start 256-byte aligned).
      */
-    private void launchFusedBackward(String kernel, RowBlocks blocks, int width, KernelArgs args) {
-        long sharedBytes = (long) ROW_WARPS * width * Float.BYTES;
-        if (sharedBytes > MAX_SHARED_BYTES) {
-            throw new IllegalArgumentException(kernel + " keeps " + ROW_WARPS + " rows of " + width
-                    + " column sums in shared memory, " + sharedBytes + " bytes: more than a block's "
-                    + MAX_SHARED_BYTES);
+    private record FusedRows(int vector, int threads) {
+        private static final int MAX_THREADS = 1024;
+
+        static FusedRows of(int d) {
+            int vector = d % 4 == 0 ? 4 : 1;
+            int threads = Math.max(32, Math.ceilDiv(Math.ceilDiv(d, vector), 32) * 32);
+            if (threads > MAX_THREADS) {
+                throw new IllegalArgumentException("the fused residual and rms_norm backward holds a row in one block"
+                        + " of at most " + MAX_THREADS + " threads, " + vector + " values each: rows of " + d
+                        + " do not fit");
+            }
+            return new FusedRows(vector, threads);
         }
-        if (blocks.count() > 0) {
-            kernels.launch(kernel, KernelModules.Dim3.of(blocks.count()), KernelModules.Dim3.of(ROW_WARPS * 32),
-                    (int) sharedBytes, args);
+
+        void launch(KernelModules kernels, String kernel, RowBlocks blocks, KernelArgs args) {
+            if (blocks.count() > 0) {
+                kernels.launch(kernel + "_v" + vector, KernelModules.Dim3.of(blocks.count()),
+                        KernelModules.Dim3.of(threads), 0, args);
+            }
         }
     }
 

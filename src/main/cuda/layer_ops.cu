@@ -486,6 +486,284 @@ extern "C" __global__ void pg_scaled_residual_backward_partial(const void* scale
     });
 }
 
+// ---- a residual op fused with the rms_norm that reads its result ----
+//
+// The residual stream's value is written and normalized in one pass (the forward), and its whole gradient, the
+// norm's contribution added to the one from the value's other readers, is formed in registers and used at once by
+// the residual op's backward, instead of being written and read back. The norm is taken over the value as stored
+// (rounded to its tensor's type), as the unfused rms_norm reads it.
+
+// mix[0] a + mix[1] b with every product and the sum rounded separately, as the CPU reference computes it, so that
+// the backward's recomputation gives the forward's value bit for bit.
+__device__ __forceinline__ float mixed_value(float m0, float a, float m1, float b) {
+    return __fadd_rn(__fmul_rn(m0, a), __fmul_rn(m1, b));
+}
+
+// v as a tensor of type dtype stores it.
+__device__ __forceinline__ float as_stored(float v, int dtype) {
+    return pg_is_bf16(dtype) ? pg_round_bf16(v) : v;
+}
+
+// The second sweep of a fused forward: normed = value * inv * scale, the value read back from `value` where this
+// lane stored it in the first sweep (a warp per row).
+template <int VEC>
+__device__ __forceinline__ void normalize_stored_row(const void* value, int value_type, float inv, float scale,
+                                                     void* normed, int normed_type, long long base, int d, int lane) {
+    for (int j = lane * VEC; j < d; j += 32 * VEC) {
+        float v[VEC];
+        pg_load_vec<VEC>(value, value_type, base + j, v);
+#pragma unroll
+        for (int k = 0; k < VEC; k++) {
+            v[k] = v[k] * inv * scale;
+        }
+        pg_store_vec<VEC>(normed, normed_type, base + j, v);
+    }
+}
+
+// mixed = mix[0] x + mix[1] x0; normed = mixed * invRms * scale: a warp per row.
+extern "C" __global__ void pg_residual_mix_rms_norm(const void* x, int x_type, const void* x0, int x0_type,
+                                                    const void* mix, int mix_type, float scale, float eps,
+                                                    void* mixed, int mixed_type, void* normed, int normed_type,
+                                                    float* inv_rms, int rows, int d) {
+    int row = blockIdx.x * PG_ROW_WARPS + (threadIdx.x >> 5);
+    if (row >= rows) {
+        return;
+    }
+    int lane = threadIdx.x & 31;
+    long long base = (long long)row * d;
+    bool vectorized = d % 4 == 0 && pg_aligned<4>(x, x_type) && pg_aligned<4>(x0, x0_type)
+            && pg_aligned<4>(mix, mix_type) && pg_aligned<4>(mixed, mixed_type) && pg_aligned<4>(normed, normed_type);
+    pg_dispatch_vec<4>(vectorized, [&](auto width) {
+        constexpr int VEC = decltype(width)::value;
+        float squares = 0.0f;
+        for (int j = lane * VEC; j < d; j += 32 * VEC) {
+            float a[VEC];
+            float b[VEC];
+            float m0[VEC];
+            float m1[VEC];
+            pg_load_vec<VEC>(x, x_type, base + j, a);
+            pg_load_vec<VEC>(x0, x0_type, base + j, b);
+            pg_load_vec<VEC>(mix, mix_type, j, m0);
+            pg_load_vec<VEC>(mix, mix_type, d + j, m1);
+#pragma unroll
+            for (int k = 0; k < VEC; k++) {
+                a[k] = as_stored(mixed_value(m0[k], a[k], m1[k], b[k]), mixed_type);
+                squares += a[k] * a[k];
+            }
+            pg_store_vec<VEC>(mixed, mixed_type, base + j, a);
+        }
+        float inv = 1.0f / sqrtf(pg_warp_sum(squares) / d + eps);
+        if (lane == 0) {
+            inv_rms[row] = inv;
+        }
+        normalize_stored_row<VEC>(mixed, mixed_type, inv, scale, normed, normed_type, base, d, lane);
+    });
+}
+
+// out = x + scale y; normed = out * invRms * norm_scale: a warp per row. out may be x: each value is read before the
+// same thread writes it.
+extern "C" __global__ void pg_scaled_residual_rms_norm(const void* x, int x_type, const void* scale, int scale_type,
+                                                       const void* y, int y_type, float norm_scale, float eps,
+                                                       void* out, int out_type, void* normed, int normed_type,
+                                                       float* inv_rms, int rows, int d) {
+    int row = blockIdx.x * PG_ROW_WARPS + (threadIdx.x >> 5);
+    if (row >= rows) {
+        return;
+    }
+    int lane = threadIdx.x & 31;
+    long long base = (long long)row * d;
+    bool vectorized = d % 4 == 0 && pg_aligned<4>(x, x_type) && pg_aligned<4>(scale, scale_type)
+            && pg_aligned<4>(y, y_type) && pg_aligned<4>(out, out_type) && pg_aligned<4>(normed, normed_type);
+    pg_dispatch_vec<4>(vectorized, [&](auto width) {
+        constexpr int VEC = decltype(width)::value;
+        float squares = 0.0f;
+        for (int j = lane * VEC; j < d; j += 32 * VEC) {
+            float a[VEC];
+            float s[VEC];
+            float b[VEC];
+            pg_load_vec<VEC>(x, x_type, base + j, a);
+            pg_load_vec<VEC>(scale, scale_type, j, s);
+            pg_load_vec<VEC>(y, y_type, base + j, b);
+#pragma unroll
+            for (int k = 0; k < VEC; k++) {
+                a[k] = as_stored(a[k] + s[k] * b[k], out_type);
+                squares += a[k] * a[k];
+            }
+            pg_store_vec<VEC>(out, out_type, base + j, a);
+        }
+        float inv = 1.0f / sqrtf(pg_warp_sum(squares) / d + eps);
+        if (lane == 0) {
+            inv_rms[row] = inv;
+        }
+        normalize_stored_row<VEC>(out, out_type, inv, norm_scale, normed, normed_type, base, d, lane);
+    });
+}
+
+// The fused backwards give a block one range of rows (block_rows) and each thread VEC consecutive columns of every
+// row: the thread's columns of its rows, so that its column sums need no other thread, and the row's dot product
+// for the norm is a block sum (two barriers a row). The launch has ceil(d / VEC) threads rounded up to a warp;
+// VEC = 4 is launched for d % 4 == 0 only (tensors start 256-byte aligned, see CudaTensor), so every row is.
+
+// The norm's part of a row's gradient: factor (g - v projection) with projection = inv^2 mean(g v) over the row,
+// added into total. Every thread of the block calls it (inactive ones with g v = 0).
+template <int VEC>
+__device__ __forceinline__ void add_rms_norm_gradient(const float* g, const float* v, float gv, float inv,
+                                                      float scale, int d, float* scratch, float* total) {
+    float projection = pg_block_sum(gv, scratch) * inv * inv / d;
+    float factor = scale * inv;
+#pragma unroll
+    for (int k = 0; k < VEC; k++) {
+        total[k] += factor * (g[k] - v[k] * projection);
+    }
+}
+
+// With g = dMixed + the norm's gradient (mixed = mix[0] x + mix[1] x0 recomputed, rounded to x's type):
+// dX += mix[0] g; dX0 += mix[1] g; partials[block] = (sum x g, sum x0 g) over the block's rows, [2, d]. d_mixed may
+// be null (zero). dX and dX0 may be one tensor: each is its own read-modify-write by the same thread, in that order.
+template <int VEC>
+__device__ __forceinline__ void residual_mix_rms_norm_backward_partial(
+        const void* x, int x_type, const void* x0, int x0_type, const void* mix, int mix_type, const float* inv_rms,
+        float scale, const void* d_mixed, int d_mixed_type, const void* d_normed, int d_normed_type, void* d_x,
+        int d_x_type, void* d_x0, int d_x0_type, float* partials, int rows, int d, int rows_per_block) {
+    __shared__ float scratch[32];
+    int2 range = block_rows(rows, rows_per_block);
+    int c = threadIdx.x * VEC;
+    bool active = c < d;
+    float m0[VEC] = {};
+    float m1[VEC] = {};
+    if (active) {
+        pg_load_vec<VEC>(mix, mix_type, c, m0);
+        pg_load_vec<VEC>(mix, mix_type, d + c, m1);
+    }
+    float sum_x[VEC] = {};
+    float sum_x0[VEC] = {};
+    for (int r = range.x; r < range.y; r++) {
+        long long i = (long long)r * d + c;
+        float a[VEC] = {};
+        float b[VEC] = {};
+        float v[VEC] = {};
+        float g[VEC] = {};
+        float total[VEC] = {};
+        float gv = 0.0f;
+        if (active) {
+            pg_load_vec<VEC>(x, x_type, i, a);
+            pg_load_vec<VEC>(x0, x0_type, i, b);
+            pg_load_vec<VEC>(d_normed, d_normed_type, i, g);
+            if (d_mixed != nullptr) {
+                pg_load_vec<VEC>(d_mixed, d_mixed_type, i, total);
+            }
+#pragma unroll
+            for (int k = 0; k < VEC; k++) {
+                v[k] = as_stored(mixed_value(m0[k], a[k], m1[k], b[k]), x_type);
+                gv += g[k] * v[k];
+            }
+        }
+        add_rms_norm_gradient<VEC>(g, v, gv, inv_rms[r], scale, d, scratch, total);
+        if (active) {
+            float update[VEC];
+#pragma unroll
+            for (int k = 0; k < VEC; k++) {
+                sum_x[k] += a[k] * total[k];
+                sum_x0[k] += b[k] * total[k];
+                update[k] = m0[k] * total[k];
+            }
+            pg_accumulate_vec<VEC>(d_x, d_x_type, i, update);
+#pragma unroll
+            for (int k = 0; k < VEC; k++) {
+                update[k] = m1[k] * total[k];
+            }
+            pg_accumulate_vec<VEC>(d_x0, d_x0_type, i, update);
+        }
+    }
+    if (active) {
+        float* partial = partials + (long long)blockIdx.x * 2 * d;
+        pg_store_vec<VEC>(partial, PG_F32, c, sum_x);
+        pg_store_vec<VEC>(partial, PG_F32, d + c, sum_x0);
+    }
+}
+
+#define RESIDUAL_MIX_RMS_NORM_BACKWARD_PARTIAL(VEC)                                                                  \
+    extern "C" __global__ void pg_residual_mix_rms_norm_backward_partial_v##VEC(                                     \
+            const void* x, int x_type, const void* x0, int x0_type, const void* mix, int mix_type,                   \
+            const float* inv_rms, float scale, const void* d_mixed, int d_mixed_type, const void* d_normed,          \
+            int d_normed_type, void* d_x, int d_x_type, void* d_x0, int d_x0_type, float* partials, int rows, int d, \
+            int rows_per_block) {                                                                                    \
+        residual_mix_rms_norm_backward_partial<VEC>(x, x_type, x0, x0_type, mix, mix_type, inv_rms, scale, d_mixed, \
+                                                    d_mixed_type, d_normed, d_normed_type, d_x, d_x_type, d_x0,     \
+                                                    d_x0_type, partials, rows, d, rows_per_block);                  \
+    }
+RESIDUAL_MIX_RMS_NORM_BACKWARD_PARTIAL(4)
+RESIDUAL_MIX_RMS_NORM_BACKWARD_PARTIAL(1)
+
+// With g = dOut + the norm's gradient (from out, the forward's stored result): dX += g; dY += scale g;
+// partials[block] = sum y g over the block's rows, [d]. d_out may be null (zero); d_x may be d_out itself under
+// PG_OVERWRITE (d_out replaced by g: each value is read before the same thread writes it).
+template <int VEC>
+__device__ __forceinline__ void scaled_residual_rms_norm_backward_partial(
+        const void* scale, int scale_type, const void* y, int y_type, const void* out, int out_type,
+        const float* inv_rms, float norm_scale, const void* d_out, int d_out_type, const void* d_normed,
+        int d_normed_type, void* d_x, int d_x_type, void* d_y, int d_y_type, float* partials, int rows, int d,
+        int rows_per_block) {
+    __shared__ float scratch[32];
+    int2 range = block_rows(rows, rows_per_block);
+    int c = threadIdx.x * VEC;
+    bool active = c < d;
+    float s[VEC] = {};
+    if (active) {
+        pg_load_vec<VEC>(scale, scale_type, c, s);
+    }
+    float sum_y[VEC] = {};
+    for (int r = range.x; r < range.y; r++) {
+        long long i = (long long)r * d + c;
+        float v[VEC] = {};
+        float g[VEC] = {};
+        float b[VEC] = {};
+        float total[VEC] = {};
+        float gv = 0.0f;
+        if (active) {
+            pg_load_vec<VEC>(out, out_type, i, v);
+            pg_load_vec<VEC>(d_normed, d_normed_type, i, g);
+            pg_load_vec<VEC>(y, y_type, i, b);
+            if (d_out != nullptr) {
+                pg_load_vec<VEC>(d_out, d_out_type, i, total);
+            }
+#pragma unroll
+            for (int k = 0; k < VEC; k++) {
+                gv += g[k] * v[k];
+            }
+        }
+        add_rms_norm_gradient<VEC>(g, v, gv, inv_rms[r], norm_scale, d, scratch, total);
+        if (active) {
+#pragma unroll
+            for (int k = 0; k < VEC; k++) {
+                sum_y[k] += b[k] * total[k];
+            }
+            pg_accumulate_vec<VEC>(d_x, d_x_type, i, total);
+#pragma unroll
+            for (int k = 0; k < VEC; k++) {
+                total[k] = s[k] * total[k];
+            }
+            pg_accumulate_vec<VEC>(d_y, d_y_type, i, total);
+        }
+    }
+    if (active) {
+        pg_store_vec<VEC>(partials + (long long)blockIdx.x * d, PG_F32, c, sum_y);
+    }
+}
+
+#define SCALED_RESIDUAL_RMS_NORM_BACKWARD_PARTIAL(VEC)                                                               \
+    extern "C" __global__ void pg_scaled_residual_rms_norm_backward_partial_v##VEC(                                  \
+            const void* scale, int scale_type, const void* y, int y_type, const void* out, int out_type,             \
+            const float* inv_rms, float norm_scale, const void* d_out, int d_out_type, const void* d_normed,         \
+            int d_normed_type, void* d_x, int d_x_type, void* d_y, int d_y_type, float* partials, int rows, int d,   \
+            int rows_per_block) {                                                                                    \
+        scaled_residual_rms_norm_backward_partial<VEC>(scale, scale_type, y, y_type, out, out_type, inv_rms,        \
+                                                       norm_scale, d_out, d_out_type, d_normed, d_normed_type, d_x, \
+                                                       d_x_type, d_y, d_y_type, partials, rows, d, rows_per_block); \
+    }
+SCALED_RESIDUAL_RMS_NORM_BACKWARD_PARTIAL(4)
+SCALED_RESIDUAL_RMS_NORM_BACKWARD_PARTIAL(1)
+
 __device__ __forceinline__ float sigmoid(float v) {
     return 1.0f / (1.0f + expf(-v));
 }

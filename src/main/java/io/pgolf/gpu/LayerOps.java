@@ -45,6 +45,39 @@ public interface LayerOps {
     void scaledResidualBackward(Tensor scale, Tensor y, Tensor dOut, Tensor dX, Tensor dY, Tensor dScale);
 
     /**
+     * {@link #residualMix} and the {@link #rmsNorm} of its result in one pass: mixed = mix[0] * x + mix[1] * x0,
+     * normed = mixed * invRms * scale with invRms taken over mixed as stored. x, x0 and mixed have one type (the
+     * backward recomputes mixed from x and x0 instead of reading it); normed [N, d]; invRms F32 [N].
+     */
+    void residualMixRmsNorm(Tensor x, Tensor x0, Tensor mix, float scale, float eps, Tensor mixed, Tensor normed,
+                            Tensor invRms);
+
+    /**
+     * The backward of {@link #residualMixRmsNorm}: with g = dMixed + d(normed)/d(mixed)^T dNormed (mixed's whole
+     * gradient; dMixed null counts as zero, and it is only read), dX += mix[0] * g; dX0 += mix[1] * g;
+     * dMix[0] += sum_rows(x * g); dMix[1] += sum_rows(x0 * g). mixed is recomputed from x, x0 and mix and rounded to
+     * x's type, as the forward stored it. dX and dX0 may be the same tensor.
+     */
+    void residualMixRmsNormBackward(Tensor x, Tensor x0, Tensor mix, Tensor invRms, float scale, Tensor dMixed,
+                                    Tensor dNormed, Tensor dX, Tensor dX0, Tensor dMix);
+
+    /**
+     * {@link #scaledResidual} and the {@link #rmsNorm} of its result in one pass: out = x + residualScale * y,
+     * normed = out * invRms * normScale with invRms taken over out as stored. out may alias x.
+     */
+    void scaledResidualRmsNorm(Tensor x, Tensor residualScale, Tensor y, float normScale, float eps, Tensor out,
+                               Tensor normed, Tensor invRms);
+
+    /**
+     * The backward of {@link #scaledResidualRmsNorm}, from its out, with g = dOut + d(normed)/d(out)^T dNormed
+     * (out's whole gradient; dOut null counts as zero): dX += g; dY += residualScale * g;
+     * dResidualScale += sum_rows(y * g). dX may be null when dOut is not: dOut is then replaced by g, which the
+     * caller passes on as x's gradient itself.
+     */
+    void scaledResidualRmsNormBackward(Tensor residualScale, Tensor y, Tensor out, Tensor invRms, float normScale,
+                                       Tensor dOut, Tensor dNormed, Tensor dX, Tensor dY, Tensor dResidualScale);
+
+    /**
      * The U-Net skip with a sigmoid gate: s = weight * skip; out = s + sigmoid(gate) * (x - s), i.e.
      * lerp(s, x, sigmoid(gate)); weight, gate [d] broadcast over rows.
      */

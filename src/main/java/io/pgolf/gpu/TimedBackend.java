@@ -247,6 +247,34 @@ public final class TimedBackend implements Backend {
         }
 
         @Override
+        public void residualMixRmsNorm(Tensor x, Tensor x0, Tensor mix, float scale, float eps, Tensor mixed,
+                                       Tensor normed, Tensor invRms) {
+            timed("residualMixRmsNorm", () -> ops.residualMixRmsNorm(x, x0, mix, scale, eps, mixed, normed, invRms));
+        }
+
+        @Override
+        public void residualMixRmsNormBackward(Tensor x, Tensor x0, Tensor mix, Tensor invRms, float scale,
+                                               Tensor dMixed, Tensor dNormed, Tensor dX, Tensor dX0, Tensor dMix) {
+            timed("residualMixRmsNormBackward", () -> ops.residualMixRmsNormBackward(x, x0, mix, invRms, scale,
+                    dMixed, dNormed, dX, dX0, dMix));
+        }
+
+        @Override
+        public void scaledResidualRmsNorm(Tensor x, Tensor residualScale, Tensor y, float normScale, float eps,
+                                          Tensor out, Tensor normed, Tensor invRms) {
+            timed("scaledResidualRmsNorm", () -> ops.scaledResidualRmsNorm(x, residualScale, y, normScale, eps, out,
+                    normed, invRms));
+        }
+
+        @Override
+        public void scaledResidualRmsNormBackward(Tensor residualScale, Tensor y, Tensor out, Tensor invRms,
+                                                  float normScale, Tensor dOut, Tensor dNormed, Tensor dX, Tensor dY,
+                                                  Tensor dResidualScale) {
+            timed("scaledResidualRmsNormBackward", () -> ops.scaledResidualRmsNormBackward(residualScale, y, out,
+                    invRms, normScale, dOut, dNormed, dX, dY, dResidualScale));
+        }
+
+        @Override
         public void skipGate(Tensor x, Tensor skip, Tensor weight, Tensor gate, Tensor out) {
             timed("skipGate", () -> ops.skipGate(x, skip, weight, gate, out));
         }

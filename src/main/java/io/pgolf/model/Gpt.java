@@ -207,28 +207,45 @@ public final class Gpt implements AutoCloseable {
         return g.scaledResidual(x, weight, skipped);
     }
 
+    /**
+     * Both halves, each residual op fused with the norm that reads its result: x_in with rms_norm(x_in) * s, then
+     * x_in + attn_scale * attn(...) with its norm for the MLP.
+     */
     private Var fullBlock(Graph g, Block block, Var x, Var x0, RopeTable rope, AttentionShape shape) {
-        return mlpHalf(g, block, attentionHalf(g, block, x, x0, rope, shape));
+        float normScale = layout.normScale(block.layer());
+        Graph.NormedResidual mixed = g.residualMixRmsNorm(x, x0, g.parameter(block.residMix()), normScale);
+        Graph.NormedResidual attended = g.scaledResidualRmsNorm(mixed.residual(), g.parameter(block.attnScale()),
+                attention(g, block, mixed.normed(), rope, shape), normScale);
+        return g.scaledResidual(attended.residual(), g.parameter(block.mlpScale()), mlp(g, block, attended.normed()));
     }
 
     /** x_in = resid_mix . (x, x0); x_in + attn_scale * attn(rms_norm(x_in) * s). */
     private Var attentionHalf(Graph g, Block block, Var x, Var x0, RopeTable rope, AttentionShape shape) {
-        Var mixed = g.residualMix(x, x0, g.parameter(block.residMix()));
-        Var normed = g.rmsNorm(mixed, layout.normScale(block.layer()));
+        Graph.NormedResidual mixed = g.residualMixRmsNorm(x, x0, g.parameter(block.residMix()),
+                layout.normScale(block.layer()));
+        return g.scaledResidual(mixed.residual(), g.parameter(block.attnScale()),
+                attention(g, block, mixed.normed(), rope, shape));
+    }
+
+    /** x + mlp_scale * mlp(rms_norm(x) * s). */
+    private Var mlpHalf(Graph g, Block block, Var x) {
+        Var normed = g.rmsNorm(x, layout.normScale(block.layer()));
+        return g.scaledResidual(x, g.parameter(block.mlpScale()), mlp(g, block, normed));
+    }
+
+    /** The attention branch on the block's normed input: proj(attention(q, k, v)), q, k and v from one GEMM. */
+    private Var attention(Graph g, Block block, Var normed, RopeTable rope, AttentionShape shape) {
         Var qkv = g.stackedLinear(normed,
                 List.of(g.parameter(block.query()), g.parameter(block.key()), g.parameter(block.value())));
         Graph.QueryKeyValue heads = g.qkvNormRope(qkv, shape, rope, g.parameter(block.qGain()));
         Var y = g.attention(heads.q(), heads.k(), heads.v(), shape, layout.usesXsa(block.layer()));
-        Var attn = g.linear(y, g.parameter(block.attnProj()));
-        return g.scaledResidual(mixed, g.parameter(block.attnScale()), attn);
+        return g.linear(y, g.parameter(block.attnProj()));
     }
 
-    /** x + mlp_scale * proj(leaky_relu(fc(rms_norm(x) * s), 0.5)^2). */
-    private Var mlpHalf(Graph g, Block block, Var x) {
-        Var normed = g.rmsNorm(x, layout.normScale(block.layer()));
+    /** The MLP branch on the block's normed input: proj(leaky_relu(fc(normed), 0.5)^2). */
+    private Var mlp(Graph g, Block block, Var normed) {
         Var hidden = g.leakyReluSquared(g.linear(normed, g.parameter(block.fc())), MLP_NEGATIVE_SLOPE);
-        Var mlp = g.linear(hidden, g.parameter(block.mlpProj()));
-        return g.scaledResidual(x, g.parameter(block.mlpScale()), mlp);
+        return g.linear(hidden, g.parameter(block.mlpProj()));
     }
 
     private static int requireTokens(Tensor inputIds, Tensor targetIds, int batch, int seqLen) {

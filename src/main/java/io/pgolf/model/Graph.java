@@ -25,7 +25,18 @@ import java.util.Set;
  * when it is closed; results needed afterwards must be downloaded first.
  */
 public final class Graph implements AutoCloseable {
+    /** A backward step and the values whose gradients it reads: it runs when any of them has one. */
     private record Step(List<Var> outputs, Runnable body) {
+        boolean reached() {
+            return outputs.stream().anyMatch(Var::hasGrad);
+        }
+    }
+
+    /**
+     * A value of the residual stream and its rms_norm (times the block's scale), made by one fused operation for
+     * the branch that reads the norm.
+     */
+    public record NormedResidual(Var residual, Var normed) {
     }
 
     /** Attention's inputs as {@link #qkvNormRope} gives them. */
@@ -232,6 +243,41 @@ public final class Graph implements AutoCloseable {
         return out;
     }
 
+    /**
+     * {@link #residualMix} and the {@link #rmsNorm} of its result as one operation: the backward forms the mixed
+     * value's whole gradient (from the norm and from its other readers) without writing it.
+     */
+    public NormedResidual residualMixRmsNorm(Var x, Var x0, Var mix, float scale) {
+        Var mixed = result(activation(x.shape()));
+        Var normed = result(activation(x.shape()));
+        Tensor invRms = statistics(x.value().rows());
+        layers().residualMixRmsNorm(x.value(), x0.value(), mix.value(), scale, backend.normEpsilon(), mixed.value(),
+                normed.value(), invRms);
+        record(List.of(mixed, normed), () -> layers().residualMixRmsNormBackward(x.value(), x0.value(), mix.value(),
+                invRms, scale, mixed.hasGrad() ? mixed.grad() : null, normed.grad(), x.grad(), x0.grad(),
+                mix.grad()));
+        return new NormedResidual(mixed, normed);
+    }
+
+    /**
+     * {@link #scaledResidual} and the {@link #rmsNorm} of its result as one operation; as there, the sum's gradient
+     * (here with the norm's added) is passed on to x when x has none yet.
+     */
+    public NormedResidual scaledResidualRmsNorm(Var x, Var scale, Var y, float normScale) {
+        Var out = result(activation(x.shape()));
+        Var normed = result(activation(x.shape()));
+        Tensor invRms = statistics(x.value().rows());
+        layers().scaledResidualRmsNorm(x.value(), scale.value(), y.value(), normScale, backend.normEpsilon(),
+                out.value(), normed.value(), invRms);
+        record(List.of(out, normed), () -> {
+            Tensor dOut = out.hasGrad() ? out.grad() : null;
+            boolean passOn = dOut != null && x != y && x.takeGradOf(out);
+            layers().scaledResidualRmsNormBackward(scale.value(), y.value(), out.value(), invRms, normScale, dOut,
+                    normed.grad(), passOn ? null : x.grad(), y.grad(), scale.grad());
+        });
+        return new NormedResidual(out, normed);
+    }
+
     /** lerp(weight * skip, x, sigmoid(gate)) with weight, gate [d]. */
     public Var skipGate(Var x, Var skip, Var weight, Var gate) {
         Var out = result(activation(x.shape()));
@@ -363,7 +409,7 @@ public final class Graph implements AutoCloseable {
         backwardDone = true;
         for (int i = steps.size() - 1; i >= 0; i--) {
             Step step = steps.get(i);
-            if (step.outputs().stream().anyMatch(Var::hasGrad)) {
+            if (step.reached()) {
                 step.body().run();
             }
             step.outputs().forEach(Var::releaseGrad);

@@ -240,6 +240,67 @@ final class CpuLayerOps implements LayerOps {
         RowSums.addInto(sums, floats(dScale));
     }
 
+    /** The two unfused operations, one after the other: the same arithmetic, so the same numbers. */
+    @Override
+    public void residualMixRmsNorm(Tensor x, Tensor x0, Tensor mix, float scale, float eps, Tensor mixed,
+                                   Tensor normed, Tensor invRms) {
+        residualMix(x, x0, mix, mixed);
+        rmsNorm(mixed, scale, eps, normed, invRms);
+    }
+
+    /**
+     * The unfused backwards on a scratch copy of mixed's gradient, with mixed recomputed as the forward made it (the
+     * CPU stores float32 only, so there is nothing to round).
+     */
+    @Override
+    public void residualMixRmsNormBackward(Tensor x, Tensor x0, Tensor mix, Tensor invRms, float scale, Tensor dMixed,
+                                           Tensor dNormed, Tensor dX, Tensor dX0, Tensor dMix) {
+        int rows = x.rows();
+        int d = x.dim(-1);
+        try (CpuTensor mixed = CpuTensor.zeros(DType.F32, rows, d);
+             CpuTensor total = CpuTensor.zeros(DType.F32, rows, d)) {
+            if (dMixed != null) {
+                requireMatrix(dMixed, rows, d, "mixed gradient");
+                System.arraycopy(floats(dMixed), 0, total.floats(), 0, rows * d);
+            }
+            residualMix(x, x0, mix, mixed);
+            rmsNormBackward(mixed, invRms, scale, dNormed, total);
+            residualMixBackward(x, x0, mix, total, dX, dX0, dMix);
+        }
+    }
+
+    @Override
+    public void scaledResidualRmsNorm(Tensor x, Tensor residualScale, Tensor y, float normScale, float eps,
+                                      Tensor out, Tensor normed, Tensor invRms) {
+        scaledResidual(x, residualScale, y, out);
+        rmsNorm(out, normScale, eps, normed, invRms);
+    }
+
+    /** The unfused backwards, the norm's adding into dOut itself when it is replaced, else into a scratch copy. */
+    @Override
+    public void scaledResidualRmsNormBackward(Tensor residualScale, Tensor y, Tensor out, Tensor invRms,
+                                              float normScale, Tensor dOut, Tensor dNormed, Tensor dX, Tensor dY,
+                                              Tensor dResidualScale) {
+        int rows = out.rows();
+        int d = out.dim(-1);
+        if (dX == null) {
+            if (dOut == null) {
+                throw new IllegalArgumentException("without dX the total gradient replaces dOut, which is missing");
+            }
+            rmsNormBackward(out, invRms, normScale, dNormed, dOut);
+            scaledResidualBackward(residualScale, y, dOut, null, dY, dResidualScale);
+            return;
+        }
+        try (CpuTensor total = CpuTensor.zeros(DType.F32, rows, d)) {
+            if (dOut != null) {
+                requireMatrix(dOut, rows, d, "scaled residual output gradient");
+                System.arraycopy(floats(dOut), 0, total.floats(), 0, rows * d);
+            }
+            rmsNormBackward(out, invRms, normScale, dNormed, total);
+            scaledResidualBackward(residualScale, y, total, dX, dY, dResidualScale);
+        }
+    }
+
     private static float[] sigmoid(float[] gate) {
         float[] a = new float[gate.length];
         for (int j = 0; j < gate.length; j++) {

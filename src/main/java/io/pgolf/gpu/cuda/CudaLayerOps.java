@@ -6,6 +6,8 @@ import io.pgolf.gpu.LayerOps;
 import io.pgolf.gpu.RopeTable;
 import io.pgolf.gpu.Tensor;
 
+import java.util.Arrays;
+import java.util.stream.Collectors;
 
 import static io.pgolf.gpu.cuda.CudaOperands.requireF32;
 import static io.pgolf.gpu.cuda.CudaOperands.requireFloat;
@@ -196,6 +198,98 @@ public final class CudaLayerOps implements LayerOps {
             launchPartial("pg_scaled_residual_backward_partial", blocks, KernelArgs.of().tensor(scale).tensor(y)
                     .tensor(dOut).accumulatingOrNull(dX).accumulating(dY).pointer(partials).i32(rows).i32(d).i32(blocks.rowsEach()));
             addColumnSums(partials, blocks, d, dScale);
+        }
+    }
+
+    @Override
+    public void residualMixRmsNorm(Tensor x, Tensor x0, Tensor mix, float scale, float eps, Tensor mixed,
+                                   Tensor normed, Tensor invRms) {
+        int rows = x.rows();
+        int d = x.dim(-1);
+        requireFloat(x, "residual mix x");
+        requireMatrix(x0, rows, d, "residual mix x0");
+        requireMatrix(mix, 2, d, "residual mix weights");
+        requireMatrix(mixed, rows, d, "residual mix output");
+        requireOneType(x, x0, mixed);
+        requireMatrix(normed, rows, d, "rms_norm output");
+        requireF32(invRms, rows, "rms_norm inverse rms");
+        launchRows("pg_residual_mix_rms_norm", rows, KernelArgs.of().tensor(x).tensor(x0).tensor(mix).f32(scale)
+                .f32(eps).tensor(mixed).tensor(normed).pointer(invRms).i32(rows).i32(d));
+    }
+
+    @Override
+    public void residualMixRmsNormBackward(Tensor x, Tensor x0, Tensor mix, Tensor invRms, float scale, Tensor dMixed,
+                                           Tensor dNormed, Tensor dX, Tensor dX0, Tensor dMix) {
+        int rows = x.rows();
+        int d = x.dim(-1);
+        requireFloat(x, "residual mix x");
+        requireMatrix(x0, rows, d, "residual mix x0");
+        requireOneType(x, x0);
+        requireMatrix(mix, 2, d, "residual mix weights");
+        requireF32(invRms, rows, "rms_norm inverse rms");
+        if (dMixed != null) {
+            requireMatrix(dMixed, rows, d, "residual mix output gradient");
+        }
+        requireMatrix(dNormed, rows, d, "rms_norm output gradient");
+        requireMatrix(dX, rows, d, "residual mix x gradient");
+        requireMatrix(dX0, rows, d, "residual mix x0 gradient");
+        requireMatrix(dMix, 2, d, "residual mix weights gradient");
+        FusedRows lanes = FusedRows.of(d);
+        RowBlocks blocks = RowBlocks.of(rows);
+        try (CudaTensor partials = tensors.empty(DType.F32, blocks.count(), 2 * d)) {
+            lanes.launch(kernels, "pg_residual_mix_rms_norm_backward_partial", blocks, KernelArgs.of().tensor(x)
+                    .tensor(x0).tensor(mix).pointer(invRms).f32(scale).tensorOrNull(dMixed).tensor(dNormed)
+                    .accumulating(dX).accumulating(dX0).pointer(partials).i32(rows).i32(d).i32(blocks.rowsEach()));
+            addColumnSums(partials, blocks, 2 * d, dMix);
+        }
+    }
+
+    @Override
+    public void scaledResidualRmsNorm(Tensor x, Tensor residualScale, Tensor y, float normScale, float eps,
+                                      Tensor out, Tensor normed, Tensor invRms) {
+        int rows = x.rows();
+        int d = x.dim(-1);
+        requireFloat(x, "scaled residual x");
+        requireFloats(residualScale, d, "residual scale");
+        requireMatrix(y, rows, d, "scaled residual branch");
+        requireMatrix(out, rows, d, "scaled residual output");
+        requireMatrix(normed, rows, d, "rms_norm output");
+        requireF32(invRms, rows, "rms_norm inverse rms");
+        launchRows("pg_scaled_residual_rms_norm", rows, KernelArgs.of().tensor(x).tensor(residualScale).tensor(y)
+                .f32(normScale).f32(eps).tensor(out).tensor(normed).pointer(invRms).i32(rows).i32(d));
+    }
+
+    /** Without dX, dOut goes in twice: read, and replaced by the total gradient (stored where it was read). */
+    @Override
+    public void scaledResidualRmsNormBackward(Tensor residualScale, Tensor y, Tensor out, Tensor invRms,
+                                              float normScale, Tensor dOut, Tensor dNormed, Tensor dX, Tensor dY,
+                                              Tensor dResidualScale) {
+        int rows = out.rows();
+        int d = out.dim(-1);
+        requireFloats(residualScale, d, "residual scale");
+        requireMatrix(y, rows, d, "scaled residual branch");
+        requireFloat(out, "scaled residual output");
+        requireF32(invRms, rows, "rms_norm inverse rms");
+        if (dOut != null) {
+            requireMatrix(dOut, rows, d, "scaled residual output gradient");
+        }
+        requireMatrix(dNormed, rows, d, "rms_norm output gradient");
+        if (dX != null) {
+            requireMatrix(dX, rows, d, "scaled residual x gradient");
+        } else if (dOut == null) {
+            throw new IllegalArgumentException("without dX the total gradient replaces dOut, which is missing");
+        }
+        requireMatrix(dY, rows, d, "scaled residual branch gradient");
+        requireFloats(dResidualScale, d, "residual scale gradient");
+        FusedRows lanes = FusedRows.of(d);
+        RowBlocks blocks = RowBlocks.of(rows);
+        try (CudaTensor partials = tensors.empty(DType.F32, blocks.count(), d)) {
+            KernelArgs args = KernelArgs.of().tensor(residualScale).tensor(y).tensor(out).pointer(invRms)
+                    .f32(normScale).tensorOrNull(dOut).tensor(dNormed);
+            args = dX == null ? args.overwriting(dOut) : args.accumulating(dX);
+            lanes.launch(kernels, "pg_scaled_residual_rms_norm_backward_partial", blocks, args.accumulating(dY)
+                    .pointer(partials).i32(rows).i32(d).i32(blocks.rowsEach()));
+            addColumnSums(partials, blocks, d, dResidualScale);
         }
     }
 
@@ -413,6 +507,33 @@ public final class CudaLayerOps implements LayerOps {
     }
 
     /**
+     * The launch of a fused residual-and-norm backward (layer_ops.cu): a thread per {@code vector} columns of every
+     * row of its block's range, {@code threads} of them (the row's columns, rounded up to a warp). Four columns a
+     * thread when the width allows it (every row then starts aligned: tensors start 256-byte aligned).
+     */
+    private record FusedRows(int vector, int threads) {
+        private static final int MAX_THREADS = 1024;
+
+        static FusedRows of(int d) {
+            int vector = d % 4 == 0 ? 4 : 1;
+            int threads = Math.max(32, Math.ceilDiv(Math.ceilDiv(d, vector), 32) * 32);
+            if (threads > MAX_THREADS) {
+                throw new IllegalArgumentException("the fused residual and rms_norm backward holds a row in one block"
+                        + " of at most " + MAX_THREADS + " threads, " + vector + " values each: rows of " + d
+                        + " do not fit");
+            }
+            return new FusedRows(vector, threads);
+        }
+
+        void launch(KernelModules kernels, String kernel, RowBlocks blocks, KernelArgs args) {
+            if (blocks.count() > 0) {
+                kernels.launch(kernel + "_v" + vector, KernelModules.Dim3.of(blocks.count()),
+                        KernelModules.Dim3.of(threads), 0, args);
+            }
+        }
+    }
+
+    /**
      * The row ranges of a partial kernel: {@code count} blocks of {@code rowsEach} rows (the last fewer), about
      * {@link #ROWS_PER_PARTIAL} each and at most {@link #MAX_PARTIALS} blocks; a function of the row count alone.
      */
@@ -424,6 +545,16 @@ public final class CudaLayerOps implements LayerOps {
             int target = Math.min(MAX_PARTIALS, Math.ceilDiv(rows, ROWS_PER_PARTIAL));
             int rowsEach = Math.ceilDiv(rows, target);
             return new RowBlocks(Math.ceilDiv(rows, rowsEach), rowsEach);
+        }
+    }
+
+    /** The fused residual mix's backward recomputes its result from x and x0: they and it share one type. */
+    private static void requireOneType(Tensor... tensors) {
+        for (Tensor t : tensors) {
+            if (t.dtype() != tensors[0].dtype()) {
+                throw new IllegalArgumentException("the fused residual mix needs x, x0 and its result in one type, got "
+                        + Arrays.stream(tensors).map(Tensor::describe).collect(Collectors.joining(", ")));
+            }
         }
     }
 

@@ -16,7 +16,9 @@ import static io.pgolf.gpu.parity.TensorOpCases.dims;
  * activations as the backend stores them, parameters, statistics and gradients in float32. A backward reads the
  * saved values (inverse rms, attention output, log-sum-exp and XSA projections) of the reference's forward, so that it is checked on
  * the same inputs on both sides whatever the candidate's forward did. Includes the aliasing the contract allows:
- * residualMixBackward with x = x0 and dX = dX0 (the first block), scaledResidual with out = x.
+ * residualMixBackward with x = x0 and dX = dX0 (the first block), scaledResidual with out = x, and their fusions with
+ * rms_norm likewise; the fused backwards also without the residual's own gradient (null: the norm's alone) and, for
+ * the scaled residual, with dOut replaced by the total instead of dX.
  */
 final class LayerOpCases {
     private static final float NORM_SCALE = 0.7f;
@@ -44,7 +46,12 @@ final class LayerOpCases {
         LayerOpCases c = new LayerOpCases(scale);
         return List.of(c.embedding(), c.embeddingBackward(), c.rmsNorm(), c.rmsNormBackward(), c.residualMix(),
                 c.residualMixBackward(), c.residualMixBackwardFirstBlock(), c.scaledResidual(false),
-                c.scaledResidual(true), c.scaledResidualBackward(true), c.scaledResidualBackward(false), c.skipGate(),
+                c.scaledResidual(true), c.scaledResidualBackward(true), c.scaledResidualBackward(false),
+                c.residualMixRmsNorm(), c.residualMixRmsNormBackward(true, false),
+                c.residualMixRmsNormBackward(false, false), c.residualMixRmsNormBackward(true, true),
+                c.scaledResidualRmsNorm(false), c.scaledResidualRmsNorm(true),
+                c.scaledResidualRmsNormBackward(true, true), c.scaledResidualRmsNormBackward(false, true),
+                c.scaledResidualRmsNormBackward(true, false), c.skipGate(),
                 c.skipGateBackward(),
                 c.qkvNormRope(), c.qkvNormRopeBackward(),
                 c.attention(false), c.attention(true), c.attentionBackward(false), c.attentionBackward(true),
@@ -150,6 +157,85 @@ final class LayerOpCases {
             Tensor y = side.activation(in.gaussian(rows * width), rows, width);
             Tensor dOut = side.upload(GRADIENT, in.gaussian(rows * width), rows, width);
             side.layers().scaledResidualBackward(s, y, dOut,
+                    withDX ? side.accumulator("dX", GRADIENT, rows, width) : null,
+                    side.accumulator("dY", GRADIENT, rows, width), side.accumulator("dScale", FLOAT32, width));
+        });
+    }
+
+    private OpCase residualMixRmsNorm() {
+        return op("residualMixRmsNorm", "", rowsShape(), (side, in) -> {
+            Tensor x = side.activation(in.gaussian(rows * width), rows, width);
+            Tensor x0 = side.activation(in.gaussian(rows * width), rows, width);
+            Tensor mix = side.float32(in.gaussian(2 * width), 2, width);
+            side.layers().residualMixRmsNorm(x, x0, mix, NORM_SCALE, NORM_EPS,
+                    side.output("mixed", ACTIVATION, rows, width), side.output("normed", ACTIVATION, rows, width),
+                    side.output("invRms", FLOAT32, rows));
+        });
+    }
+
+    /**
+     * With or without a gradient of the mixed value from its other readers, and for the first block (x = x0,
+     * dX = dX0). invRms is the reference's, of the mixed value it computes.
+     */
+    private OpCase residualMixRmsNormBackward(boolean withDMixed, boolean firstBlock) {
+        String variant = (withDMixed ? "" : "no dMixed") + (firstBlock ? "x=x0 dX=dX0" : "");
+        return op("residualMixRmsNormBackward", variant, rowsShape(), (side, in) -> {
+            float[] x = in.gaussian(rows * width);
+            float[] x0 = firstBlock ? x : in.gaussian(rows * width);
+            float[] mix = in.gaussian(2 * width);
+            float[] dMixed = in.gaussian(rows * width);
+            float[] dNormed = in.gaussian(rows * width);
+            float[] invRms = in.fromReference("invRms", ref -> {
+                Tensor inv = ref.zeros(FLOAT32, rows);
+                ref.layers().residualMixRmsNorm(ref.activation(x, rows, width), ref.activation(x0, rows, width),
+                        ref.float32(mix, 2, width), NORM_SCALE, NORM_EPS, ref.zeros(ACTIVATION, rows, width),
+                        ref.zeros(ACTIVATION, rows, width), inv);
+                return ref.download(inv);
+            });
+            Tensor xs = side.activation(x, rows, width);
+            Tensor x0s = firstBlock ? xs : side.activation(x0, rows, width);
+            Tensor dX = side.accumulator("dX", GRADIENT, rows, width);
+            Tensor dX0 = firstBlock ? dX : side.accumulator("dX0", GRADIENT, rows, width);
+            side.layers().residualMixRmsNormBackward(xs, x0s, side.float32(mix, 2, width),
+                    side.float32(invRms, rows), NORM_SCALE, withDMixed ? side.upload(GRADIENT, dMixed, rows, width)
+                            : null, side.upload(GRADIENT, dNormed, rows, width), dX, dX0,
+                    side.accumulator("dMix", FLOAT32, 2, width));
+        });
+    }
+
+    private OpCase scaledResidualRmsNorm(boolean inPlace) {
+        return op("scaledResidualRmsNorm", inPlace ? "out=x" : "", rowsShape(), (side, in) -> {
+            Tensor x = side.activation(in.gaussian(rows * width), rows, width);
+            Tensor s = side.float32(in.gaussian(width), width);
+            Tensor y = side.activation(in.gaussian(rows * width), rows, width);
+            Tensor out = inPlace ? side.result("out", x) : side.output("out", ACTIVATION, rows, width);
+            side.layers().scaledResidualRmsNorm(x, s, y, NORM_SCALE, NORM_EPS, out,
+                    side.output("normed", ACTIVATION, rows, width), side.output("invRms", FLOAT32, rows));
+        });
+    }
+
+    /**
+     * With dX, or without it (dOut then replaced by the total gradient, as the graph passes it on to x); with a
+     * gradient of out from its other readers, or without one (null). out is any activation, invRms the reference's
+     * norm of it.
+     */
+    private OpCase scaledResidualRmsNormBackward(boolean withDX, boolean withDOut) {
+        String variant = (withDX ? "" : "no dX (dOut replaced)") + (withDOut ? "" : "no dOut");
+        return op("scaledResidualRmsNormBackward", variant, rowsShape(), (side, in) -> {
+            float[] out = in.gaussian(rows * width);
+            float[] invRms = in.fromReference("invRms", ref -> {
+                Tensor inv = ref.zeros(FLOAT32, rows);
+                ref.layers().rmsNorm(ref.activation(out, rows, width), NORM_SCALE, NORM_EPS,
+                        ref.zeros(ACTIVATION, rows, width), inv);
+                return ref.download(inv);
+            });
+            Tensor s = side.float32(in.gaussian(width), width);
+            Tensor y = side.activation(in.gaussian(rows * width), rows, width);
+            Tensor dNormed = side.upload(GRADIENT, in.gaussian(rows * width), rows, width);
+            Tensor dOut = withDOut ? (withDX ? side.upload(GRADIENT, in.gaussian(rows * width), rows, width)
+                    : side.accumulator("dOut", GRADIENT, rows, width)) : null;
+            side.layers().scaledResidualRmsNormBackward(s, y, side.activation(out, rows, width),
+                    side.float32(invRms, rows), NORM_SCALE, dOut, dNormed,
                     withDX ? side.accumulator("dX", GRADIENT, rows, width) : null,
                     side.accumulator("dY", GRADIENT, rows, width), side.accumulator("dScale", FLOAT32, width));
         });

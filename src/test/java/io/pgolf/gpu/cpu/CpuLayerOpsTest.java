@@ -198,6 +198,77 @@ class CpuLayerOpsTest {
         assertArrayEquals(t.download(separateX), t.download(shared));
     }
 
+    /** A missing gradient of the residual value counts as zero in both fused backwards. */
+    @Test
+    void fusedNormBackwardsTakeAMissingResidualGradientAsZero() {
+        TensorOps t = backend.tensors();
+        LayerOps ops = backend.layers();
+        Random random = new Random(SEED);
+        int n = 3;
+        int d = 5;
+        Tensor x = t.upload(DType.F32, gaussian(random, n * d), n, d);
+        Tensor x0 = t.upload(DType.F32, gaussian(random, n * d), n, d);
+        Tensor mix = t.upload(DType.F32, gaussian(random, 2 * d), 2, d);
+        Tensor scale = t.upload(DType.F32, gaussian(random, d), d);
+        Tensor dNormed = t.upload(DType.F32, gaussian(random, n * d), n, d);
+        Tensor invRms = t.zeros(DType.F32, n);
+        ops.residualMixRmsNorm(x, x0, mix, 0.7f, 0.25f, t.zeros(DType.F32, n, d), t.zeros(DType.F32, n, d), invRms);
+        List<Tensor> missing = List.of(t.zeros(DType.F32, n, d), t.zeros(DType.F32, n, d), t.zeros(DType.F32, 2, d));
+        List<Tensor> zero = List.of(t.zeros(DType.F32, n, d), t.zeros(DType.F32, n, d), t.zeros(DType.F32, 2, d));
+        ops.residualMixRmsNormBackward(x, x0, mix, invRms, 0.7f, null, dNormed, missing.get(0), missing.get(1),
+                missing.get(2));
+        ops.residualMixRmsNormBackward(x, x0, mix, invRms, 0.7f, t.zeros(DType.F32, n, d), dNormed, zero.get(0),
+                zero.get(1), zero.get(2));
+        for (int i = 0; i < missing.size(); i++) {
+            assertArrayEquals(t.download(zero.get(i)), t.download(missing.get(i)), "residual mix gradient " + i);
+        }
+        List<Tensor> scaledMissing = List.of(t.zeros(DType.F32, n, d), t.zeros(DType.F32, n, d), t.zeros(DType.F32, d));
+        List<Tensor> scaledZero = List.of(t.zeros(DType.F32, n, d), t.zeros(DType.F32, n, d), t.zeros(DType.F32, d));
+        ops.scaledResidualRmsNormBackward(scale, x0, x, invRms, 0.7f, null, dNormed, scaledMissing.get(0),
+                scaledMissing.get(1), scaledMissing.get(2));
+        ops.scaledResidualRmsNormBackward(scale, x0, x, invRms, 0.7f, t.zeros(DType.F32, n, d), dNormed,
+                scaledZero.get(0), scaledZero.get(1), scaledZero.get(2));
+        for (int i = 0; i < scaledMissing.size(); i++) {
+            assertArrayEquals(t.download(scaledZero.get(i)), t.download(scaledMissing.get(i)),
+                    "scaled residual gradient " + i);
+        }
+    }
+
+    /**
+     * Without dX, the scaled residual's fused backward replaces dOut by the total gradient: what it would have added
+     * into a zero dX, with the same dY and dScale; with dX, dOut is left as it was.
+     */
+    @Test
+    void fusedScaledResidualBackwardWithoutDXReplacesDOutByTheTotal() {
+        TensorOps t = backend.tensors();
+        LayerOps ops = backend.layers();
+        Random random = new Random(SEED + 1);
+        int n = 4;
+        int d = 6;
+        Tensor x = t.upload(DType.F32, gaussian(random, n * d), n, d);
+        Tensor scale = t.upload(DType.F32, gaussian(random, d), d);
+        Tensor y = t.upload(DType.F32, gaussian(random, n * d), n, d);
+        float[] dOutValues = gaussian(random, n * d);
+        Tensor dNormed = t.upload(DType.F32, gaussian(random, n * d), n, d);
+        Tensor out = t.zeros(DType.F32, n, d);
+        Tensor invRms = t.zeros(DType.F32, n);
+        ops.scaledResidualRmsNorm(x, scale, y, 0.7f, 0.25f, out, t.zeros(DType.F32, n, d), invRms);
+        Tensor replaced = t.upload(DType.F32, dOutValues, n, d);
+        Tensor dYReplaced = t.zeros(DType.F32, n, d);
+        Tensor dScaleReplaced = t.zeros(DType.F32, d);
+        ops.scaledResidualRmsNormBackward(scale, y, out, invRms, 0.7f, replaced, dNormed, null, dYReplaced,
+                dScaleReplaced);
+        Tensor kept = t.upload(DType.F32, dOutValues, n, d);
+        Tensor dX = t.zeros(DType.F32, n, d);
+        Tensor dY = t.zeros(DType.F32, n, d);
+        Tensor dScale = t.zeros(DType.F32, d);
+        ops.scaledResidualRmsNormBackward(scale, y, out, invRms, 0.7f, kept, dNormed, dX, dY, dScale);
+        assertArrayEquals(t.download(dX), t.download(replaced));
+        assertArrayEquals(dOutValues, t.download(kept));
+        assertArrayEquals(t.download(dY), t.download(dYReplaced));
+        assertArrayEquals(t.download(dScale), t.download(dScaleReplaced));
+    }
+
     @Test
     void crossEntropyLossIsTheSameWithOrWithoutGradient() {
         TensorOps t = backend.tensors();

@@ -49,7 +49,8 @@ final class LayerOpCases {
         LayerOpCases cases = new LayerOpCases(backend, dims, new Random(seed));
         return List.of(cases.embedding(), cases.rmsNorm(), cases.residualMix(), cases.scaledResidual(),
                 cases.skipGate(), cases.qkvNormRope(), cases.attention(false),
-                cases.attention(true), cases.leakyReluSquared(), cases.softcap(), cases.softcapCrossEntropy());
+                cases.attention(true), cases.leakyReluSquared(), cases.softcap(), cases.softcapCrossEntropy(),
+                cases.residualMixRmsNorm(), cases.scaledResidualRmsNorm());
     }
 
     private LayerOpCase embedding() {
@@ -517,6 +518,111 @@ final class LayerOpCases {
                     return loss;
                 },
                 upstream);
+    }
+
+    /** Both outputs, mixed then normed, as one; the upstream gradient likewise reaches both. */
+    private LayerOpCase residualMixRmsNorm() {
+        int n = dims.rows();
+        int d = dims.width();
+        return new LayerOpCase("residualMixRmsNorm",
+                List.of(input("x", gaussian(n * d)), input("x0", gaussian(n * d)), input("mix", gaussian(2 * d))),
+                in -> {
+                    Tensor mixed = zeros(n, d);
+                    Tensor normed = zeros(n, d);
+                    ops.residualMixRmsNorm(tensor(in[0], n, d), tensor(in[1], n, d), tensor(in[2], 2, d), NORM_SCALE,
+                            NORM_EPS, mixed, normed, zeros(n));
+                    return concatenated(read(mixed), read(normed));
+                },
+                (in, w, grads) -> {
+                    Tensor x = tensor(in[0], n, d);
+                    Tensor x0 = tensor(in[1], n, d);
+                    Tensor mix = tensor(in[2], 2, d);
+                    Tensor invRms = zeros(n);
+                    ops.residualMixRmsNorm(x, x0, mix, NORM_SCALE, NORM_EPS, zeros(n, d), zeros(n, d), invRms);
+                    Tensor dX = tensor(grads[0], n, d);
+                    Tensor dX0 = tensor(grads[1], n, d);
+                    Tensor dMix = tensor(grads[2], 2, d);
+                    ops.residualMixRmsNormBackward(x, x0, mix, invRms, NORM_SCALE, tensor(part(w, 0, n * d), n, d),
+                            tensor(part(w, 1, n * d), n, d), dX, dX0, dMix);
+                    readInto(dX, grads[0]);
+                    readInto(dX0, grads[1]);
+                    readInto(dMix, grads[2]);
+                },
+                in -> {
+                    double[] mixed = new double[n * d];
+                    for (int i = 0; i < n * d; i++) {
+                        int j = i % d;
+                        mixed[i] = (double) in[2][j] * in[0][i] + (double) in[2][d + j] * in[1][i];
+                    }
+                    return withReferenceNorm(mixed, n, d);
+                },
+                gaussian(2 * n * d));
+    }
+
+    /** Both outputs, out then normed, as one; the upstream gradient likewise reaches both. */
+    private LayerOpCase scaledResidualRmsNorm() {
+        int n = dims.rows();
+        int d = dims.width();
+        return new LayerOpCase("scaledResidualRmsNorm",
+                List.of(input("x", gaussian(n * d)), input("scale", gaussian(d)), input("y", gaussian(n * d))),
+                in -> {
+                    Tensor out = zeros(n, d);
+                    Tensor normed = zeros(n, d);
+                    ops.scaledResidualRmsNorm(tensor(in[0], n, d), tensor(in[1], d), tensor(in[2], n, d), NORM_SCALE,
+                            NORM_EPS, out, normed, zeros(n));
+                    return concatenated(read(out), read(normed));
+                },
+                (in, w, grads) -> {
+                    Tensor scale = tensor(in[1], d);
+                    Tensor y = tensor(in[2], n, d);
+                    Tensor out = zeros(n, d);
+                    Tensor invRms = zeros(n);
+                    ops.scaledResidualRmsNorm(tensor(in[0], n, d), scale, y, NORM_SCALE, NORM_EPS, out, zeros(n, d),
+                            invRms);
+                    Tensor dX = tensor(grads[0], n, d);
+                    Tensor dScale = tensor(grads[1], d);
+                    Tensor dY = tensor(grads[2], n, d);
+                    ops.scaledResidualRmsNormBackward(scale, y, out, invRms, NORM_SCALE,
+                            tensor(part(w, 0, n * d), n, d), tensor(part(w, 1, n * d), n, d), dX, dY, dScale);
+                    readInto(dX, grads[0]);
+                    readInto(dScale, grads[1]);
+                    readInto(dY, grads[2]);
+                },
+                in -> {
+                    double[] out = new double[n * d];
+                    for (int i = 0; i < n * d; i++) {
+                        out[i] = in[0][i] + (double) in[1][i % d] * in[2][i];
+                    }
+                    return withReferenceNorm(out, n, d);
+                },
+                gaussian(2 * n * d));
+    }
+
+    /** values [n, d] followed by their rms_norm times NORM_SCALE, in float64. */
+    private static double[] withReferenceNorm(double[] values, int n, int d) {
+        double[] both = Arrays.copyOf(values, 2 * n * d);
+        for (int r = 0; r < n; r++) {
+            double squares = 0;
+            for (int j = 0; j < d; j++) {
+                squares += values[r * d + j] * values[r * d + j];
+            }
+            double inv = 1 / Math.sqrt(squares / d + NORM_EPS);
+            for (int j = 0; j < d; j++) {
+                both[n * d + r * d + j] = values[r * d + j] * inv * NORM_SCALE;
+            }
+        }
+        return both;
+    }
+
+    private static float[] concatenated(float[] first, float[] second) {
+        float[] both = Arrays.copyOf(first, first.length + second.length);
+        System.arraycopy(second, 0, both, first.length, second.length);
+        return both;
+    }
+
+    /** The index-th of the equal parts of length {@code length} that {@code values} is made of. */
+    private static float[] part(float[] values, int index, int length) {
+        return Arrays.copyOfRange(values, index * length, (index + 1) * length);
     }
 
     private static LayerOpCase.Input input(String name, float[] values) {

@@ -147,10 +147,9 @@ final class BenchTrainCommand implements Callable<Integer> {
     }
 
     /**
-     * Whole record steps (loop off) issued as usual, timed by the host's clock, against the same steps with the host
-     * queued ahead of the GPU (each micro-batch and the optimizer step behind a {@link QueueAheadTimer} hold), timed
-     * by the GPU: the difference is the time the GPU waits for the host, the most that replaying a step as a CUDA
-     * graph could save.
+     * Record steps (loop off) whose micro-batches and optimizer step each run behind a {@link QueueAheadTimer} hold,
+     * once issued live as in training and once queued ahead of the GPU: the difference is the time the GPU waits for
+     * the host, the most that replaying a step as a CUDA graph could save.
      */
     private void measureHostWaits(PrintWriter out, TrainingEngine engine, PgolfConfig record, CudaBackend cuda) {
         SplittableRandom random = new SplittableRandom(4);
@@ -158,38 +157,33 @@ final class BenchTrainCommand implements Callable<Integer> {
         int seqLen = record.train().trainSeqLen();
         int vocab = record.data().vocabSize();
         engine.model().setLooping(false);
-        double issuedMillis = 0;
-        double queuedForwardBackwardMillis = 0;
-        double queuedOptimizerMillis = 0;
+        double[][] millis = new double[2][2];
         try (QueueAheadTimer timer = new QueueAheadTimer(cuda.runtime())) {
             for (int s = 0; s < recordSteps; s++) {
                 List<TrainBatch> batches = Stream.generate(() -> randomBatch(random, rows, seqLen, vocab))
                         .limit(engine.microBatchesPerStep()).toList();
-                cuda.synchronize();
-                long start = System.nanoTime();
-                batches.forEach(engine::accumulate);
-                engine.step(s, 1.0);
-                cuda.synchronize();
-                issuedMillis += (System.nanoTime() - start) / 1e6;
-                for (TrainBatch batch : batches) {
-                    timer.holdAndStart(MICRO_BATCH_HOLD);
-                    engine.accumulate(batch);
+                for (int mode = 0; mode < 2; mode++) {
+                    boolean queueAhead = mode == 1;
+                    for (TrainBatch batch : batches) {
+                        timer.holdAndStart(MICRO_BATCH_HOLD, queueAhead);
+                        engine.accumulate(batch);
+                        timer.stop();
+                        millis[mode][0] += timer.elapsedMillis();
+                    }
+                    timer.holdAndStart(OPTIMIZER_HOLD, queueAhead);
+                    engine.step(s, 1.0);
                     timer.stop();
-                    queuedForwardBackwardMillis += timer.elapsedMillis();
+                    millis[mode][1] += timer.elapsedMillis();
                 }
-                timer.holdAndStart(OPTIMIZER_HOLD);
-                engine.step(s, 1.0);
-                timer.stop();
-                queuedOptimizerMillis += timer.elapsedMillis();
             }
         }
-        double issued = issuedMillis / recordSteps;
-        double queued = (queuedForwardBackwardMillis + queuedOptimizerMillis) / recordSteps;
-        out.printf(Locale.ROOT, "record, loop off, host queued ahead of the GPU: %.1f ms/step on the GPU (forward+backward"
-                        + " %.1f, optimizer %.1f) against %.1f ms/step issued as usual: the GPU waits for the host"
-                        + " %.1f ms/step (%.2f%%), the most a CUDA graph of the step could save%n", queued,
-                queuedForwardBackwardMillis / recordSteps, queuedOptimizerMillis / recordSteps, issued,
-                issued - queued, 100 * (issued - queued) / issued);
+        double live = (millis[0][0] + millis[0][1]) / recordSteps;
+        double queued = (millis[1][0] + millis[1][1]) / recordSteps;
+        out.printf(Locale.ROOT, "record, loop off, GPU time per step behind a hold: issued live %.1f ms (forward+backward"
+                        + " %.1f, optimizer %.1f), queued ahead %.1f ms (%.1f, %.1f): the GPU waits for the host %.1f"
+                        + " ms/step (%.2f%%), the most a CUDA graph of the step could save%n", live,
+                millis[0][0] / recordSteps, millis[0][1] / recordSteps, queued, millis[1][0] / recordSteps,
+                millis[1][1] / recordSteps, live - queued, 100 * (live - queued) / live);
         out.flush();
     }
 

@@ -116,9 +116,9 @@ public final class Gpt implements AutoCloseable {
             Var logits = logitsBeforeCap(graph, inputIds, batch, seqLen);
             Tensor losses = graph.softcapCrossEntropy(logits, targetIds, (float) config.logitSoftcap(),
                     gradScale / n);
-            double mean = sum(backend.tensors().download(losses)) / n;
+            // Read after the backward is queued, so that the host queues it without waiting for the forward.
             graph.backward();
-            return mean;
+            return sum(backend.tensors().download(losses)) / n;
         }
     }
 

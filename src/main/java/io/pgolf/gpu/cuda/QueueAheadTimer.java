@@ -12,10 +12,12 @@ import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 
 /**
- * The GPU's own time for a piece of work, without the gaps in which it waits for the host to queue the next kernel:
- * {@link #holdAndStart} first queues a kernel that keeps the stream busy for a while, so that the host queues the work
- * behind it before the GPU reaches any of it, then the start event; {@link #stop} queues the end event. Set against
- * the same work's wall time when the host issues it as usual, it bounds what replaying the work as a CUDA graph (one
+ * How long the GPU waits for the host in a piece of work: {@link #holdAndStart} queues a kernel that keeps the stream
+ * busy for a while, then the start event; {@link #stop} queues the end event. Queued ahead, the host queues the whole
+ * piece behind the hold before the GPU reaches any of it, so the events time the GPU's own work; issued live, the
+ * host first waits for the hold to end and then queues the piece as training does, while the GPU runs it. Both runs
+ * start from the same idle-then-busy pattern (a GPU's clocks depend on how hard it has just worked), so the
+ * difference is the time the GPU spent waiting for the host: all that replaying the piece as a CUDA graph (one
  * launch, no host in between) could save.
  */
 public final class QueueAheadTimer implements AutoCloseable {
@@ -32,16 +34,19 @@ public final class QueueAheadTimer implements AutoCloseable {
     }
 
     /**
-     * Holds the stream for {@code hold} (long enough for the host to queue the whole piece of work), then marks the
-     * start.
+     * Holds the stream for {@code hold} (longer than the host takes to queue the piece of work), then marks the start;
+     * unless {@code queueAhead}, returns only once the hold is over, so that the host issues the work live.
      */
-    public void holdAndStart(Duration hold) {
+    public void holdAndStart(Duration hold, boolean queueAhead) {
         if (hold.isNegative() || hold.isZero()) {
             throw new IllegalArgumentException("the hold must be positive, got " + hold);
         }
         runtime.kernels().launch("pg_hold", KernelModules.Dim3.of(1), KernelModules.Dim3.of(1), 0,
                 KernelArgs.of().i64(hold.toNanos()));
         cuEventRecord(start, runtime.device().stream());
+        if (!queueAhead) {
+            cuEventSynchronize(start);
+        }
     }
 
     /** Marks the end of the work queued since {@link #holdAndStart}. */

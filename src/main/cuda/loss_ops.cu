@@ -163,6 +163,14 @@ __device__ __forceinline__ void softcap_cross_entropy_row(const void* z, int z_t
     }
 }
 
+// softcap_cross_entropy_row eight logits at a time (16-byte loads of bf16): vocab % 8 == 0, z and d_z aligned to 8
+// values. Blocks as for the four-wide kernel.
+extern "C" __global__ void __launch_bounds__(1024) pg_softcap_cross_entropy_vec8(
+        const void* z, int z_type, const int* targets, float cap, float* loss, void* d_z, int d_z_type,
+        float grad_scale, int rows, int vocab) {
+    softcap_cross_entropy_row<8>(z, z_type, targets, cap, loss, d_z, d_z_type, grad_scale, rows, vocab);
+}
+
 // softcap_cross_entropy_row four logits at a time: vocab % 4 == 0, z and d_z aligned to 4 values. One block per row,
 // a multiple of 32 threads, at most 1024, with blockDim * CE_VALUES_PER_THREAD >= vocab. A kernel of its own (not a
 // branch of the general one) so that its register count, and so the rows in flight per SM, is its own.

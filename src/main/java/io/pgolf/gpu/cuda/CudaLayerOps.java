@@ -41,7 +41,10 @@ public final class CudaLayerOps implements LayerOps {
     private static final int CROSS_ENTROPY_VALUES_PER_THREAD = 16;
     /** A cross-entropy block holds its whole row in registers: at most 1024 threads. */
     private static final int MAX_CROSS_ENTROPY_VOCAB = 1024 * CROSS_ENTROPY_VALUES_PER_THREAD;
-    /** Logits the vectorized cross-entropy kernel moves per load and store. */
+    /**
+     * Logits the vectorized cross-entropy kernels move per load and store: this, or twice this (16 bytes of bf16)
+     * when it divides the vocabulary.
+     */
     private static final int CROSS_ENTROPY_VECTOR = 4;
     /** Token positions per block of the embedding gradient's counting sort; EMBEDDING_TILE of layer_ops.cu. */
     private static final int EMBEDDING_TILE = 512;
@@ -435,13 +438,13 @@ public final class CudaLayerOps implements LayerOps {
         }
         int threads = Math.max(32, Math.ceilDiv(Math.ceilDiv(vocab, CROSS_ENTROPY_VALUES_PER_THREAD), 32) * 32);
         // Rows start at multiples of the vector when the vocabulary is one (tensors start aligned, see CudaTensor).
-        boolean vectorized = vocab % CROSS_ENTROPY_VECTOR == 0;
+        String kernel = vocab % (2 * CROSS_ENTROPY_VECTOR) == 0 ? "pg_softcap_cross_entropy_vec8"
+                : vocab % CROSS_ENTROPY_VECTOR == 0 ? "pg_softcap_cross_entropy_vec4" : "pg_softcap_cross_entropy";
         KernelArgs args = KernelArgs.of().tensor(z).pointer(targets).f32(cap).pointer(loss);
         // In place, each block reads its whole row (and the target's logit) before the barrier of its log-sum-exp
         // merge and writes the gradient after it.
         args = dZ == z ? args.overwriting(dZ) : args.accumulatingOrNull(dZ);
-        kernels.launch(vectorized ? "pg_softcap_cross_entropy_vec4" : "pg_softcap_cross_entropy",
-                KernelModules.Dim3.of(rows), KernelModules.Dim3.of(threads), 0,
+        kernels.launch(kernel, KernelModules.Dim3.of(rows), KernelModules.Dim3.of(threads), 0,
                 args.f32(gradScale).i32(rows).i32(vocab));
     }
 

@@ -12,8 +12,8 @@ import static io.pgolf.gpu.cpu.ShapeChecks.requireSize;
 
 /**
  * The operations on single heads of a row, around attention: q/k normalization with rotary embedding and gain
- * before it (taking q, k and v apart from their one product), XSA after it. Work is split over rows; the gain's gradient, a sum over rows, goes through
- * {@link RowSums}.
+ * before it (taking q, k and v apart from their one product), XSA after it. Work is split over rows; the gain's
+ * gradient, a sum over rows, goes through {@link RowSums}.
  */
 final class CpuHeadOps {
     /** The lower bound of the norm that F.normalize divides by (XSA's value directions). */
@@ -49,12 +49,7 @@ final class CpuHeadOps {
         int headDim = shape.headDim();
         int width = (shape.heads() + 2 * shape.kvHeads()) * headDim;
         requireMatrix(qkv, shape.rows(), width, "q|k|v");
-        if (rope.dims() > headDim || rope.positions() < shape.seqLen()) {
-            throw new IllegalArgumentException("a rotary table of " + rope.dims() + " dims and " + rope.positions()
-                    + " positions does not cover heads of " + headDim + " at sequence length " + shape.seqLen());
-        }
-        requireMatrix(rope.cos(), rope.positions(), rope.dims() / 2, "rotary cos");
-        requireMatrix(rope.sin(), rope.positions(), rope.dims() / 2, "rotary sin");
+        rope.requireCovers(headDim, shape.seqLen());
         requireSize(gain, shape.heads(), "q gain");
         return new QkvRows(shape.heads(), shape.kvHeads(), headDim, width, rope.dims(), shape.seqLen(),
                 floats(rope.cos()), floats(rope.sin()));

@@ -3,9 +3,9 @@ package io.pgolf.gpu.cpu;
 import io.pgolf.gpu.Bfloat16;
 import io.pgolf.gpu.DType;
 import io.pgolf.gpu.OptimizerOps;
+import io.pgolf.gpu.StackChecks;
 import io.pgolf.gpu.Tensor;
 
-import java.util.Arrays;
 import java.util.List;
 
 /** {@link OptimizerOps} in plain Java, float32 state. */
@@ -91,11 +91,7 @@ final class CpuOptimizerOps implements OptimizerOps {
     public void nesterovMomentum(List<Tensor> grads, Tensor buf, Tensor update, float momentum, boolean normalizeRows,
                                  float rowEps) {
         int count = grads.size();
-        requireStack("nesterov momentum buffer", buf, count);
-        if (!Arrays.equals(update.shape(), buf.shape())) {
-            throw new IllegalArgumentException("nesterov momentum update " + update.describe() + " and buffer "
-                    + buf.describe() + " differ in shape");
-        }
+        StackChecks.requireMomentumStacks(count, buf, update);
         int rows = buf.dim(1);
         int cols = buf.dim(2);
         float[][] g = new float[count][];
@@ -202,14 +198,6 @@ final class CpuOptimizerOps implements OptimizerOps {
                 p[i] -= lr * (nesterov ? g[i] + momentum * b[i] : b[i]);
             }
         });
-    }
-
-    /** Requires a stack [count, rows, cols]. */
-    private static void requireStack(String what, Tensor t, int count) {
-        if (t.rank() != 3 || t.dim(0) != count) {
-            throw new IllegalArgumentException(what + " must be a stack of " + count + " matrices, got "
-                    + t.describe());
-        }
     }
 
     private static void requireScalar(Tensor t, String what) {

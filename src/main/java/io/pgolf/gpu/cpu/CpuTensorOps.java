@@ -3,6 +3,7 @@ package io.pgolf.gpu.cpu;
 import io.pgolf.gpu.BatchedGemmShape;
 import io.pgolf.gpu.Bfloat16;
 import io.pgolf.gpu.DType;
+import io.pgolf.gpu.StackChecks;
 import io.pgolf.gpu.Tensor;
 import io.pgolf.gpu.TensorOps;
 
@@ -70,14 +71,14 @@ final class CpuTensorOps implements TensorOps {
 
     @Override
     public void copyRows(Tensor src, Tensor dst, int dstRow) {
-        ShapeChecks.requireRowBlock(src, dst, dstRow, "copyRows");
+        StackChecks.requireRowBlock(src, dst, dstRow, "copyRows");
         float[] s = CpuTensor.of(src).floats();
         System.arraycopy(s, 0, CpuTensor.of(dst).floats(), dstRow * dst.dim(-1), s.length);
     }
 
     @Override
     public void addRows(Tensor src, int srcRow, Tensor dst) {
-        ShapeChecks.requireRowBlock(dst, src, srcRow, "addRows");
+        StackChecks.requireRowBlock(dst, src, srcRow, "addRows");
         float[] s = CpuTensor.of(src).floats();
         float[] d = CpuTensor.of(dst).floats();
         int offset = srcRow * src.dim(-1);

@@ -1,6 +1,5 @@
 package io.pgolf.gpu.cpu;
 
-import io.pgolf.gpu.DType;
 import io.pgolf.gpu.Tensor;
 
 /** Argument checks of the CPU operations, failing with the operand's name and shape before any work starts. */
@@ -29,18 +28,6 @@ final class ShapeChecks {
                 throw new IllegalArgumentException(what + " at row " + n + " is " + indices[n]
                         + ", outside [0, " + bound + ")");
             }
-        }
-    }
-
-    /**
-     * Requires {@code block}'s rows to be rows [firstRow, firstRow + block.rows()) of {@code whole}, a float matrix
-     * with the same row length: the operands of copyRows and addRows.
-     */
-    static void requireRowBlock(Tensor block, Tensor whole, int firstRow, String op) {
-        if (block.dtype() == DType.I32 || whole.dtype() == DType.I32 || block.dim(-1) != whole.dim(-1)
-                || firstRow < 0 || (long) firstRow + block.rows() > whole.rows()) {
-            throw new IllegalArgumentException(op + ": " + block.describe() + " is not a float row block of "
-                    + whole.describe() + " from row " + firstRow);
         }
     }
 }

@@ -564,13 +564,7 @@ public final class CudaLayerOps implements LayerOps {
     private static void requireQkv(Tensor qkv, AttentionShape shape, RopeTable rope, Tensor gain) {
         requireFloat(qkv, "q|k|v");
         requireMatrix(qkv, shape.rows(), (shape.heads() + 2 * shape.kvHeads()) * shape.headDim(), "q|k|v");
-        if (rope.dims() > shape.headDim() || rope.positions() < shape.seqLen()) {
-            throw new IllegalArgumentException("a rotary table of " + rope.dims() + " dims and " + rope.positions()
-                    + " positions does not cover heads of " + shape.headDim() + " at sequence length "
-                    + shape.seqLen());
-        }
-        requireMatrix(rope.cos(), rope.positions(), rope.dims() / 2, "rotary cos");
-        requireMatrix(rope.sin(), rope.positions(), rope.dims() / 2, "rotary sin");
+        rope.requireCovers(shape.headDim(), shape.seqLen());
         requireFloats(gain, shape.heads(), "q gain");
     }
 

@@ -46,16 +46,4 @@ final class CudaOperands {
             throw new IllegalArgumentException(what + " must be " + dtype + ", got " + t.describe());
         }
     }
-
-    /**
-     * Requires {@code block}'s rows to be rows [firstRow, firstRow + block.rows()) of {@code whole}, a float matrix
-     * with the same row length: the operands of copyRows and addRows.
-     */
-    static void requireRowBlock(Tensor block, Tensor whole, int firstRow, String op) {
-        if (block.dtype() == DType.I32 || whole.dtype() == DType.I32 || block.dim(-1) != whole.dim(-1)
-                || firstRow < 0 || (long) firstRow + block.rows() > whole.rows()) {
-            throw new IllegalArgumentException(op + ": " + block.describe() + " is not a float row block of "
-                    + whole.describe() + " from row " + firstRow);
-        }
-    }
 }

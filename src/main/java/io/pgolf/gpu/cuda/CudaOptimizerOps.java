@@ -2,9 +2,9 @@ package io.pgolf.gpu.cuda;
 
 import io.pgolf.gpu.DType;
 import io.pgolf.gpu.OptimizerOps;
+import io.pgolf.gpu.StackChecks;
 import io.pgolf.gpu.Tensor;
 
-import java.util.Arrays;
 import java.util.List;
 
 import static io.pgolf.gpu.cuda.CudaOperands.requireF32;
@@ -35,14 +35,6 @@ public final class CudaOptimizerOps implements OptimizerOps {
         this.kernels = runtime.kernels();
         this.tensorOps = runtime.tensors();
         this.tables = new TensorSetTables(tensorOps);
-    }
-
-    /** Requires a stack [count, rows, cols]. */
-    private static void requireStack(Tensor t, int count, String what) {
-        if (t.rank() != 3 || t.dim(0) != count) {
-            throw new IllegalArgumentException(what + " must be a stack of " + count + " matrices, got "
-                    + t.describe());
-        }
     }
 
     /** A multi-tensor kernel's first two parameters: its table and the number of sets. */
@@ -104,13 +96,9 @@ public final class CudaOptimizerOps implements OptimizerOps {
     public void nesterovMomentum(List<Tensor> grads, Tensor buf, Tensor update, float momentum, boolean normalizeRows,
                                  float rowEps) {
         int count = grads.size();
-        requireStack(buf, count, "momentum buffer");
+        StackChecks.requireMomentumStacks(count, buf, update);
         requireF32(buf, buf.size(), "momentum buffer");
         requireFloat(update, "momentum update");
-        if (!Arrays.equals(update.shape(), buf.shape())) {
-            throw new IllegalArgumentException("momentum update " + update.describe() + " and buffer "
-                    + buf.describe() + " differ in shape");
-        }
         int rows = buf.dim(1);
         int cols = buf.dim(2);
         grads.forEach(g -> requireFloats(g, (long) rows * cols, "momentum gradient"));

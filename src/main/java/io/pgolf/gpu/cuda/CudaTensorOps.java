@@ -2,6 +2,7 @@ package io.pgolf.gpu.cuda;
 
 import io.pgolf.gpu.BatchedGemmShape;
 import io.pgolf.gpu.DType;
+import io.pgolf.gpu.StackChecks;
 import io.pgolf.gpu.Tensor;
 import io.pgolf.gpu.TensorOps;
 import jcuda.Pointer;
@@ -134,14 +135,14 @@ public final class CudaTensorOps implements TensorOps {
 
     @Override
     public void copyRows(Tensor src, Tensor dst, int dstRow) {
-        CudaOperands.requireRowBlock(src, dst, dstRow, "copyRows");
+        StackChecks.requireRowBlock(src, dst, dstRow, "copyRows");
         kernels.launchElementwise("pg_convert_into", src.size(), KernelArgs.of().tensor(src).tensor(dst)
                 .i64((long) dstRow * dst.dim(-1)).i64(src.size()));
     }
 
     @Override
     public void addRows(Tensor src, int srcRow, Tensor dst) {
-        CudaOperands.requireRowBlock(dst, src, srcRow, "addRows");
+        StackChecks.requireRowBlock(dst, src, srcRow, "addRows");
         kernels.launchElementwise("pg_accumulate_from", dst.size(), KernelArgs.of().tensor(src)
                 .i64((long) srcRow * src.dim(-1)).accumulating(dst).i64(dst.size()));
     }

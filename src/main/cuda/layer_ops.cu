@@ -259,6 +259,22 @@ extern "C" __global__ void pg_embedding_combine_pieces(const int* piece_starts, 
 
 // ---- rms_norm ----
 
+// A row's lane share of out = value * inv * scale (a warp per row, VEC values a lane): rms_norm's sweep after its
+// sum of squares; in a fused forward, value is read back where this lane stored it.
+template <int VEC>
+__device__ __forceinline__ void normalize_row(const void* value, int value_type, float inv, float scale, void* out,
+                                              int out_type, long long base, int d, int lane) {
+    for (int j = lane * VEC; j < d; j += 32 * VEC) {
+        float v[VEC];
+        pg_load_vec<VEC>(value, value_type, base + j, v);
+#pragma unroll
+        for (int k = 0; k < VEC; k++) {
+            v[k] = v[k] * inv * scale;
+        }
+        pg_store_vec<VEC>(out, out_type, base + j, v);
+    }
+}
+
 // out = x * invRms * scale, invRms = 1 / sqrt(mean(x^2) + eps): a warp per row; the second sweep re-reads the row
 // from L1 rather than holding it in registers, so any width works.
 extern "C" __global__ void pg_rms_norm(const void* x, int x_type, float scale, float eps, void* out, int out_type,
@@ -276,15 +292,7 @@ extern "C" __global__ void pg_rms_norm(const void* x, int x_type, float scale, f
         if (lane == 0) {
             inv_rms[row] = inv;
         }
-        for (int j = lane * VEC; j < d; j += 32 * VEC) {
-            float v[VEC];
-            pg_load_vec<VEC>(x, x_type, base + j, v);
-#pragma unroll
-            for (int k = 0; k < VEC; k++) {
-                v[k] = v[k] * inv * scale;
-            }
-            pg_store_vec<VEC>(out, out_type, base + j, v);
-        }
+        normalize_row<VEC>(x, x_type, inv, scale, out, out_type, base, d, lane);
     });
 }
 
@@ -504,20 +512,29 @@ __device__ __forceinline__ float as_stored(float v, int dtype) {
     return pg_is_bf16(dtype) ? pg_round_bf16(v) : v;
 }
 
-// The second sweep of a fused forward: normed = value * inv * scale, the value read back from `value` where this
-// lane stored it in the first sweep (a warp per row).
-template <int VEC>
-__device__ __forceinline__ void normalize_stored_row(const void* value, int value_type, float inv, float scale,
-                                                     void* normed, int normed_type, long long base, int d, int lane) {
+// One row of a fused forward, a warp per row: value(j, v) gives the lane's VEC values from column j as the residual
+// op computes them; they are stored to `out` as its type rounds them, and the row is normalized from the stored
+// values: normed = out * invRms * scale.
+template <int VEC, typename Value>
+__device__ __forceinline__ void store_and_normalize_row(Value value, void* out, int out_type, float scale, float eps,
+                                                        void* normed, int normed_type, float* inv_rms, int row,
+                                                        long long base, int d, int lane) {
+    float squares = 0.0f;
     for (int j = lane * VEC; j < d; j += 32 * VEC) {
         float v[VEC];
-        pg_load_vec<VEC>(value, value_type, base + j, v);
+        value(j, v);
 #pragma unroll
         for (int k = 0; k < VEC; k++) {
-            v[k] = v[k] * inv * scale;
+            v[k] = as_stored(v[k], out_type);
+            squares += v[k] * v[k];
         }
-        pg_store_vec<VEC>(normed, normed_type, base + j, v);
+        pg_store_vec<VEC>(out, out_type, base + j, v);
     }
+    float inv = 1.0f / sqrtf(pg_warp_sum(squares) / d + eps);
+    if (lane == 0) {
+        inv_rms[row] = inv;
+    }
+    normalize_row<VEC>(out, out_type, inv, scale, normed, normed_type, base, d, lane);
 }
 
 // mixed = mix[0] x + mix[1] x0; normed = mixed * invRms * scale: a warp per row.
@@ -535,28 +552,21 @@ extern "C" __global__ void pg_residual_mix_rms_norm(const void* x, int x_type, c
             && pg_aligned<4>(mix, mix_type) && pg_aligned<4>(mixed, mixed_type) && pg_aligned<4>(normed, normed_type);
     pg_dispatch_vec<4>(vectorized, [&](auto width) {
         constexpr int VEC = decltype(width)::value;
-        float squares = 0.0f;
-        for (int j = lane * VEC; j < d; j += 32 * VEC) {
-            float a[VEC];
+        auto mix_value = [&](int j, float (&v)[VEC]) {
             float b[VEC];
             float m0[VEC];
             float m1[VEC];
-            pg_load_vec<VEC>(x, x_type, base + j, a);
+            pg_load_vec<VEC>(x, x_type, base + j, v);
             pg_load_vec<VEC>(x0, x0_type, base + j, b);
             pg_load_vec<VEC>(mix, mix_type, j, m0);
             pg_load_vec<VEC>(mix, mix_type, d + j, m1);
 #pragma unroll
             for (int k = 0; k < VEC; k++) {
-                a[k] = as_stored(mixed_value(m0[k], a[k], m1[k], b[k]), mixed_type);
-                squares += a[k] * a[k];
+                v[k] = mixed_value(m0[k], v[k], m1[k], b[k]);
             }
-            pg_store_vec<VEC>(mixed, mixed_type, base + j, a);
-        }
-        float inv = 1.0f / sqrtf(pg_warp_sum(squares) / d + eps);
-        if (lane == 0) {
-            inv_rms[row] = inv;
-        }
-        normalize_stored_row<VEC>(mixed, mixed_type, inv, scale, normed, normed_type, base, d, lane);
+        };
+        store_and_normalize_row<VEC>(mix_value, mixed, mixed_type, scale, eps, normed, normed_type, inv_rms, row,
+                                     base, d, lane);
     });
 }
 
@@ -576,26 +586,19 @@ extern "C" __global__ void pg_scaled_residual_rms_norm(const void* x, int x_type
             && pg_aligned<4>(y, y_type) && pg_aligned<4>(out, out_type) && pg_aligned<4>(normed, normed_type);
     pg_dispatch_vec<4>(vectorized, [&](auto width) {
         constexpr int VEC = decltype(width)::value;
-        float squares = 0.0f;
-        for (int j = lane * VEC; j < d; j += 32 * VEC) {
-            float a[VEC];
+        auto residual_value = [&](int j, float (&v)[VEC]) {
             float s[VEC];
             float b[VEC];
-            pg_load_vec<VEC>(x, x_type, base + j, a);
+            pg_load_vec<VEC>(x, x_type, base + j, v);
             pg_load_vec<VEC>(scale, scale_type, j, s);
             pg_load_vec<VEC>(y, y_type, base + j, b);
 #pragma unroll
             for (int k = 0; k < VEC; k++) {
-                a[k] = as_stored(a[k] + s[k] * b[k], out_type);
-                squares += a[k] * a[k];
+                v[k] = v[k] + s[k] * b[k];
             }
-            pg_store_vec<VEC>(out, out_type, base + j, a);
-        }
-        float inv = 1.0f / sqrtf(pg_warp_sum(squares) / d + eps);
-        if (lane == 0) {
-            inv_rms[row] = inv;
-        }
-        normalize_stored_row<VEC>(out, out_type, inv, norm_scale, normed, normed_type, base, d, lane);
+        };
+        store_and_normalize_row<VEC>(residual_value, out, out_type, norm_scale, eps, normed, normed_type, inv_rms,
+                                     row, base, d, lane);
     });
 }
 

@@ -2,15 +2,9 @@
 // (pointer, dtype) pair, see pgolf.cuh.
 #include "pgolf.cuh"
 
-extern "C" __global__ void pg_convert(const void* src, int src_type, void* dst, int dst_type, long long n) {
-    PG_FOR_EACH(i, n) {
-        pg_store(dst, dst_type, i, pg_load(src, src_type, i));
-    }
-}
-
-// dst[dst_offset + i] = src[i] for i < n: a matrix into a row range of another.
-extern "C" __global__ void pg_convert_into(const void* src, int src_type, void* dst, int dst_type,
-                                          long long dst_offset, long long n) {
+// dst[dst_offset + i] = src[i] for i < n, converting: a copy, or a matrix into a row range of another.
+extern "C" __global__ void pg_convert(const void* src, int src_type, void* dst, int dst_type, long long dst_offset,
+                                     long long n) {
     PG_FOR_EACH(i, n) {
         pg_store(dst, dst_type, dst_offset + i, pg_load(src, src_type, i));
     }

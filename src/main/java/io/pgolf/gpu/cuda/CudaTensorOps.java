@@ -130,13 +130,14 @@ public final class CudaTensorOps implements TensorOps {
     @Override
     public void copy(Tensor src, Tensor dst) {
         sameSize("copy", src, dst);
-        kernels.launchElementwise("pg_convert", src.size(), KernelArgs.of().tensor(src).tensor(dst).i64(src.size()));
+        kernels.launchElementwise("pg_convert", src.size(), KernelArgs.of().tensor(src).tensor(dst).i64(0)
+                .i64(src.size()));
     }
 
     @Override
     public void copyRows(Tensor src, Tensor dst, int dstRow) {
         StackChecks.requireRowBlock(src, dst, dstRow, "copyRows");
-        kernels.launchElementwise("pg_convert_into", src.size(), KernelArgs.of().tensor(src).tensor(dst)
+        kernels.launchElementwise("pg_convert", src.size(), KernelArgs.of().tensor(src).tensor(dst)
                 .i64((long) dstRow * dst.dim(-1)).i64(src.size()));
     }
 

@@ -220,15 +220,6 @@ public final class Graph implements AutoCloseable {
         return out;
     }
 
-    /** mix[0] * x + mix[1] * x0 with mix [2, d]. */
-    public Var residualMix(Var x, Var x0, Var mix) {
-        Var out = result(activation(x.shape()));
-        layers().residualMix(x.value(), x0.value(), mix.value(), out.value());
-        record(out, () -> layers().residualMixBackward(x.value(), x0.value(), mix.value(), out.grad(), x.grad(),
-                x0.grad(), mix.grad()));
-        return out;
-    }
-
     /** x + scale * y with scale [d]. */
     public Var scaledResidual(Var x, Var scale, Var y) {
         Var out = result(activation(x.shape()));
@@ -244,8 +235,9 @@ public final class Graph implements AutoCloseable {
     }
 
     /**
-     * {@link #residualMix} and the {@link #rmsNorm} of its result as one operation: the backward forms the mixed
-     * value's whole gradient (from the norm and from its other readers) without writing it.
+     * The residual mix mix[0] * x + mix[1] * x0 (mix [2, d]) and the {@link #rmsNorm} of its result as one operation:
+     * the backward forms the mixed value's whole gradient (from the norm and from its other readers) without writing
+     * it.
      */
     public NormedResidual residualMixRmsNorm(Var x, Var x0, Var mix, float scale) {
         Var mixed = result(activation(x.shape()));

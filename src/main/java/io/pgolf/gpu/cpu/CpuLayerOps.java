@@ -258,11 +258,7 @@ final class CpuLayerOps implements LayerOps {
         int rows = x.rows();
         int d = x.dim(-1);
         try (CpuTensor mixed = CpuTensor.zeros(DType.F32, rows, d);
-             CpuTensor total = CpuTensor.zeros(DType.F32, rows, d)) {
-            if (dMixed != null) {
-                requireMatrix(dMixed, rows, d, "mixed gradient");
-                System.arraycopy(floats(dMixed), 0, total.floats(), 0, rows * d);
-            }
+             CpuTensor total = copyOrZeros(dMixed, rows, d, "mixed gradient")) {
             residualMix(x, x0, mix, mixed);
             rmsNormBackward(mixed, invRms, scale, dNormed, total);
             residualMixBackward(x, x0, mix, total, dX, dX0, dMix);
@@ -291,14 +287,20 @@ final class CpuLayerOps implements LayerOps {
             scaledResidualBackward(residualScale, y, dOut, null, dY, dResidualScale);
             return;
         }
-        try (CpuTensor total = CpuTensor.zeros(DType.F32, rows, d)) {
-            if (dOut != null) {
-                requireMatrix(dOut, rows, d, "scaled residual output gradient");
-                System.arraycopy(floats(dOut), 0, total.floats(), 0, rows * d);
-            }
+        try (CpuTensor total = copyOrZeros(dOut, rows, d, "scaled residual output gradient")) {
             rmsNormBackward(out, invRms, normScale, dNormed, total);
             scaledResidualBackward(residualScale, y, total, dX, dY, dResidualScale);
         }
+    }
+
+    /** A float32 [rows, d] scratch holding a copy of the gradient g, or zeros when g is null (no gradient). */
+    private static CpuTensor copyOrZeros(Tensor g, int rows, int d, String what) {
+        CpuTensor copy = CpuTensor.zeros(DType.F32, rows, d);
+        if (g != null) {
+            requireMatrix(g, rows, d, what);
+            System.arraycopy(floats(g), 0, copy.floats(), 0, rows * d);
+        }
+        return copy;
     }
 
     private static float[] sigmoid(float[] gate) {

@@ -4,8 +4,11 @@ import io.pgolf.config.PgolfConfig;
 import io.pgolf.gpu.Backend;
 import io.pgolf.gpu.TimedBackend;
 import io.pgolf.gpu.cuda.CudaBackend;
+import io.pgolf.gpu.cuda.CudaUnavailableException;
 import io.pgolf.gpu.cuda.DeviceMemoryPool;
+import io.pgolf.gpu.cuda.GpuTelemetry;
 import io.pgolf.gpu.cuda.QueueAheadTimer;
+import io.pgolf.gpu.cuda.TelemetrySummary;
 import io.pgolf.model.Gpt;
 import io.pgolf.model.GptLayout;
 import io.pgolf.model.optim.ModelOptimizer;
@@ -83,7 +86,12 @@ final class BenchTrainCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "record: %,d parameters, initialized in %.1f s%n",
                         engine.model().parameters().elementCount(), (System.nanoTime() - start) / 1e9);
                 if (backend instanceof CudaBackend cuda) {
-                    measureRecordSteps(out, engine, record);
+                    Optional<GpuTelemetry> telemetry = openTelemetry(out, cuda);
+                    try {
+                        measureRecordSteps(out, engine, record, telemetry);
+                    } finally {
+                        telemetry.ifPresent(GpuTelemetry::close);
+                    }
                     measureHostWaits(out, engine, record, cuda);
                 } else {
                     measureRecordStep(out, engine, record);
@@ -107,8 +115,22 @@ final class BenchTrainCommand implements Callable<Integer> {
     private static final Duration MICRO_BATCH_HOLD = Duration.ofMillis(300);
     private static final Duration OPTIMIZER_HOLD = Duration.ofMillis(100);
 
-    /** Whole record steps, the depth loop off then on, after one warm-up step each. */
-    private void measureRecordSteps(PrintWriter out, TrainingEngine engine, PgolfConfig record) {
+    /** NVML's view of the GPU for the measured steps, or empty, said on {@code out}, where NVML is missing. */
+    private static Optional<GpuTelemetry> openTelemetry(PrintWriter out, CudaBackend cuda) {
+        try {
+            return Optional.of(GpuTelemetry.open(cuda.runtime().device()));
+        } catch (CudaUnavailableException e) {
+            out.println("GPU clocks and power: not reported (" + e.getMessage() + ")");
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Whole record steps, the depth loop off then on, after one warm-up step each, with what the GPU ran at while
+     * they did (its clocks, held down by its power limit, explain most of the spread between machines).
+     */
+    private void measureRecordSteps(PrintWriter out, TrainingEngine engine, PgolfConfig record,
+                                    Optional<GpuTelemetry> telemetry) {
         SplittableRandom random = new SplittableRandom(2);
         int rows = record.trainSequencesPerMicroStep();
         int seqLen = record.train().trainSeqLen();
@@ -118,9 +140,11 @@ final class BenchTrainCommand implements Callable<Integer> {
             engine.model().setLooping(looping);
             long start = 0;
             long optimizerNanos = 0;
+            Optional<GpuTelemetry.Recording> recording = Optional.empty();
             for (int s = 0; s < 1 + recordSteps; s++) {
                 if (s == 1) {
                     backend.synchronize();
+                    recording = telemetry.map(GpuTelemetry::record);
                     start = System.nanoTime();
                 }
                 for (int m = 0; m < engine.microBatchesPerStep(); m++) {
@@ -138,10 +162,12 @@ final class BenchTrainCommand implements Callable<Integer> {
             }
             backend.synchronize();
             double seconds = (System.nanoTime() - start) / 1e9;
+            Optional<TelemetrySummary> gpu = recording.map(GpuTelemetry.Recording::stop);
             out.printf(Locale.ROOT, "record, loop %s: %d steps of %,d tokens (%d x %d x %d), %.3f s/step, %,.0f tokens/s"
                             + " (optimizer %.1f ms/step)%n", looping ? "on " : "off", recordSteps, stepTokens,
                     engine.microBatchesPerStep(), rows, seqLen, seconds / recordSteps,
                     stepTokens * recordSteps / seconds, optimizerNanos / 1e6 / recordSteps);
+            gpu.ifPresent(summary -> out.println("  GPU meanwhile: " + summary.describe()));
             out.flush();
         }
     }

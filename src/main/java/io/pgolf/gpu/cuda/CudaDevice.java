@@ -14,6 +14,7 @@ import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
 import static jcuda.driver.JCudaDriver.cuDeviceGetName;
+import static jcuda.driver.JCudaDriver.cuDeviceGetPCIBusId;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 import static jcuda.driver.JCudaDriver.cuDeviceTotalMem;
@@ -144,6 +145,13 @@ public final class CudaDevice implements AutoCloseable {
 
     public String computeCapability() {
         return computeMajor + "." + computeMinor;
+    }
+
+    /** The PCI bus id ("0000:1B:00.0"), by which NVML finds the same GPU whatever its numbering. */
+    public String pciBusId() {
+        String[] id = new String[1];
+        cuDeviceGetPCIBusId(id, 64, device);
+        return id[0];
     }
 
     @Override

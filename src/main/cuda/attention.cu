@@ -497,18 +497,15 @@ __device__ __forceinline__ float pg_att_exclusive(float (&y)[8][2], const uint32
     return c;
 }
 
-// grid (ceil(seqLen / 128), heads, batch), block PG_ATT_THREADS. Block x takes query block
-// gridDim.x - 1 - x (the longest first) of head y of sequence z; warpgroup g its rows 64 g .. 64 g + 63, warp w of
-// it rows 16 w .. 16 w + 15 of those. xsa: null for plain attention, else XSA's projections c, float32
-// [rows * heads], and out gets XSA's output.
-extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS)
-pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void* out, int out_type, float* lse,
-                     float* xsa, int seqLen, int heads, int kvHeads, int headDim, float scale) {
+// The forward for the 128 query rows from `first` of head h of sequence b: warpgroup g takes rows 64 g .. 64 g + 63
+// of them, warp w of it rows 16 w .. 16 w + 15 of those. xsa: null for plain attention, else XSA's projections c,
+// float32 [rows * heads], and out gets XSA's output.
+__device__ __forceinline__ void pg_att_forward_rows(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void* out,
+                                                    int out_type, float* lse, float* xsa, int seqLen, int heads,
+                                                    int kvHeads, int headDim, float scale, int h, int b, int first) {
     uint32_t queryTiles = pg_att_tiles();
     uint32_t keyTiles = pg_att_buffer(queryTiles, 2);
     uint32_t valueTiles = pg_att_buffer(keyTiles, PG_ATT_STAGES);
-    int h = blockIdx.y;
-    int b = blockIdx.z;
     int warpgroup = threadIdx.x >> 7;
     int warp = (threadIdx.x >> 5) & 3;
     int qStride = heads * headDim;
@@ -517,7 +514,6 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
     int outStride = heads * headDim;
     int kvCol = h / (heads / kvHeads) * headDim;
     long long rowBase = (long long)b * seqLen;
-    int first = (gridDim.x - 1 - blockIdx.x) * PG_ATT_BLOCK_ROWS;
     int groupFirst = first + 64 * warpgroup;
     int lastKeyTile = (min(seqLen, first + PG_ATT_BLOCK_ROWS) - 1) / PG_ATT_TILE;
     const pg_bf16* keys = k + rowBase * kStride + kvCol;
@@ -626,6 +622,28 @@ pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void*
                 *reinterpret_cast<float2*>(static_cast<float*>(out) + i) = make_float2(y[nt][0], y[nt][1]);
             }
         }
+    }
+}
+
+// grid (ceil(ceil(seqLen / 128) / 2), heads, batch), block PG_ATT_THREADS. With n = ceil(seqLen / 128) query blocks
+// of 128 rows, block x takes query block n - 1 - x, then query block x (once when they are the same), of head y of
+// sequence z: every block visits n + 1 key tiles of 64, so the waves carry equal work and no long block starts last.
+// Measured against a block per query block, longest first within each (head, sequence): 0.644 against 0.667 ms and
+// 0.634 against 0.672 ms (two machines; H100, record shape, Nsight Compute). The loop over the two query blocks
+// makes ptxas take 185 registers (one block per SM) unless bounded to two blocks per SM: 128 and 56 bytes of spills.
+// A global longest-first order (0.674 ms, 4.6 times the DRAM reads) or longest first within windows of 8 to 32
+// (head, sequence) pairs (0.669-0.685 ms) gained nothing.
+extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS, 2)
+pg_attention_forward(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, void* out, int out_type, float* lse,
+                     float* xsa, int seqLen, int heads, int kvHeads, int headDim, float scale) {
+    int last = (seqLen - 1) / PG_ATT_BLOCK_ROWS;
+    int rank = blockIdx.x;
+#pragma unroll 1
+    for (int queryBlock = last - rank; queryBlock >= rank; queryBlock -= max(last - 2 * rank, 1)) {
+        pg_att_forward_rows(q, k, v, out, out_type, lse, xsa, seqLen, heads, kvHeads, headDim, scale, blockIdx.y,
+                            blockIdx.z, queryBlock * PG_ATT_BLOCK_ROWS);
+        // The next query block's first copies overwrite tiles that other warps may still be reading.
+        __syncthreads();
     }
 }
 
@@ -891,10 +909,16 @@ __device__ __forceinline__ void pg_att_dkdv_step(uint32_t keyTile, uint32_t valu
     pg_att_finish<0>(dk);
 }
 
-// The backward block's place in one longest-first order over the whole grid (blocks, heads, batch): its rank, 0 for
-// the longest work, is returned, head and sequence set, and every (head, sequence) gets rank r before any gets r + 1,
-// so that the last waves hold the shortest blocks. Measured against longest first within each (head, sequence): 1.949
-// against 2.070 ms for the whole backward (H100, record shape, bf16 gradients).
+// The backward block's place in one longest-first order over the whole grid (blocks, heads, batch): its rank, 0 for the
+// longest work, is returned, head and sequence set, and every (head, sequence) gets rank r before any gets r + 1, so
+// that the last waves hold the shortest blocks. Measured against longest first within each (head, sequence): 1.949
+// against 2.070 ms for the whole backward (H100, record shape, bf16 gradients). The blocks resident at once touch
+// different (head, sequence) pairs, whose queries and output gradients the L2 cannot hold together, so the dK/dV pass
+// reads 1.79 GB from DRAM and the dQ pass 1.05 GB, each for 0.3 GB of operands; orders that keep a few pairs' blocks
+// together cut that to 0.31-0.60 GB but ran no faster (Nsight Compute, H100: longest first within windows of 8, 16, 32,
+// 64 pairs 1.196 / 1.174 / 1.147 / 1.145 ms dK/dV and 0.774 / 0.772 / 0.766 / 0.752 ms dQ, against 1.141 and 0.754; a
+// block per mirrored pair of 128-row blocks, equal work, 1.172 and 0.771 with spills): these passes are not bound by
+// DRAM.
 __device__ __forceinline__ int pg_att_longest_first(int& head, int& sequence) {
     int order = blockIdx.x + gridDim.x * (blockIdx.y + gridDim.y * blockIdx.z);
     int pairs = gridDim.y * gridDim.z;

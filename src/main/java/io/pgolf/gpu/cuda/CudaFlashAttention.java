@@ -61,7 +61,7 @@ public final class CudaFlashAttention {
              Bfloat16Operand v16 = asBfloat16(v)) {
             KernelArgs args = KernelArgs.of().pointer(q16.tensor()).pointer(k16.tensor()).pointer(v16.tensor())
                     .tensor(out).pointer(logSumExp);
-            kernels.launch("pg_attention_forward", blocks(shape, shape.heads()), BLOCK, FORWARD_SHARED_BYTES,
+            kernels.launch("pg_attention_forward", pairedBlocks(shape), BLOCK, FORWARD_SHARED_BYTES,
                     geometry(pointerOrNull(args, xsaProjections), shape));
         }
     }
@@ -155,6 +155,15 @@ public final class CudaFlashAttention {
     /** One block per {@link #BLOCK_ROWS} rows of a sequence, per head of {@code heads}, per sequence. */
     private static KernelModules.Dim3 blocks(AttentionShape shape, int heads) {
         return new KernelModules.Dim3(Math.ceilDiv(shape.seqLen(), BLOCK_ROWS), heads, shape.batch());
+    }
+
+    /**
+     * The forward's grid: one block per two mirrored blocks of {@link #BLOCK_ROWS} query rows of a sequence (the last
+     * and the first, ...: equal causal work), per head, per sequence.
+     */
+    private static KernelModules.Dim3 pairedBlocks(AttentionShape shape) {
+        return new KernelModules.Dim3(Math.ceilDiv(Math.ceilDiv(shape.seqLen(), BLOCK_ROWS), 2), shape.heads(),
+                shape.batch());
     }
 
     private static void requireOperands(Tensor q, Tensor k, Tensor v, AttentionShape shape) {

@@ -77,80 +77,75 @@ __device__ __forceinline__ void rotate(float* w, const Rotation& r, const void* 
     }
 }
 
-// The heads of a q|k|v row: `heads` query heads, then `kv_heads` key heads, then `kv_heads` value heads. A (row, head)
-// pair's values start at pair * head_dim in q|k|v, and at `out_base` in its own output.
-struct QkvHead {
-    int row;
-    int head;
-    bool query;
-    bool value;
-    long long out_base;
-};
+// The heads of a q|k|v row: `heads` query heads, then `kv_heads` key heads, then `kv_heads` value heads; head h of
+// row n starts at (n (heads + 2 kv_heads) + h) head_dim in q|k|v. Where it goes in its own output (q, k or v):
+__device__ __forceinline__ long long qkv_out_base(int row, int head, int heads, int kv_heads, int head_dim) {
+    bool query = head < heads;
+    bool value = head >= heads + kv_heads;
+    int own = query ? head : value ? head - heads - kv_heads : head - heads;
+    return ((long long)row * (query ? heads : kv_heads) + own) * head_dim;
+}
 
-__device__ __forceinline__ QkvHead qkv_head_of(int pair, int heads, int kv_heads, int head_dim) {
-    QkvHead h;
-    h.row = pair / (heads + 2 * kv_heads);
-    h.head = pair - h.row * (heads + 2 * kv_heads);
-    h.query = h.head < heads;
-    h.value = h.head >= heads + kv_heads;
-    int own = h.query ? h.head : h.value ? h.head - heads - kv_heads : h.head - heads;
-    h.out_base = ((long long)h.row * (h.query ? heads : kv_heads) + own) * head_dim;
-    return h;
+// 1 / sqrt(sum_squares / head_dim + eps) on the hardware reciprocal square root (2 ulp): sqrtf and two divisions
+// took ~60 instructions per lane for 8 values.
+__device__ __forceinline__ float inverse_rms(float sum_squares, int head_dim, float eps) {
+    return rsqrtf(fmaf(sum_squares, __frcp_rn((float)head_dim), eps));
 }
 
 // Per (row, head) pair of q|k|v: a query or key head's u = x * invRms, invRms = 1 / sqrt(mean(x^2) + eps) (saved at
 // inv_rms[row * (heads + kv_heads) + head]), goes out as R(u) * gain[head] (q) or R(u) (k); a value head goes out
-// as it is. Warp w takes pairs [w G, (w + 1) G), G = 32 / group_lanes.
+// as it is. The grid is (ceil(seq_len / P), heads + 2 kv_heads, batch), P = PG_ROW_WARPS * 32 / group_lanes: a block
+// takes P positions of one head of one sequence, its lane groups one position each, so that the row, the position
+// and the head come from the block index without integer divisions (two of them cost as much as the arithmetic).
 template <int VEC>
 __device__ __forceinline__ void qkv_norm_rope(const void* qkv, int qkv_type, int heads, int kv_heads, int head_dim,
                                               int group_lanes, const void* cos, int cos_type, const void* sin,
                                               int sin_type, int rope_dims, int seq_len, const void* gain,
                                               int gain_type, float eps, void* q, int q_type, void* k, int k_type,
-                                              void* v, int v_type, float* inv_rms, int pairs) {
+                                              void* v, int v_type, float* inv_rms) {
     int lane = threadIdx.x & 31;
     int slot = lane & (group_lanes - 1);
-    int warp = blockIdx.x * PG_ROW_WARPS + (threadIdx.x >> 5);
-    int pair = warp * (32 / group_lanes) + lane / group_lanes;
-    bool active = pair < pairs && slot * VEC < head_dim;
-    long long base = (long long)pair * head_dim + slot * VEC;
+    int group_shift = __ffs(group_lanes) - 1;
+    int position = (blockIdx.x * PG_ROW_WARPS + (threadIdx.x >> 5)) * (32 >> group_shift) + (lane >> group_shift);
+    int head = blockIdx.y;
+    int row = blockIdx.z * seq_len + position;
+    bool query = head < heads;
+    bool value = head >= heads + kv_heads;
+    bool active = position < seq_len && slot * VEC < head_dim;
+    long long base = ((long long)row * (heads + 2 * kv_heads) + head) * head_dim + slot * VEC;
     float u[VEC] = {};
     if (active) {
         pg_load_vec<VEC>(qkv, qkv_type, base, u);
     }
-    QkvHead h = qkv_head_of(pair, heads, kv_heads, head_dim);
-    float inv = 1.0f / sqrtf(group_sum(dot<VEC>(u, u), group_lanes) / head_dim + eps);
-    Rotation r = rotation_of<VEC>(lane, slot, rope_dims, h.row % seq_len);
-    r.rotated = r.rotated && !h.value;
-    float g = h.value ? 1.0f : inv;
+    float inv = inverse_rms(group_sum(dot<VEC>(u, u), group_lanes), head_dim, eps);
+    Rotation r = rotation_of<VEC>(lane, slot, rope_dims, position);
+    r.rotated = r.rotated && !value;
+    float g = value ? 1.0f : query ? inv * pg_load(gain, gain_type, head) : inv;
 #pragma unroll
     for (int k = 0; k < VEC; k++) {
         u[k] *= g;
     }
+    // R(u) g = R(u g): the gain is folded into the normalizing factor.
     rotate<VEC>(u, r, cos, cos_type, sin, sin_type, false);
     if (!active) {
         return;
     }
-    if (h.query) {
-        g = pg_load(gain, gain_type, h.head);
-#pragma unroll
-        for (int k = 0; k < VEC; k++) {
-            u[k] *= g;
-        }
+    if (!value && slot == 0) {
+        inv_rms[row * (heads + kv_heads) + head] = inv;
     }
-    if (!h.value && slot == 0) {
-        inv_rms[h.row * (heads + kv_heads) + h.head] = inv;
-    }
-    void* out = h.query ? q : h.value ? v : k;
-    int out_type = h.query ? q_type : h.value ? v_type : k_type;
-    pg_store_vec<VEC>(out, out_type, h.out_base + slot * VEC, u);
+    void* out = query ? q : value ? v : k;
+    int out_type = query ? q_type : value ? v_type : k_type;
+    pg_store_vec<VEC>(out, out_type, qkv_out_base(row, head, heads, kv_heads, head_dim) + slot * VEC, u);
 }
 
-// Per pair of a query or key head, with n = x r (r = invRms) and out = g R(n) (g = 1 for a key):
-// dGain[head] += sum(dOut . R(n)) for a query; dn = g R^T(dOut); dQkv += r (dn - x r^2 mean(dn x)). A value head's
-// dOut is added as it is. Block b takes the pairs of rows [b rows_per_block, (b + 1) rows_per_block), its warps G
-// pairs at a time in a fixed order, so every element of dQkv is written once; each lane group sums its query heads'
-// dGain terms in shared memory (dynamic: PG_ROW_WARPS * G * heads floats) and partials[b][head] receives the
-// block's total, added in warp and group order, for pg_sum_column_partials: deterministic.
+// Per pair of a query or key head, with n = x r (r = invRms) and out = g R(n) (g = 1 for a key), and with
+// S = sum(R^T(dOut) . x): dGain[head] += sum(dOut . R(n)) = r S for a query; dQkv += r (g R^T(dOut) - x g r^2 S /
+// head_dim), one rotation and one sum over the head for both. A value head's dOut is added as it is. Block b takes
+// the pairs of rows [b rows_per_block, (b + 1) rows_per_block), its warps G pairs at a time in a fixed order, so
+// every element of dQkv is written once; each lane group sums its query heads' dGain terms in shared memory
+// (dynamic: PG_ROW_WARPS * G * heads floats) and partials[b][head] receives the block's total, added in warp and
+// group order, for pg_sum_column_partials: deterministic. A lane group's (row, head, position) advance by fixed steps
+// from one division at the start, not three divisions per pair.
 template <int VEC>
 __device__ __forceinline__ void qkv_norm_rope_backward(const void* qkv, int qkv_type, int heads, int kv_heads,
                                                        int head_dim, int group_lanes, const void* cos, int cos_type,
@@ -160,67 +155,75 @@ __device__ __forceinline__ void qkv_norm_rope_backward(const void* qkv, int qkv_
                                                        const void* d_v, int d_v_type, void* d_qkv, int d_qkv_type,
                                                        float* partials, int rows, int rows_per_block) {
     extern __shared__ float gain_sums[];
-    int groups = 32 / group_lanes;
+    // group_lanes is a power of two: shifts, not divisions by a value the compiler does not know.
+    int group_shift = __ffs(group_lanes) - 1;
+    int groups = 32 >> group_shift;
     int warp = threadIdx.x >> 5;
     int lane = threadIdx.x & 31;
     int slot = lane & (group_lanes - 1);
-    int lane_group = lane / group_lanes;
+    int lane_group = lane >> group_shift;
     int row_heads = heads + 2 * kv_heads;
     float* own_sums = gain_sums + (warp * groups + lane_group) * heads;
     for (int i = threadIdx.x; i < PG_ROW_WARPS * groups * heads; i += blockDim.x) {
         gain_sums[i] = 0.0f;
     }
     __syncthreads();
+    float inv_head_dim = __frcp_rn((float)head_dim);
+    int step = PG_ROW_WARPS * groups;
+    int step_rows = step / row_heads;
+    int step_heads = step - step_rows * row_heads;
+    int start = blockIdx.x * rows_per_block * row_heads + warp * groups;
+    int row = (start + lane_group) / row_heads;
+    int head = start + lane_group - row * row_heads;
+    int position = row % seq_len;
     int end = min(rows, (int)(blockIdx.x + 1) * rows_per_block) * row_heads;
-    for (int pass = blockIdx.x * rows_per_block * row_heads + warp * groups; pass < end;
-         pass += PG_ROW_WARPS * groups) {
+    for (int pass = start; pass < end; pass += step) {
         int pair = pass + lane_group;
+        bool query = head < heads;
+        bool value = head >= heads + kv_heads;
         bool active = pair < end && slot * VEC < head_dim;
         long long base = (long long)pair * head_dim + slot * VEC;
-        QkvHead qh = qkv_head_of(pair, heads, kv_heads, head_dim);
         float h[VEC] = {};
-        float go[VEC] = {};
+        float dn[VEC] = {};
         float inv = 0.0f;
         if (active) {
-            const void* d_out = qh.query ? d_q : qh.value ? d_v : d_k;
-            int d_out_type = qh.query ? d_q_type : qh.value ? d_v_type : d_k_type;
-            pg_load_vec<VEC>(d_out, d_out_type, qh.out_base + slot * VEC, go);
+            const void* d_out = query ? d_q : value ? d_v : d_k;
+            int d_out_type = query ? d_q_type : value ? d_v_type : d_k_type;
+            pg_load_vec<VEC>(d_out, d_out_type, qkv_out_base(row, head, heads, kv_heads, head_dim) + slot * VEC, dn);
             // A value head's gradient passes through: its x is not needed.
-            if (!qh.value) {
+            if (!value) {
                 pg_load_vec<VEC>(qkv, qkv_type, base, h);
-                inv = inv_rms[qh.row * (heads + kv_heads) + qh.head];
+                inv = inv_rms[row * (heads + kv_heads) + head];
             }
         }
-        Rotation r = rotation_of<VEC>(lane, slot, rope_dims, qh.row % seq_len);
-        r.rotated = r.rotated && !qh.value;
-        float n[VEC];
-        float dn[VEC];
-#pragma unroll
-        for (int k = 0; k < VEC; k++) {
-            n[k] = h[k] * inv;
-            dn[k] = go[k];
-        }
-        rotate<VEC>(n, r, cos, cos_type, sin, sin_type, false);
+        Rotation r = rotation_of<VEC>(lane, slot, rope_dims, position);
+        r.rotated = r.rotated && !value;
         rotate<VEC>(dn, r, cos, cos_type, sin, sin_type, true);
-        float gain_term = group_sum(dot<VEC>(go, n), group_lanes);
-        float g = active && qh.query ? pg_load(gain, gain_type, qh.head) : 1.0f;
+        float projected = group_sum(dot<VEC>(dn, h), group_lanes);
+        float g = active && query ? pg_load(gain, gain_type, head) : 1.0f;
+        if (active) {
+            if (!value) {
+                float projection = g * projected * inv * inv * inv_head_dim;
 #pragma unroll
-        for (int k = 0; k < VEC; k++) {
-            dn[k] *= g;
-        }
-        float projection = group_sum(dot<VEC>(dn, h), group_lanes) * inv * inv / head_dim;
-        if (!active) {
-            continue;
-        }
-        if (!qh.value) {
-#pragma unroll
-            for (int k = 0; k < VEC; k++) {
-                dn[k] = inv * (dn[k] - h[k] * projection);
+                for (int k = 0; k < VEC; k++) {
+                    dn[k] = inv * (g * dn[k] - h[k] * projection);
+                }
+            }
+            pg_accumulate_vec<VEC>(d_qkv, d_qkv_type, base, dn);
+            if (query && slot == 0) {
+                own_sums[head] += projected * inv;
             }
         }
-        pg_accumulate_vec<VEC>(d_qkv, d_qkv_type, base, dn);
-        if (qh.query && slot == 0) {
-            own_sums[qh.head] += gain_term;
+        head += step_heads;
+        row += step_rows;
+        position += step_rows;
+        if (head >= row_heads) {
+            head -= row_heads;
+            row++;
+            position++;
+        }
+        while (position >= seq_len) {
+            position -= seq_len;
         }
     }
     __syncthreads();
@@ -233,15 +236,17 @@ __device__ __forceinline__ void qkv_norm_rope_backward(const void* qkv, int qkv_
     }
 }
 
-// The entry points, one per vector width (suffix _vN); CudaLayerOps launches blocks of PG_ROW_WARPS warps.
+// The entry points, one per vector width (suffix _vN); CudaLayerOps launches blocks of PG_ROW_WARPS warps. Both are
+// bound by the bytes in flight per SM: the forward at 40 registers (6 blocks per SM) takes 0.171 ms on the record's
+// q|k|v (H100) against 0.188 ms at 50 (4 blocks), 0.352 ms at 32 (spilling); the backward stays at 64 (0.270 ms; at
+// 48 or 40 registers it spills and takes 0.40 / 0.65 ms).
 #define PG_HEAD_KERNELS(VEC)                                                                                           \
-    extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32) pg_qkv_norm_rope_v##VEC(                          \
+    extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32, 6) pg_qkv_norm_rope_v##VEC(                       \
             const void* qkv, int qkv_type, int heads, int kv_heads, int head_dim, int group_lanes, const void* cos,   \
             int cos_type, const void* sin, int sin_type, int rope_dims, int seq_len, const void* gain,                \
-            int gain_type, float eps, void* q, int q_type, void* k, int k_type, void* v, int v_type, float* inv_rms,  \
-            int pairs) {                                                                                               \
+            int gain_type, float eps, void* q, int q_type, void* k, int k_type, void* v, int v_type, float* inv_rms) { \
         qkv_norm_rope<VEC>(qkv, qkv_type, heads, kv_heads, head_dim, group_lanes, cos, cos_type, sin, sin_type,       \
-                           rope_dims, seq_len, gain, gain_type, eps, q, q_type, k, k_type, v, v_type, inv_rms, pairs); \
+                           rope_dims, seq_len, gain, gain_type, eps, q, q_type, k, k_type, v, v_type, inv_rms);        \
     }                                                                                                                  \
     extern "C" __global__ void __launch_bounds__(PG_ROW_WARPS * 32, 4) pg_qkv_norm_rope_backward_v##VEC(              \
             const void* qkv, int qkv_type, int heads, int kv_heads, int head_dim, int group_lanes, const void* cos,   \

@@ -54,6 +54,8 @@ public final class CudaLayerOps implements LayerOps {
     private static final int SCAN_THREADS = 1024;
     /** The rows of the column-sum kernels' 32 x 32 blocks. */
     private static final int COLUMN_TILE = 32;
+    /** The largest grid y and z dimension CUDA allows. */
+    private static final int MAX_GRID_YZ = 65535;
 
     private final CudaTensorOps tensors;
     private final KernelModules kernels;
@@ -343,13 +345,20 @@ public final class CudaLayerOps implements LayerOps {
         requireMatrix(k, rows, shape.kvHeads() * shape.headDim(), "k");
         requireMatrix(v, rows, shape.kvHeads() * shape.headDim(), "v");
         requireF32(invRms, (long) rows * (shape.heads() + shape.kvHeads()), "q/k inverse rms");
-        long pairs = (long) rows * (shape.heads() + 2 * shape.kvHeads());
+        int rowHeads = shape.heads() + 2 * shape.kvHeads();
+        headCount((long) rows * rowHeads);
+        if (shape.batch() > MAX_GRID_YZ || rowHeads > MAX_GRID_YZ) {
+            throw new IllegalArgumentException("the CUDA q/k/v norm-rope puts heads and sequences on the grid's y and z,"
+                    + " at most " + MAX_GRID_YZ + " each: " + rowHeads + " heads, " + shape.batch() + " sequences");
+        }
         HeadLanes lanes = HeadLanes.forRope(shape.headDim(), rope.dims());
-        kernels.launch("pg_qkv_norm_rope" + lanes.suffix(), lanes.grid(pairs), KernelModules.Dim3.of(ROW_WARPS * 32),
-                0, KernelArgs.of().tensor(qkv).i32(shape.heads()).i32(shape.kvHeads()).i32(shape.headDim())
+        // A block takes ROW_WARPS * unitsPerWarp positions of one head of one sequence (see head_ops.cu).
+        KernelModules.Dim3 grid = new KernelModules.Dim3(
+                Math.ceilDiv(shape.seqLen(), ROW_WARPS * lanes.unitsPerWarp()), rowHeads, shape.batch());
+        kernels.launch("pg_qkv_norm_rope" + lanes.suffix(), grid, KernelModules.Dim3.of(ROW_WARPS * 32), 0,
+                KernelArgs.of().tensor(qkv).i32(shape.heads()).i32(shape.kvHeads()).i32(shape.headDim())
                         .i32(lanes.groupLanes()).tensor(rope.cos()).tensor(rope.sin()).i32(rope.dims())
-                        .i32(shape.seqLen()).tensor(gain).f32(eps).tensor(q).tensor(k).tensor(v).pointer(invRms)
-                        .i32(headCount(pairs)));
+                        .i32(shape.seqLen()).tensor(gain).f32(eps).tensor(q).tensor(k).tensor(v).pointer(invRms));
     }
 
     @Override
@@ -476,11 +485,6 @@ public final class CudaLayerOps implements LayerOps {
 
         String suffix() {
             return "_v" + vector;
-        }
-
-        /** Blocks of {@link #ROW_WARPS} warps, each warp taking {@link #unitsPerWarp} units. */
-        KernelModules.Dim3 grid(long units) {
-            return KernelModules.Dim3.of(Math.toIntExact(Math.ceilDiv(Math.ceilDiv(units, unitsPerWarp()), ROW_WARPS)));
         }
     }
 

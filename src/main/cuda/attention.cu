@@ -77,23 +77,30 @@ __device__ __forceinline__ void pg_att_copy_chunk(uint32_t tiles, const pg_bf16*
                  :: "r"(tiles + pg_att_offset(row, chunk)), "l"(from), "r"(valid ? 16 : 0) : "memory");
 }
 
-// Starts copying the block's 128 rows of one head into two consecutive tiles, every thread of the block taking part.
+// Starts copying the block's 128 rows of one head into two consecutive tiles, taken by the THREADS threads from
+// thread 0 on.
+template <int THREADS>
 __device__ __forceinline__ void pg_att_copy_block_rows(uint32_t tiles, const pg_bf16* src, int stride, int validRows,
                                                        int headDim) {
-    for (int e = threadIdx.x; e < PG_ATT_BLOCK_ROWS * 8; e += PG_ATT_THREADS) {
+    for (int e = threadIdx.x; e < PG_ATT_BLOCK_ROWS * 8; e += THREADS) {
         pg_att_copy_chunk(tiles, src, stride, validRows, headDim, e >> 3, e & 7);
     }
 }
 
 // Starts copying one tile of 64 rows of each of two operands (the first from `first` into firstTile, the second from
-// `second` into secondTile), each chunk taken by one of the block's threads in a single pass.
+// `second` into secondTile), taken by the THREADS threads from thread 0 on, the same number of chunks each. A block's
+// threads all copying unroll the passes; the dK/dV pass's producer warpgroup (fewer threads, 40 registers) loops
+// over them, as unrolled they spill.
+template <int THREADS>
 __device__ __forceinline__ void pg_att_copy_tile_pair(uint32_t firstTile, const pg_bf16* first, int firstStride,
                                                       uint32_t secondTile, const pg_bf16* second, int secondStride,
                                                       int validRows, int headDim) {
-    static_assert(PG_ATT_THREADS * 4 == 2 * PG_ATT_TILE * 8, "four chunks per thread");
-#pragma unroll
-    for (int pass = 0; pass < 4; pass++) {
-        int e = threadIdx.x + pass * PG_ATT_THREADS;
+    static_assert(2 * PG_ATT_TILE * 8 % THREADS == 0, "the same number of chunks per thread");
+    constexpr int passes = 2 * PG_ATT_TILE * 8 / THREADS;
+    constexpr int unrolled = THREADS < PG_ATT_THREADS ? 1 : passes;
+#pragma unroll unrolled
+    for (int pass = 0; pass < passes; pass++) {
+        int e = threadIdx.x + pass * THREADS;
         bool isSecond = e >= PG_ATT_TILE * 8;
         int chunkOfTile = isSecond ? e - PG_ATT_TILE * 8 : e;
         pg_att_copy_chunk(isSecond ? secondTile : firstTile, isSecond ? second : first,
@@ -388,7 +395,7 @@ __device__ __forceinline__ void pg_att_copy_key_values(uint32_t keyTiles, uint32
                                                        const pg_bf16* keys, int kStride, const pg_bf16* values,
                                                        int vStride, int headDim, int seqLen, int tile) {
     long long first = (long long)tile * PG_ATT_TILE;
-    pg_att_copy_tile_pair(pg_att_buffer(keyTiles, buffer), keys + first * kStride, kStride,
+    pg_att_copy_tile_pair<PG_ATT_THREADS>(pg_att_buffer(keyTiles, buffer), keys + first * kStride, kStride,
                           pg_att_buffer(valueTiles, buffer), values + first * vStride, vStride, seqLen - (int)first,
                           headDim);
 }
@@ -521,8 +528,8 @@ __device__ __forceinline__ void pg_att_forward_rows(const pg_bf16* q, const pg_b
 
     // Copy groups: the queries with key/value tile 0, then one per tile, PG_ATT_STAGES - 1 tiles ahead (an
     // empty group past the last tile keeps the count of groups in flight fixed).
-    pg_att_copy_block_rows(queryTiles, q + (rowBase + first) * qStride + h * headDim, qStride, seqLen - first,
-                           headDim);
+    pg_att_copy_block_rows<PG_ATT_THREADS>(queryTiles, q + (rowBase + first) * qStride + h * headDim, qStride,
+                                           seqLen - first, headDim);
     pg_att_copy_key_values(keyTiles, valueTiles, 0, keys, kStride, values, vStride, headDim, seqLen, 0);
     pg_att_commit();
 #pragma unroll
@@ -831,18 +838,22 @@ __device__ __forceinline__ void pg_att_add_rows(void* p, int type, long long row
 }
 
 // The dK/dV pass's streamed operands of one step: query tile `tile` of query head `member` of the kv group (queries,
-// output gradients, and their statistics lse and D) into buffer `buffer`. `queries`, `grads` point at row 0 of the
-// sequence's first head of the group, `lse` and `rowDots` at that head's statistics. Rows past the sequence are all
-// zeros, so their probabilities, exp(q . k - 0) = 1, meet zero output gradients and contribute nothing.
+// output gradients, and their statistics lse and D) into buffer `buffer`, taken by the THREADS threads from thread 0
+// on. `queries`, `grads` point at row 0 of the sequence's first head of the group, `lse` and `rowDots` at that head's
+// statistics. Rows past the sequence are all zeros, so their probabilities, exp(q . k - 0) = 1, meet zero output
+// gradients and contribute nothing.
+template <int THREADS>
 __device__ __forceinline__ void pg_att_copy_query_tile(uint32_t queryTiles, uint32_t gradTiles,
                                                        float (*statistics)[2][PG_ATT_TILE], int buffer,
                                                        const pg_bf16* queries, int qStride, const pg_bf16* grads,
                                                        int gradStride, const float* lse, const float* rowDots,
                                                        int member, int tile, int headDim, int seqLen) {
+    static_assert(THREADS >= 2 * PG_ATT_TILE, "a statistic per thread");
     long long first = (long long)tile * PG_ATT_TILE;
-    pg_att_copy_tile_pair(pg_att_buffer(queryTiles, buffer), queries + first * qStride + member * headDim, qStride,
-                          pg_att_buffer(gradTiles, buffer), grads + first * gradStride + member * headDim, gradStride,
-                          seqLen - (int)first, headDim);
+    pg_att_copy_tile_pair<THREADS>(pg_att_buffer(queryTiles, buffer), queries + first * qStride + member * headDim,
+                                   qStride, pg_att_buffer(gradTiles, buffer),
+                                   grads + first * gradStride + member * headDim, gradStride, seqLen - (int)first,
+                                   headDim);
     if (threadIdx.x < 2 * PG_ATT_TILE) {
         int which = threadIdx.x / PG_ATT_TILE;
         int r = threadIdx.x % PG_ATT_TILE;
@@ -853,18 +864,14 @@ __device__ __forceinline__ void pg_att_copy_query_tile(uint32_t queryTiles, uint
 }
 
 // Query columns a step of the dK/dV pass takes (32 or 64): the probabilities and their gradient of that many queries
-// are in registers at a time. 32 keeps the pass within 128 registers (two blocks per SM; a few bytes spilled):
-// 2.04 ms for the whole backward against 2.11 with 64 columns and 190 registers, one block per SM (H100, record
-// shape, bf16 gradients).
-#define PG_ATT_DKDV_COLUMNS 32
+// are in registers at a time.
+#define PG_ATT_DKDV_COLUMNS 64
 
 // Query columns [column, column + PG_ATT_DKDV_COLUMNS) of one query tile of the dK/dV pass for the warp's 16 keys:
-// the transposed probabilities P^T = exp(K Q^T - lse) and their gradient dP^T = V dO^T, then dV += P^T dO and
-// dK += dS^T Q (unscaled), dS^T = P^T (dP^T - D). Within 128 registers ptxas serializes this pass's wgmmas (C7512), so
-// the products overlap other warpgroups' work, not this warp's; waiting for P^T before starting dP^T measured 2.006
-// against 2.070 ms for the whole backward with both started together. MASKED: the tile starts at the warpgroup's
-// first key, and key row r of the warp (its 16 keys start at warpKey of the warpgroup) is hidden from query column j
-// when warpKey + r > j.
+// the transposed probabilities P^T = exp(K Q^T - lse) and their gradient dP^T = V dO^T, both products started
+// together, then dV += P^T dO and dK += dS^T Q (unscaled), dS^T = P^T (dP^T - D). MASKED: the tile starts at the
+// warpgroup's first key, and key row r of the warp (its 16 keys start at warpKey of the warpgroup) is hidden from
+// query column j when warpKey + r > j.
 template <bool MASKED>
 __device__ __forceinline__ void pg_att_dkdv_step(uint32_t keyTile, uint32_t valueTile, uint32_t queryTile,
                                                  uint32_t gradTile, const float* tileLse, const float* tileDots,
@@ -876,8 +883,8 @@ __device__ __forceinline__ void pg_att_dkdv_step(uint32_t keyTile, uint32_t valu
     float p[N][4];
     float ds[N][4];
     pg_att_start_row_dots(keyTile, queries, p);
-    pg_att_finish<0>(p);
     pg_att_start_row_dots(valueTile, grads, ds);
+    pg_att_finish<1>(p);
 #pragma unroll
     for (int nt = 0; nt < N; nt++) {
         float2 l = *reinterpret_cast<const float2*>(tileLse + column + pg_att_col(nt, 0));
@@ -927,27 +934,76 @@ __device__ __forceinline__ int pg_att_longest_first(int& head, int& sequence) {
     return order / pairs;
 }
 
-// grid (ceil(seqLen / 128), kvHeads, batch), block PG_ATT_THREADS, 82.5 KB of dynamic shared memory (two blocks per
-// SM, see PG_ATT_DKDV_COLUMNS). The block of rank x (pg_att_longest_first) owns keys 128 x .. 128 x + 127 of a kv
-// head of a sequence and visits the query tiles of 64 from its first key on, of every query head of the kv group;
-// warpgroup g owns keys 64 g .. 64 g + 63 of the block, warp w of it 16 w .. 16 w + 15 of those, and
+// The dK/dV pass's block: a producer warpgroup (warpgroup 0) that only copies tiles, and two consumer warpgroups
+// that run the products, so that the consumers can hold P^T and dP^T of 64 query columns together with dK and dV
+// in registers and keep both score products in flight.
+#define PG_ATT_DKDV_THREADS 384
+#define PG_ATT_DKDV_PRODUCERS 128
+// Buffers of the streamed query / output-gradient tiles: the producer runs up to this many steps ahead.
+#define PG_ATT_DKDV_STAGES 5
+
+// The warpgroup's per-thread register budget, moved between the producer and the consumers (Hopper only:
+// setmaxnreg): 384 threads at launch get 168 each (65,536 / 384, rounded down to 8); the producer gives up all but
+// 40 and each consumer thread takes up to 232, 128 x 40 + 256 x 232 = 384 x 168.
+__device__ __forceinline__ void pg_att_producer_registers() {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void pg_att_consumer_registers() {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n" ::: "memory");
+#endif
+}
+
+// Shared-memory barriers (mbarrier) between the producer and the consumers; `barrier` a shared address.
+__device__ __forceinline__ void pg_att_barrier_init(uint32_t barrier, int arrivals) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" :: "r"(barrier), "r"(arrivals) : "memory");
+}
+
+__device__ __forceinline__ void pg_att_barrier_arrive(uint32_t barrier) {
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" :: "r"(barrier) : "memory");
+}
+
+// The arrival of this thread once every cp.async it started so far has landed (counted among the expected arrivals).
+__device__ __forceinline__ void pg_att_barrier_arrive_on_copies(uint32_t barrier) {
+    asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" :: "r"(barrier) : "memory");
+}
+
+// Waits until the barrier's phase of the given parity (0 for its first, 1 for its second, ...) has completed.
+__device__ __forceinline__ void pg_att_barrier_wait(uint32_t barrier, int parity) {
+    asm volatile("{\n.reg .pred done;\nwaiting:\n"
+                 "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+                 "@!done bra waiting;\n}\n" :: "r"(barrier), "r"(parity) : "memory");
+}
+
+// grid (ceil(seqLen / 128), kvHeads, batch), block PG_ATT_DKDV_THREADS, one block per SM. The block of rank x
+// (pg_att_longest_first) owns keys 128 x .. 128 x + 127 of a kv head of a sequence and visits the query tiles of 64
+// from its first key on, of every query head of the kv group: a step per (query head, tile), the head outermost.
+// Warpgroup 0 copies the block's keys and values and then each step's query tile, output-gradient tile and their
+// statistics into a ring of PG_ATT_DKDV_STAGES buffers; buffer b's `filled` barrier completes a phase when a step's
+// copies into it have landed, its `drained` barrier when the eight consumer warps are done with it. Consumer
+// warpgroup g (1 or 2) owns keys 64 (g - 1) .. 64 g - 1 of the block, warp w of it 16 w .. 16 w + 15 of those, and
 // keeps their dK, dV in registers. Shared memory: the block's key and value tiles (the products' A operands, read
-// from there), then PG_ATT_STAGES buffers of query tiles, of output-gradient tiles, and of their statistics.
-extern "C" __global__ void __launch_bounds__(PG_ATT_THREADS, 2)
+// from there), the query and output-gradient buffers, their statistics, then the barriers.
+extern "C" __global__ void __launch_bounds__(PG_ATT_DKDV_THREADS, 1)
 pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, const float* lse,
                            const float* rowDots, const pg_bf16* dOut, void* dK, int dK_type, void* dV, int dV_type,
                            int seqLen, int heads, int kvHeads, int headDim, float scale) {
+    constexpr int STAGES = PG_ATT_DKDV_STAGES;
     uint32_t keyTiles = pg_att_tiles();
     uint32_t valueTiles = pg_att_buffer(keyTiles, 2);
     uint32_t queryTiles = pg_att_buffer(valueTiles, 2);
-    uint32_t gradTiles = pg_att_buffer(queryTiles, PG_ATT_STAGES);
+    uint32_t gradTiles = pg_att_buffer(queryTiles, STAGES);
+    uint32_t statisticsAt = pg_att_buffer(gradTiles, STAGES);
     float (*statistics)[2][PG_ATT_TILE] = reinterpret_cast<float (*)[2][PG_ATT_TILE]>(
-            pg_att_dynamic + (pg_att_buffer(gradTiles, PG_ATT_STAGES) - pg_att_shared(pg_att_dynamic)));
+            pg_att_dynamic + (statisticsAt - pg_att_shared(pg_att_dynamic)));
+    uint32_t filled = statisticsAt + STAGES * 2 * PG_ATT_TILE * 4;
+    uint32_t drained = filled + STAGES * 8;
     int kv;
     int b;
     int keyFirst = pg_att_longest_first(kv, b) * PG_ATT_BLOCK_ROWS;
-    int warpgroup = threadIdx.x >> 7;
-    int warp = (threadIdx.x >> 5) & 3;
     int qStride = heads * headDim;
     int gradStride = heads * headDim;
     int kStride = kvHeads * headDim;
@@ -956,33 +1012,45 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
     int dVStride = kvHeads * headDim;
     int group = heads / kvHeads;
     long long rowBase = (long long)b * seqLen;
-    int groupKey = keyFirst + 64 * warpgroup;
     int firstQueryTile = keyFirst / PG_ATT_TILE;
     int tilesPerHead = (seqLen - 1) / PG_ATT_TILE - firstQueryTile + 1;
     int steps = group * tilesPerHead;
-    const pg_bf16* queries = q + rowBase * qStride + kv * group * headDim;
-    const pg_bf16* grads = dOut + rowBase * gradStride + kv * group * headDim;
-    long long statBase = ((long long)b * heads + kv * group) * seqLen;
 
-    // Copy groups: the block's keys and values with step 0's query tile, then one per step, PG_ATT_STAGES - 1 steps
-    // ahead (an empty group past the last step keeps the count of groups in flight fixed).
-    pg_att_copy_block_rows(keyTiles, k + (rowBase + keyFirst) * kStride + kv * headDim, kStride, seqLen - keyFirst,
-                           headDim);
-    pg_att_copy_block_rows(valueTiles, v + (rowBase + keyFirst) * vStride + kv * headDim, vStride, seqLen - keyFirst,
-                           headDim);
-    pg_att_copy_query_tile(queryTiles, gradTiles, statistics, 0, queries, qStride, grads, gradStride, lse + statBase,
-                           rowDots + statBase, 0, firstQueryTile, headDim, seqLen);
-    pg_att_commit();
-#pragma unroll
-    for (int n = 1; n < PG_ATT_STAGES - 1; n++) {
-        if (n < steps) {
-            pg_att_copy_query_tile(queryTiles, gradTiles, statistics, n, queries, qStride, grads, gradStride,
-                                   lse + statBase, rowDots + statBase, n / tilesPerHead,
-                                   firstQueryTile + n % tilesPerHead, headDim, seqLen);
+    if (threadIdx.x < STAGES) {
+        pg_att_barrier_init(filled + 8 * threadIdx.x, PG_ATT_DKDV_PRODUCERS);
+        pg_att_barrier_init(drained + 8 * threadIdx.x, 8);
+    }
+    __syncthreads();
+
+    if (threadIdx.x < PG_ATT_DKDV_PRODUCERS) {
+        pg_att_producer_registers();
+        const pg_bf16* queries = q + rowBase * qStride + kv * group * headDim;
+        const pg_bf16* grads = dOut + rowBase * gradStride + kv * group * headDim;
+        long long statBase = ((long long)b * heads + kv * group) * seqLen;
+        for (int step = 0; step < steps; step++) {
+            int buffer = step % STAGES;
+            if (step >= STAGES) {
+                pg_att_barrier_wait(drained + 8 * buffer, (step / STAGES - 1) & 1);
+            } else if (step == 0) {
+                pg_att_copy_block_rows<PG_ATT_DKDV_PRODUCERS>(keyTiles, k + (rowBase + keyFirst) * kStride +
+                                                              kv * headDim, kStride, seqLen - keyFirst, headDim);
+                pg_att_copy_block_rows<PG_ATT_DKDV_PRODUCERS>(valueTiles, v + (rowBase + keyFirst) * vStride +
+                                                              kv * headDim, vStride, seqLen - keyFirst, headDim);
+            }
+            pg_att_copy_query_tile<PG_ATT_DKDV_PRODUCERS>(queryTiles, gradTiles, statistics, buffer, queries, qStride,
+                                                          grads, gradStride, lse + statBase, rowDots + statBase,
+                                                          step / tilesPerHead, firstQueryTile + step % tilesPerHead,
+                                                          headDim, seqLen);
+            pg_att_barrier_arrive_on_copies(filled + 8 * buffer);
         }
-        pg_att_commit();
+        asm volatile("cp.async.wait_all;\n" ::: "memory");
+        return;
     }
 
+    pg_att_consumer_registers();
+    int warpgroup = (threadIdx.x - PG_ATT_DKDV_PRODUCERS) >> 7;
+    int warp = (threadIdx.x >> 5) & 3;
+    int groupKey = keyFirst + 64 * warpgroup;
     float scaleLog2 = scale * PG_ATT_LOG2E;
     uint32_t keyTile = pg_att_buffer(keyTiles, warpgroup);
     uint32_t valueTile = pg_att_buffer(valueTiles, warpgroup);
@@ -991,18 +1059,9 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
     pg_att_zero(dk);
     pg_att_zero(dv);
     for (int step = 0; step < steps; step++) {
-        int buffer = step % PG_ATT_STAGES;
-        pg_att_wait_stage();
+        int buffer = step % STAGES;
+        pg_att_barrier_wait(filled + 8 * buffer, (step / STAGES) & 1);
         pg_att_tiles_visible();
-        // After this barrier every warp is done with step - 1, whose buffers take step + STAGES - 1.
-        __syncthreads();
-        int ahead = step + PG_ATT_STAGES - 1;
-        if (ahead < steps) {
-            pg_att_copy_query_tile(queryTiles, gradTiles, statistics, ahead % PG_ATT_STAGES, queries, qStride, grads,
-                                   gradStride, lse + statBase, rowDots + statBase, ahead / tilesPerHead,
-                                   firstQueryTile + ahead % tilesPerHead, headDim, seqLen);
-        }
-        pg_att_commit();
         int queryOffset = (firstQueryTile + step % tilesPerHead) * PG_ATT_TILE - groupKey;
         uint32_t queryTile = pg_att_buffer(queryTiles, buffer);
         uint32_t gradTile = pg_att_buffer(gradTiles, buffer);
@@ -1016,8 +1075,14 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
                                        statistics[buffer][1], column, 16 * warp, scaleLog2, dk, dv);
             }
         }
+        __syncwarp();
+        if ((threadIdx.x & 31) == 0) {
+            pg_att_barrier_arrive(drained + 8 * buffer);
+        }
     }
-    __syncthreads();
+    // Every consumer is done with the tiles, which the staging areas of pg_att_add_rows overwrite (barrier 1: the
+    // consumers' 256 threads only; the producer has left).
+    asm volatile("bar.sync 1, %0;\n" :: "n"(PG_ATT_DKDV_THREADS - PG_ATT_DKDV_PRODUCERS) : "memory");
     long long keyRow0 = rowBase + groupKey + 16 * warp;
     int validRows = seqLen - groupKey - 16 * warp;
     pg_att_add_rows(dK, dK_type, keyRow0, dKStride, kv * headDim, headDim, validRows, dk, scale);
@@ -1101,10 +1166,10 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
 
     // Copy groups as in the forward: the block's queries and output gradients with key/value tile 0, then one per
     // tile.
-    pg_att_copy_block_rows(queryTiles, q + (rowBase + first) * qStride + h * headDim, qStride, seqLen - first,
-                           headDim);
-    pg_att_copy_block_rows(gradTiles, dOut + (rowBase + first) * gradStride + h * headDim, gradStride,
-                           seqLen - first, headDim);
+    pg_att_copy_block_rows<PG_ATT_THREADS>(queryTiles, q + (rowBase + first) * qStride + h * headDim, qStride,
+                                           seqLen - first, headDim);
+    pg_att_copy_block_rows<PG_ATT_THREADS>(gradTiles, dOut + (rowBase + first) * gradStride + h * headDim,
+                                           gradStride, seqLen - first, headDim);
     pg_att_copy_key_values(keyTiles, valueTiles, 0, keys, kStride, values, vStride, headDim, seqLen, 0);
     pg_att_commit();
 #pragma unroll

@@ -37,11 +37,17 @@ public final class CudaFlashAttention {
      * the key and value buffers.
      */
     private static final int DQ_SHARED_BYTES = 1024 + (4 + 2 * STAGES) * TILE_BYTES;
+    /** The dK/dV pass's block: a producer warpgroup and two consumer warpgroups (PG_ATT_DKDV_THREADS). */
+    private static final KernelModules.Dim3 DKDV_BLOCK = KernelModules.Dim3.of(384);
+    /** Buffers of the dK/dV pass's streamed query and output-gradient tiles (PG_ATT_DKDV_STAGES). */
+    private static final int DKDV_STAGES = 5;
     /**
      * Dynamic shared memory of the dK/dV pass: the slack, two tiles each of the block's keys and values, the query and
-     * output-gradient buffers, and each buffer's float32 statistics (lse and D of its 64 rows).
+     * output-gradient buffers, each buffer's float32 statistics (lse and D of its 64 rows), and two 8-byte barriers per
+     * buffer.
      */
-    private static final int DKDV_SHARED_BYTES = 1024 + (4 + 2 * STAGES) * TILE_BYTES + STAGES * 2 * 64 * 4;
+    private static final int DKDV_SHARED_BYTES = 1024 + (4 + 2 * DKDV_STAGES) * TILE_BYTES + DKDV_STAGES * 2 * 64 * 4
+            + DKDV_STAGES * 2 * 8;
 
     private final CudaTensorOps tensors;
     private final KernelModules kernels;
@@ -99,7 +105,8 @@ public final class CudaFlashAttention {
                                 .pointer(dY16.tensor()).pointer(rowDots).accumulating(dV).i64(units)
                                 .i32(shape.seqLen()).i32(shape.heads()).i32(shape.kvHeads()).i32(shape.headDim()));
             }
-            kernels.launch("pg_attention_backward_dkdv", blocks(shape, shape.kvHeads()), BLOCK, DKDV_SHARED_BYTES,
+            kernels.launch("pg_attention_backward_dkdv", blocks(shape, shape.kvHeads()), DKDV_BLOCK,
+                    DKDV_SHARED_BYTES,
                     geometry(KernelArgs.of().pointer(q16.tensor()).pointer(k16.tensor()).pointer(v16.tensor())
                             .pointer(logSumExp).pointer(rowDots).pointer(dY16.tensor()).accumulating(dK)
                             .accumulating(dV), shape));

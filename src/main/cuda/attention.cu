@@ -1,7 +1,8 @@
 // Causal grouped-query flash attention for head_dim <= 64 (io.pgolf.gpu.cuda.CudaFlashAttention), FlashAttention-2
 // style on bf16 tensor cores (float32 accumulators), one operand streamed in tiles of 64 rows through swizzled
 // shared-memory buffers with cp.async. Every kernel's block is two warpgroups that own 128 rows (queries, or keys in
-// the backward's dK/dV pass), 64 each, and share the streamed tiles; each warp holds 16 of its warpgroup's rows. On
+// the backward's dK/dV pass), 64 each, and share the streamed tiles; each warp holds 16 of its warpgroup's rows. The
+// dK/dV pass's block has a third warpgroup that only copies the streamed tiles (warp specialization). On
 // Hopper the products are warpgroup MMAs (wgmma), the block's own rows from registers or shared memory and the
 // streamed tiles read by the tensor cores straight from shared memory; other GPUs run the same loops with mma.sync
 // per warp. Tiles above the causal diagonal are never visited (tiles and warpgroups both start at multiples of 64, so
@@ -795,8 +796,8 @@ extern "C" __global__ void pg_attention_backward_xsa_dot(const void* out, int ou
 #define PG_ATT_STAGING_STRIDE 68
 
 // The warp's staging area for pg_att_add_rows (16 rows) in the block's dynamic shared memory, free once a pass's
-// loop is done and the block has passed a barrier (8 warps of 16 rows of PG_ATT_STAGING_STRIDE floats: 34 KB of
-// either pass's 81 KB).
+// loop is done and the block has passed a barrier (16 rows of PG_ATT_STAGING_STRIDE floats per warp: 34 KB of the dQ
+// pass's 81 KB; 52 KB of the dK/dV pass's 116 KB, whose producer warps 0-3 take none).
 __device__ __forceinline__ float* pg_att_staging() {
     return reinterpret_cast<float*>(pg_att_dynamic) + (threadIdx.x >> 5) * 16 * PG_ATT_STAGING_STRIDE;
 }
@@ -863,55 +864,51 @@ __device__ __forceinline__ void pg_att_copy_query_tile(uint32_t queryTiles, uint
     }
 }
 
-// Query columns a step of the dK/dV pass takes (32 or 64): the probabilities and their gradient of that many queries
-// are in registers at a time.
-#define PG_ATT_DKDV_COLUMNS 64
-
-// Query columns [column, column + PG_ATT_DKDV_COLUMNS) of one query tile of the dK/dV pass for the warp's 16 keys:
-// the transposed probabilities P^T = exp(K Q^T - lse) and their gradient dP^T = V dO^T, both products started
-// together, then dV += P^T dO and dK += dS^T Q (unscaled), dS^T = P^T (dP^T - D). MASKED: the tile starts at the
-// warpgroup's first key, and key row r of the warp (its 16 keys start at warpKey of the warpgroup) is hidden from
+// One query tile of the dK/dV pass for the warp's 16 keys: the transposed probabilities P^T = exp(K Q^T - lse) and
+// their gradient dP^T = V dO^T, both products started together, then dV += P^T dO and dK += dS^T Q (unscaled),
+// dS^T = P^T (dP^T - D). keyRows, valueRows: the warp's keys and values as A fragments (pg_att_load_rows), so that the
+// score products read only the query and output-gradient tiles from shared memory (1.191 against 1.201 ms with both
+// operands from there, three buffers). Slower: 32 query columns a step (1.350 against 1.220 ms), or the tile taken as
+// two halves of 32 whose products interleave (m64n32 score products; 1.282 against 1.152). MASKED: the tile starts at
+// the warpgroup's first key, and key row r of the warp (its 16 keys start at warpKey of the warpgroup) is hidden from
 // query column j when warpKey + r > j.
 template <bool MASKED>
-__device__ __forceinline__ void pg_att_dkdv_step(uint32_t keyTile, uint32_t valueTile, uint32_t queryTile,
-                                                 uint32_t gradTile, const float* tileLse, const float* tileDots,
-                                                 int column, int warpKey, float scaleLog2, float (&dk)[8][4],
-                                                 float (&dv)[8][4]) {
-    constexpr int N = PG_ATT_DKDV_COLUMNS / 8;
-    uint32_t queries = queryTile + column * 128;
-    uint32_t grads = gradTile + column * 128;
-    float p[N][4];
-    float ds[N][4];
-    pg_att_start_row_dots(keyTile, queries, p);
-    pg_att_start_row_dots(valueTile, grads, ds);
+__device__ __forceinline__ void pg_att_dkdv_step(const uint32_t (&keyRows)[4][4], const uint32_t (&valueRows)[4][4],
+                                                 uint32_t queryTile, uint32_t gradTile, const float* tileLse,
+                                                 const float* tileDots, int warpKey, float scaleLog2,
+                                                 float (&dk)[8][4], float (&dv)[8][4]) {
+    float p[8][4];
+    float ds[8][4];
+    pg_att_start_row_dots(keyRows, queryTile, p);
+    pg_att_start_row_dots(valueRows, gradTile, ds);
     pg_att_finish<1>(p);
 #pragma unroll
-    for (int nt = 0; nt < N; nt++) {
-        float2 l = *reinterpret_cast<const float2*>(tileLse + column + pg_att_col(nt, 0));
+    for (int nt = 0; nt < 8; nt++) {
+        float2 l = *reinterpret_cast<const float2*>(tileLse + pg_att_col(nt, 0));
 #pragma unroll
         for (int i = 0; i < 4; i++) {
             float x = pg_att_exp2(fmaf(p[nt][i], scaleLog2, -((i & 1) ? l.y : l.x) * PG_ATT_LOG2E));
-            if (MASKED && warpKey + pg_att_row(i) > column + pg_att_col(nt, i)) {
+            if (MASKED && warpKey + pg_att_row(i) > pg_att_col(nt, i)) {
                 x = 0.0f;
             }
             p[nt][i] = x;
         }
     }
-    uint32_t operand[N / 2][4];
+    uint32_t operand[4][4];
     pg_att_to_operand(p, operand);
     pg_att_finish<0>(ds);
-    pg_att_start_tile_product(operand, grads, dv);
+    pg_att_start_tile_product(operand, gradTile, dv);
 #pragma unroll
-    for (int nt = 0; nt < N; nt++) {
-        float2 d = *reinterpret_cast<const float2*>(tileDots + column + pg_att_col(nt, 0));
+    for (int nt = 0; nt < 8; nt++) {
+        float2 d = *reinterpret_cast<const float2*>(tileDots + pg_att_col(nt, 0));
 #pragma unroll
         for (int i = 0; i < 4; i++) {
             ds[nt][i] = p[nt][i] * (ds[nt][i] - ((i & 1) ? d.y : d.x));
         }
     }
-    uint32_t gradientOperand[N / 2][4];
+    uint32_t gradientOperand[4][4];
     pg_att_to_operand(ds, gradientOperand);
-    pg_att_start_tile_product(gradientOperand, queries, dk);
+    pg_att_start_tile_product(gradientOperand, queryTile, dk);
     pg_att_finish<0>(dv);
     pg_att_finish<0>(dk);
 }
@@ -935,11 +932,16 @@ __device__ __forceinline__ int pg_att_longest_first(int& head, int& sequence) {
 }
 
 // The dK/dV pass's block: a producer warpgroup (warpgroup 0) that only copies tiles, and two consumer warpgroups
-// that run the products, so that the consumers can hold P^T and dP^T of 64 query columns together with dK and dV
-// in registers and keep both score products in flight.
+// that run the products with the producer's registers, so that they hold P^T and dP^T of 64 query columns, dK, dV and
+// their keys and values in registers and keep both score products in flight. Two warpgroups of 256 threads that
+// copied their own tiles, two blocks per SM, had 128 registers: 32 query columns a step, 64 bytes spilled, and ptxas
+// serialized the wgmmas (C7512): 1.224 ms for the pass against 1.145 (H100, record shape, bf16 gradients, same run;
+// Nsight Compute 1.41 against 1.30 ms, tensor pipe active 39% against 42%). Without the producer, one block per SM:
+// 1.436 ms with 32 query columns (152 registers), 1.263 with 64 (194 registers), both without C7512.
 #define PG_ATT_DKDV_THREADS 384
 #define PG_ATT_DKDV_PRODUCERS 128
-// Buffers of the streamed query / output-gradient tiles: the producer runs up to this many steps ahead.
+// Buffers of the streamed query / output-gradient tiles: the producer runs up to this many steps ahead. 2 / 3 / 5:
+// 1.360 / 1.191 / 1.145 ms for the pass (H100, record shape, bf16 gradients, one run).
 #define PG_ATT_DKDV_STAGES 5
 
 // The warpgroup's per-thread register budget, moved between the producer and the consumers (Hopper only:
@@ -985,8 +987,10 @@ __device__ __forceinline__ void pg_att_barrier_wait(uint32_t barrier, int parity
 // statistics into a ring of PG_ATT_DKDV_STAGES buffers; buffer b's `filled` barrier completes a phase when a step's
 // copies into it have landed, its `drained` barrier when the eight consumer warps are done with it. Consumer
 // warpgroup g (1 or 2) owns keys 64 (g - 1) .. 64 g - 1 of the block, warp w of it 16 w .. 16 w + 15 of those, and
-// keeps their dK, dV in registers. Shared memory: the block's key and value tiles (the products' A operands, read
-// from there), the query and output-gradient buffers, their statistics, then the barriers.
+// keeps their dK, dV in registers, their keys and values too (loaded once from the block's tiles). The consumers see
+// the copies of the cp.async unit (generic proxy) through the `filled` barrier and a proxy fence before their wgmmas
+// read them (async proxy). Shared memory: the block's key and value tiles, the query and output-gradient buffers,
+// their statistics, then the barriers.
 extern "C" __global__ void __launch_bounds__(PG_ATT_DKDV_THREADS, 1)
 pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, const float* lse,
                            const float* rowDots, const pg_bf16* dOut, void* dK, int dK_type, void* dV, int dV_type,
@@ -1052,8 +1056,8 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
     int warp = (threadIdx.x >> 5) & 3;
     int groupKey = keyFirst + 64 * warpgroup;
     float scaleLog2 = scale * PG_ATT_LOG2E;
-    uint32_t keyTile = pg_att_buffer(keyTiles, warpgroup);
-    uint32_t valueTile = pg_att_buffer(valueTiles, warpgroup);
+    uint32_t keyRows[4][4];
+    uint32_t valueRows[4][4];
     float dk[8][4];
     float dv[8][4];
     pg_att_zero(dk);
@@ -1062,18 +1066,19 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
         int buffer = step % STAGES;
         pg_att_barrier_wait(filled + 8 * buffer, (step / STAGES) & 1);
         pg_att_tiles_visible();
+        if (step == 0) {
+            pg_att_load_rows(pg_att_buffer(keyTiles, warpgroup), 16 * warp, keyRows);
+            pg_att_load_rows(pg_att_buffer(valueTiles, warpgroup), 16 * warp, valueRows);
+        }
         int queryOffset = (firstQueryTile + step % tilesPerHead) * PG_ATT_TILE - groupKey;
         uint32_t queryTile = pg_att_buffer(queryTiles, buffer);
         uint32_t gradTile = pg_att_buffer(gradTiles, buffer);
-#pragma unroll
-        for (int column = 0; column < PG_ATT_TILE; column += PG_ATT_DKDV_COLUMNS) {
-            if (queryOffset > 0) {
-                pg_att_dkdv_step<false>(keyTile, valueTile, queryTile, gradTile, statistics[buffer][0],
-                                        statistics[buffer][1], column, 16 * warp, scaleLog2, dk, dv);
-            } else if (queryOffset == 0) {
-                pg_att_dkdv_step<true>(keyTile, valueTile, queryTile, gradTile, statistics[buffer][0],
-                                       statistics[buffer][1], column, 16 * warp, scaleLog2, dk, dv);
-            }
+        if (queryOffset > 0) {
+            pg_att_dkdv_step<false>(keyRows, valueRows, queryTile, gradTile, statistics[buffer][0],
+                                    statistics[buffer][1], 16 * warp, scaleLog2, dk, dv);
+        } else if (queryOffset == 0) {
+            pg_att_dkdv_step<true>(keyRows, valueRows, queryTile, gradTile, statistics[buffer][0],
+                                   statistics[buffer][1], 16 * warp, scaleLog2, dk, dv);
         }
         __syncwarp();
         if ((threadIdx.x & 31) == 0) {

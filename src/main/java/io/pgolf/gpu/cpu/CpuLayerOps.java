@@ -2,6 +2,7 @@ package io.pgolf.gpu.cpu;
 
 import io.pgolf.gpu.AttentionShape;
 import io.pgolf.gpu.DType;
+import io.pgolf.gpu.FusedBackwardChecks;
 import io.pgolf.gpu.LayerOps;
 import io.pgolf.gpu.RopeTable;
 import io.pgolf.gpu.Tensor;
@@ -279,10 +280,8 @@ final class CpuLayerOps implements LayerOps {
                                               Tensor dResidualScale) {
         int rows = out.rows();
         int d = out.dim(-1);
+        FusedBackwardChecks.requireTotalGradientTarget(dX, dOut);
         if (dX == null) {
-            if (dOut == null) {
-                throw new IllegalArgumentException("without dX the total gradient replaces dOut, which is missing");
-            }
             rmsNormBackward(out, invRms, normScale, dNormed, dOut);
             scaledResidualBackward(residualScale, y, dOut, null, dY, dResidualScale);
             return;

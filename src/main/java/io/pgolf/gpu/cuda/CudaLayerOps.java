@@ -2,6 +2,7 @@ package io.pgolf.gpu.cuda;
 
 import io.pgolf.gpu.AttentionShape;
 import io.pgolf.gpu.DType;
+import io.pgolf.gpu.FusedBackwardChecks;
 import io.pgolf.gpu.LayerOps;
 import io.pgolf.gpu.RopeTable;
 import io.pgolf.gpu.Tensor;
@@ -279,10 +280,9 @@ public final class CudaLayerOps implements LayerOps {
             requireMatrix(dOut, rows, d, "scaled residual output gradient");
         }
         requireMatrix(dNormed, rows, d, "rms_norm output gradient");
+        FusedBackwardChecks.requireTotalGradientTarget(dX, dOut);
         if (dX != null) {
             requireMatrix(dX, rows, d, "scaled residual x gradient");
-        } else if (dOut == null) {
-            throw new IllegalArgumentException("without dX the total gradient replaces dOut, which is missing");
         }
         requireMatrix(dY, rows, d, "scaled residual branch gradient");
         requireFloats(dResidualScale, d, "residual scale gradient");

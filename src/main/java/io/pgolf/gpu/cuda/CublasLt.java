@@ -2,7 +2,6 @@ package io.pgolf.gpu.cuda;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
@@ -66,7 +65,8 @@ final class CublasLt implements AutoCloseable {
     }
 
     private final Arena arena = Arena.ofShared();
-    private final Path library;
+    private final Path path;
+    private final NativeLibrary library;
     private final MemorySegment handle;
     private final MethodHandle destroyHandle;
     private final MethodHandle statusName;
@@ -83,41 +83,41 @@ final class CublasLt implements AutoCloseable {
     private final MethodHandle matmul;
     private final MethodHandle configGetAttribute;
 
-    private CublasLt(Path library, SymbolLookup lookup) {
-        this.library = library;
-        Linker linker = Linker.nativeLinker();
-        MethodHandle create = function(linker, lookup, "cublasLtCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-        this.destroyHandle = function(linker, lookup, "cublasLtDestroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-        this.statusName = function(linker, lookup, "cublasLtGetStatusName", FunctionDescriptor.of(ADDRESS, JAVA_INT));
-        this.descCreate = function(linker, lookup, "cublasLtMatmulDescCreate",
+    private CublasLt(Path path, SymbolLookup lookup) {
+        this.path = path;
+        this.library = new NativeLibrary(LIBRARY, lookup, "pgolf needs cuBLASLt 13");
+        MethodHandle create = library.function("cublasLtCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        this.destroyHandle = library.function("cublasLtDestroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        this.statusName = library.function("cublasLtGetStatusName", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+        this.descCreate = library.function("cublasLtMatmulDescCreate",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-        this.descSetAttribute = function(linker, lookup, "cublasLtMatmulDescSetAttribute",
+        this.descSetAttribute = library.function("cublasLtMatmulDescSetAttribute",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG));
-        this.descDestroy = function(linker, lookup, "cublasLtMatmulDescDestroy",
+        this.descDestroy = library.function("cublasLtMatmulDescDestroy",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS));
-        this.layoutCreate = function(linker, lookup, "cublasLtMatrixLayoutCreate",
+        this.layoutCreate = library.function("cublasLtMatrixLayoutCreate",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG));
-        this.layoutSetAttribute = function(linker, lookup, "cublasLtMatrixLayoutSetAttribute",
+        this.layoutSetAttribute = library.function("cublasLtMatrixLayoutSetAttribute",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG));
-        this.layoutDestroy = function(linker, lookup, "cublasLtMatrixLayoutDestroy",
+        this.layoutDestroy = library.function("cublasLtMatrixLayoutDestroy",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS));
-        this.preferenceCreate = function(linker, lookup, "cublasLtMatmulPreferenceCreate",
+        this.preferenceCreate = library.function("cublasLtMatmulPreferenceCreate",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS));
-        this.preferenceSetAttribute = function(linker, lookup, "cublasLtMatmulPreferenceSetAttribute",
+        this.preferenceSetAttribute = library.function("cublasLtMatmulPreferenceSetAttribute",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG));
-        this.preferenceDestroy = function(linker, lookup, "cublasLtMatmulPreferenceDestroy",
+        this.preferenceDestroy = library.function("cublasLtMatmulPreferenceDestroy",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS));
         // (handle, desc, A, B, C, D layouts, preference, requested, results[], returned*)
-        this.heuristic = function(linker, lookup, "cublasLtMatmulAlgoGetHeuristic", FunctionDescriptor.of(JAVA_INT,
+        this.heuristic = library.function("cublasLtMatmulAlgoGetHeuristic", FunctionDescriptor.of(JAVA_INT,
                 ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS));
         // (handle, desc, alpha*, A, Adesc, B, Bdesc, beta*, C, Cdesc, D, Ddesc, algo*, workspace, bytes, stream)
-        this.matmul = function(linker, lookup, "cublasLtMatmul", FunctionDescriptor.of(JAVA_INT,
+        this.matmul = library.function("cublasLtMatmul", FunctionDescriptor.of(JAVA_INT,
                 ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS,
                 JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG));
-        this.configGetAttribute = function(linker, lookup, "cublasLtMatmulAlgoConfigGetAttribute",
+        this.configGetAttribute = library.function("cublasLtMatmulAlgoConfigGetAttribute",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
         MemorySegment handleOut = arena.allocate(ADDRESS);
-        check("cublasLtCreate", call(create, handleOut));
+        check("cublasLtCreate", library.call(create, handleOut));
         this.handle = handleOut.get(ADDRESS, 0);
     }
 
@@ -164,7 +164,7 @@ final class CublasLt implements AutoCloseable {
     }
 
     Path library() {
-        return library;
+        return path;
     }
 
     /** D = alpha op(A) op(B) + beta C with float32 accumulation and float32 alpha and beta. */
@@ -173,10 +173,10 @@ final class CublasLt implements AutoCloseable {
         try (Arena local = Arena.ofConfined()) {
             MemorySegment op = local.allocate(JAVA_INT);
             op.set(JAVA_INT, 0, transA ? CUBLAS_OP_T : CUBLAS_OP_N);
-            check("cublasLtMatmulDescSetAttribute(TRANSA)", call(descSetAttribute, desc, MATMUL_DESC_TRANSA, op,
+            check("cublasLtMatmulDescSetAttribute(TRANSA)", library.call(descSetAttribute, desc, MATMUL_DESC_TRANSA, op,
                     JAVA_INT.byteSize()));
             op.set(JAVA_INT, 0, transB ? CUBLAS_OP_T : CUBLAS_OP_N);
-            check("cublasLtMatmulDescSetAttribute(TRANSB)", call(descSetAttribute, desc, MATMUL_DESC_TRANSB, op,
+            check("cublasLtMatmulDescSetAttribute(TRANSB)", library.call(descSetAttribute, desc, MATMUL_DESC_TRANSB, op,
                     JAVA_INT.byteSize()));
         } catch (RuntimeException e) {
             destroyOperation(desc);
@@ -198,11 +198,11 @@ final class CublasLt implements AutoCloseable {
         try (Arena local = Arena.ofConfined()) {
             MemorySegment count = local.allocate(JAVA_INT);
             count.set(JAVA_INT, 0, batch);
-            check("cublasLtMatrixLayoutSetAttribute(BATCH_COUNT)", call(layoutSetAttribute, layout,
+            check("cublasLtMatrixLayoutSetAttribute(BATCH_COUNT)", library.call(layoutSetAttribute, layout,
                     LAYOUT_BATCH_COUNT, count, JAVA_INT.byteSize()));
             MemorySegment offset = local.allocate(JAVA_LONG);
             offset.set(JAVA_LONG, 0, stride);
-            check("cublasLtMatrixLayoutSetAttribute(STRIDED_BATCH_OFFSET)", call(layoutSetAttribute, layout,
+            check("cublasLtMatrixLayoutSetAttribute(STRIDED_BATCH_OFFSET)", library.call(layoutSetAttribute, layout,
                     LAYOUT_STRIDED_BATCH_OFFSET, offset, JAVA_LONG.byteSize()));
         } catch (RuntimeException e) {
             destroyLayout(layout);
@@ -217,7 +217,7 @@ final class CublasLt implements AutoCloseable {
         try (Arena local = Arena.ofConfined()) {
             MemorySegment bytes = local.allocate(JAVA_LONG);
             bytes.set(JAVA_LONG, 0, workspaceBytes);
-            check("cublasLtMatmulPreferenceSetAttribute(MAX_WORKSPACE_BYTES)", call(preferenceSetAttribute,
+            check("cublasLtMatmulPreferenceSetAttribute(MAX_WORKSPACE_BYTES)", library.call(preferenceSetAttribute,
                     preference, PREF_MAX_WORKSPACE_BYTES, bytes, JAVA_LONG.byteSize()));
         } catch (RuntimeException e) {
             destroyPreference(preference);
@@ -236,7 +236,8 @@ final class CublasLt implements AutoCloseable {
         int count;
         try (Arena local = Arena.ofConfined()) {
             MemorySegment returned = local.allocate(JAVA_INT);
-            int status = call(heuristic, handle, operation, a, b, c, c, preference, requested, results, returned);
+            int status = library.call(heuristic, handle, operation, a, b, c, c, preference, requested, results,
+                    returned);
             if (status == CUBLAS_STATUS_NOT_SUPPORTED) {
                 return List.of();
             }
@@ -277,7 +278,8 @@ final class CublasLt implements AutoCloseable {
             MemorySegment written = local.allocate(JAVA_LONG);
             for (ConfigAttribute attribute : DESCRIBED) {
                 value.set(JAVA_INT, 0, 0);
-                int status = call(configGetAttribute, algo, attribute.id(), value, (long) attribute.bytes(), written);
+                int status = library.call(configGetAttribute, algo, attribute.id(), value, (long) attribute.bytes(),
+                        written);
                 // Signed, so that a split-K of "not applicable", (uint32_t) -1, reads as -1.
                 String shown = status != 0 ? "unknown" : attribute.bytes() == 2
                         ? Integer.toString(Short.toUnsignedInt(value.get(JAVA_SHORT, 0)))
@@ -289,15 +291,15 @@ final class CublasLt implements AutoCloseable {
     }
 
     void destroyOperation(MemorySegment operation) {
-        check("cublasLtMatmulDescDestroy", call(descDestroy, operation));
+        check("cublasLtMatmulDescDestroy", library.call(descDestroy, operation));
     }
 
     void destroyLayout(MemorySegment layout) {
-        check("cublasLtMatrixLayoutDestroy", call(layoutDestroy, layout));
+        check("cublasLtMatrixLayoutDestroy", library.call(layoutDestroy, layout));
     }
 
     void destroyPreference(MemorySegment preference) {
-        check("cublasLtMatmulPreferenceDestroy", call(preferenceDestroy, preference));
+        check("cublasLtMatmulPreferenceDestroy", library.call(preferenceDestroy, preference));
     }
 
     /** "CUBLAS_STATUS_NOT_SUPPORTED (15)", for error messages. */
@@ -314,7 +316,7 @@ final class CublasLt implements AutoCloseable {
     @Override
     public void close() {
         try {
-            check("cublasLtDestroy", call(destroyHandle, handle));
+            check("cublasLtDestroy", library.call(destroyHandle, handle));
         } finally {
             arena.close();
         }
@@ -326,7 +328,7 @@ final class CublasLt implements AutoCloseable {
             Object[] all = new Object[args.length + 1];
             all[0] = out;
             System.arraycopy(args, 0, all, 1, args.length);
-            check(name, call(create, all));
+            check(name, library.call(create, all));
             return out.get(ADDRESS, 0);
         }
     }
@@ -334,20 +336,6 @@ final class CublasLt implements AutoCloseable {
     private void check(String name, int status) {
         if (status != 0) {
             throw new IllegalStateException(name + " failed with " + statusText(status));
-        }
-    }
-
-    private static MethodHandle function(Linker linker, SymbolLookup lookup, String name, FunctionDescriptor type) {
-        MemorySegment symbol = lookup.find(name).orElseThrow(() -> new CudaUnavailableException(LIBRARY
-                + " has no symbol " + name + "; pgolf needs cuBLASLt 13"));
-        return linker.downcallHandle(symbol, type);
-    }
-
-    private static int call(MethodHandle function, Object... args) {
-        try {
-            return (int) function.invokeWithArguments(args);
-        } catch (Throwable t) {
-            throw new IllegalStateException("a cuBLASLt call failed", t);
         }
     }
 }

@@ -2,7 +2,6 @@ package io.pgolf.gpu.cuda;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
@@ -23,6 +22,7 @@ final class Nvml implements AutoCloseable {
     private static final int TEMPERATURE_GPU = 0;
 
     private final Arena arena = Arena.ofShared();
+    private final NativeLibrary library;
     private final MethodHandle shutdown;
     private final MethodHandle errorString;
     private final MethodHandle handleByPciBusId;
@@ -34,27 +34,27 @@ final class Nvml implements AutoCloseable {
     private final String clockReasonsName;
     private boolean closed;
 
-    private Nvml(SymbolLookup lookup) {
-        Linker linker = Linker.nativeLinker();
-        MethodHandle init = function(linker, lookup, "nvmlInit_v2", FunctionDescriptor.of(JAVA_INT));
-        this.shutdown = function(linker, lookup, "nvmlShutdown", FunctionDescriptor.of(JAVA_INT));
-        this.errorString = function(linker, lookup, "nvmlErrorString", FunctionDescriptor.of(ADDRESS, JAVA_INT));
-        this.handleByPciBusId = function(linker, lookup, "nvmlDeviceGetHandleByPciBusId_v2",
+    private Nvml(NativeLibrary library) {
+        this.library = library;
+        MethodHandle init = library.function("nvmlInit_v2", FunctionDescriptor.of(JAVA_INT));
+        this.shutdown = library.function("nvmlShutdown", FunctionDescriptor.of(JAVA_INT));
+        this.errorString = library.function("nvmlErrorString", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+        this.handleByPciBusId = library.function("nvmlDeviceGetHandleByPciBusId_v2",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-        this.clockInfo = function(linker, lookup, "nvmlDeviceGetClockInfo",
+        this.clockInfo = library.function("nvmlDeviceGetClockInfo",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
-        this.powerUsage = function(linker, lookup, "nvmlDeviceGetPowerUsage",
+        this.powerUsage = library.function("nvmlDeviceGetPowerUsage",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-        this.powerLimit = function(linker, lookup, "nvmlDeviceGetEnforcedPowerLimit",
+        this.powerLimit = library.function("nvmlDeviceGetEnforcedPowerLimit",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-        this.temperature = function(linker, lookup, "nvmlDeviceGetTemperature",
+        this.temperature = library.function("nvmlDeviceGetTemperature",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
         // Drivers from 535 name it "clocks event reasons"; older ones only "throttle reasons" (same bits).
-        String reasonsName = lookup.find("nvmlDeviceGetCurrentClocksEventReasons").isPresent()
+        String reasonsName = library.lookup().find("nvmlDeviceGetCurrentClocksEventReasons").isPresent()
                 ? "nvmlDeviceGetCurrentClocksEventReasons" : "nvmlDeviceGetCurrentClocksThrottleReasons";
         this.clockReasonsName = reasonsName;
-        this.clockReasons = function(linker, lookup, reasonsName, FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-        check("nvmlInit_v2", call(init));
+        this.clockReasons = library.function(reasonsName, FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        check("nvmlInit_v2", library.call(init));
     }
 
     /** Loads and initializes NVML; a {@link CudaUnavailableException} says why it cannot. */
@@ -66,38 +66,38 @@ final class Nvml implements AutoCloseable {
             throw new CudaUnavailableException("NVML (" + LIBRARY + ", part of the NVIDIA driver) not found on the"
                     + " loader's path", notFound);
         }
-        return new Nvml(lookup);
+        return new Nvml(new NativeLibrary(LIBRARY, lookup, ""));
     }
 
     /** The NVML handle of the GPU at {@code pciBusId} (as CUDA gives it). */
     MemorySegment device(String pciBusId) {
         MemorySegment handle = arena.allocate(ADDRESS);
         check("nvmlDeviceGetHandleByPciBusId_v2(" + pciBusId + ")",
-                call(handleByPciBusId, arena.allocateFrom(pciBusId), handle));
+                library.call(handleByPciBusId, arena.allocateFrom(pciBusId), handle));
         return handle.get(ADDRESS, 0);
     }
 
     int smClockMhz(MemorySegment device) {
-        return unsignedInt("nvmlDeviceGetClockInfo", out -> call(clockInfo, device, CLOCK_SM, out));
+        return unsignedInt("nvmlDeviceGetClockInfo", out -> library.call(clockInfo, device, CLOCK_SM, out));
     }
 
     int powerMilliwatts(MemorySegment device) {
-        return unsignedInt("nvmlDeviceGetPowerUsage", out -> call(powerUsage, device, out));
+        return unsignedInt("nvmlDeviceGetPowerUsage", out -> library.call(powerUsage, device, out));
     }
 
     int powerLimitMilliwatts(MemorySegment device) {
-        return unsignedInt("nvmlDeviceGetEnforcedPowerLimit", out -> call(powerLimit, device, out));
+        return unsignedInt("nvmlDeviceGetEnforcedPowerLimit", out -> library.call(powerLimit, device, out));
     }
 
     int temperatureC(MemorySegment device) {
-        return unsignedInt("nvmlDeviceGetTemperature", out -> call(temperature, device, TEMPERATURE_GPU, out));
+        return unsignedInt("nvmlDeviceGetTemperature", out -> library.call(temperature, device, TEMPERATURE_GPU, out));
     }
 
     /** The bit set of reasons the clocks are below their maximum ({@link ClockReasons}). */
     long clockReasons(MemorySegment device) {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment out = call.allocate(JAVA_LONG);
-            check(clockReasonsName, call(clockReasons, device, out));
+            check(clockReasonsName, library.call(clockReasons, device, out));
             return out.get(JAVA_LONG, 0);
         }
     }
@@ -108,7 +108,7 @@ final class Nvml implements AutoCloseable {
             return;
         }
         closed = true;
-        call(shutdown);
+        library.call(shutdown);
         arena.close();
     }
 
@@ -136,20 +136,6 @@ final class Nvml implements AutoCloseable {
                     + status + ")";
         } catch (Throwable t) {
             return "status " + status;
-        }
-    }
-
-    private static MethodHandle function(Linker linker, SymbolLookup lookup, String name, FunctionDescriptor type) {
-        MemorySegment symbol = lookup.find(name).orElseThrow(() -> new CudaUnavailableException(LIBRARY
-                + " has no symbol " + name));
-        return linker.downcallHandle(symbol, type);
-    }
-
-    private static int call(MethodHandle function, Object... args) {
-        try {
-            return (int) function.invokeWithArguments(args);
-        } catch (Throwable t) {
-            throw new IllegalStateException("an NVML call failed", t);
         }
     }
 }

@@ -18,8 +18,9 @@ lab_gemm(const pg_bf16* a, const pg_bf16* b, pg_bf16* c, int rows, int cols, int
     int row0 = blockIdx.y * PG_MLP_TILE_ROWS;
     int col0 = blockIdx.x * PG_MLP_TILE_COLS;
     float acc[16][4];
-    pg_mlp_product(a, rows, b, cols, dim, row0, col0, acc);
-    pg_mlp_epilogue(acc, rows, cols, row0, col0, [&](long long i, float (&v)[8], int count, bool vector) {
+    pg_mlp_product(a, rows, b, cols, dim, row0, col0, acc, [](int) {});
+    pg_mlp_epilogue(acc, rows, cols, row0, col0, (dim + 63) / 64, [&](long long i, float (&v)[8], int count,
+                                                                    bool vector, int) {
         pg_mlp_store8(c, i, count, vector, v);
     });
 #endif

@@ -10,7 +10,12 @@
 // a tile of 128 rows x 128 columns of C, warpgroup g its rows 64 g .. 64 g + 63; the dims are streamed in steps of
 // 64 through PG_MLP_STAGES buffers with cp.async (copies of step s + 2 run while the tensor cores take step s). The
 // epilogue stages the tile in shared memory so that global memory sees whole 16-byte words along rows (storing the
-// accumulator fragments' 4-byte pairs straight away took 1.15 ms for the forward against 0.52).
+// accumulator fragments' 4-byte pairs straight away took 1.15 ms for the forward against 0.52); the backward copies
+// its tile of h into a spare buffer during the last step (0.52 ms against 0.61 reading h in the epilogue).
+// H100 lab, record shape (98,304 x 2048 x 512), same run: forward 0.515 ms against cuBLAS 0.329 + leakyReluSquared
+// 0.293, backward 0.521 against 0.330 + 0.428; the product alone (bf16 C) takes 0.428, cuBLAS's 0.33. A producer warp
+// (or two) copying for the two warpgroups through mbarriers was slower (0.67 / 0.85 ms with two): too few threads to
+// issue the cp.async copies, and two blocks per SM leave no registers for a producer warpgroup.
 // Rows, columns and dims past the operands' ends are zero-filled in the buffers and never stored; dim must be a
 // multiple of 8 (16-byte copies): CudaLayerOps sends other shapes, and other GPUs, to the composed path.
 #include "pgolf.cuh"
@@ -114,11 +119,35 @@ __device__ __forceinline__ void pg_mlp_pin(float (&d)[16][4]) {
     }
 }
 
-// acc = the warpgroup's 64 rows of the block's tile of A B^T.
+// The first stage buffer, 1024-byte aligned.
+__device__ __forceinline__ uint32_t pg_mlp_stages() {
+    return ((uint32_t)__cvta_generic_to_shared(pg_mlp_dynamic) + 1023u) & ~1023u;
+}
+
+// Stage buffer i as a generic pointer.
+__device__ __forceinline__ unsigned char* pg_mlp_buffer(int i) {
+    uint32_t rawShared = (uint32_t)__cvta_generic_to_shared(pg_mlp_dynamic);
+    return pg_mlp_dynamic + (pg_mlp_stages() - rawShared) + i * PG_MLP_STAGE_BYTES;
+}
+
+// The stage buffers of the epilogue once `steps` steps are done: the one the last step read (staging the tile), and
+// one that no copy fills after the last step's barrier (for what the epilogue reads besides).
+__device__ __forceinline__ int pg_mlp_staging_buffer(int steps) {
+    return (steps - 1) % PG_MLP_STAGES;
+}
+
+__device__ __forceinline__ int pg_mlp_spare_buffer(int steps) {
+    return steps % PG_MLP_STAGES;
+}
+
+// acc = the warpgroup's 64 rows of the block's tile of A B^T. At the last step, once the products are started,
+// prefetch(spare) may start cp.async copies into stage buffer `spare` (pg_mlp_spare_buffer), which land before the
+// epilogue's first barrier.
+template <typename Prefetch>
 __device__ __forceinline__ void pg_mlp_product(const pg_bf16* a, int aRows, const pg_bf16* b, int bRows, int dim,
-                                               int row0, int col0, float (&acc)[16][4]) {
+                                               int row0, int col0, float (&acc)[16][4], Prefetch prefetch) {
     constexpr int STAGES = PG_MLP_STAGES;
-    uint32_t stages = ((uint32_t)__cvta_generic_to_shared(pg_mlp_dynamic) + 1023u) & ~1023u;
+    uint32_t stages = pg_mlp_stages();
     int warpgroup = threadIdx.x >> 7;
     int steps = (dim + PG_MLP_TILE_DIMS - 1) / PG_MLP_TILE_DIMS;
     int aRow = row0 + (threadIdx.x >> 3);
@@ -155,6 +184,9 @@ __device__ __forceinline__ void pg_mlp_product(const pg_bf16* a, int aRows, cons
             pg_mlp_copy_stage(stages + (next % STAGES) * PG_MLP_STAGE_BYTES, a, aRows, aRow, b, bRows, bRow, dim,
                               next * PG_MLP_TILE_DIMS);
         }
+        if (step == steps - 1) {
+            prefetch(pg_mlp_spare_buffer(steps));
+        }
         pg_mlp_commit();
         asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
         pg_mlp_pin(acc);
@@ -166,9 +198,12 @@ __device__ __forceinline__ uint32_t pg_mlp_pack(float lo, float hi) {
     return *reinterpret_cast<uint32_t*>(&pair);
 }
 
-// Bytes between rows of the epilogue's staging tile: 256 of data and 16 of padding, so that the accumulator
-// fragments' stores (8 rows x 4 words a warp) and the 16-byte row reads both hit 32 different banks.
-#define PG_MLP_STAGED_PITCH 272
+// Byte offset of 16-byte group g (columns 8 g .. 8 g + 7) of row r of a 128 x 128 bf16 tile in a stage buffer: rows
+// of 256 bytes, group g stored at g ^ (r % 16), so that the accumulator fragments' stores (8 rows x 4 words a warp)
+// and the 16-byte row reads (8 groups of a row a quarter-warp) both hit 32 different banks.
+__device__ __forceinline__ int pg_mlp_tile_offset(int row, int group) {
+    return row * 256 + ((group ^ (row & 15)) << 4);
+}
 
 // Eight consecutive elements of a [rows, cols] bf16 matrix from element i, `count` of them inside it (8, or fewer at
 // the right edge); `vector` when the row length keeps every group of 8 16-byte aligned.
@@ -205,28 +240,28 @@ __device__ __forceinline__ void pg_mlp_store8(pg_bf16* p, long long i, int count
 }
 
 // The block's tile of the product, rounded to bf16, handed over in row-contiguous groups of 8: the accumulators go
-// through shared memory (the stage buffers, free once both warpgroups' products are done), and each warpgroup then
-// calls emit(i, v, count, vector) for the groups of its 64 rows (i the element index of the group's first column in
-// the [rows, cols] output, count its columns inside the matrix, vector as pg_mlp_load8's), so that the global
-// accesses are whole 16-byte words along rows. Accumulator i of column tile nt sits at row (lane / 4) + 8 (i / 2) of
-// the warp's 16 and column 8 nt + 2 (lane % 4) + i % 2.
+// through stage buffer `staging` (the last step's, free once both warpgroups' products are done), and each warpgroup
+// then calls emit(i, v, count, vector, at) for the groups of its 64 rows (i the element index of the group's first
+// column in the [rows, cols] output, count its columns inside the matrix, vector as pg_mlp_load8's, `at` the group's
+// pg_mlp_tile_offset), so that the global accesses are whole 16-byte words along rows. Accumulator i of column tile
+// nt sits at row (lane / 4) + 8 (i / 2) of the warp's 16 and column 8 nt + 2 (lane % 4) + i % 2. The barrier at the
+// start also waits for the copies the product's prefetch started.
 template <typename Emit>
 __device__ __forceinline__ void pg_mlp_epilogue(const float (&acc)[16][4], int rows, int cols, int row0, int col0,
-                                                Emit emit) {
+                                                int steps, Emit emit) {
     int lane = threadIdx.x & 31;
     int warp = threadIdx.x >> 5;
     int warpgroup = warp >> 2;
-    uint32_t rawShared = (uint32_t)__cvta_generic_to_shared(pg_mlp_dynamic);
-    unsigned char* staged = pg_mlp_dynamic + (((rawShared + 1023u) & ~1023u) - rawShared) +
-                            warpgroup * 64 * PG_MLP_STAGED_PITCH;
+    unsigned char* staged = pg_mlp_buffer(pg_mlp_staging_buffer(steps));
+    asm volatile("cp.async.wait_all;\n" ::: "memory");
     __syncthreads();
-    int fragmentRow = (warp & 3) * 16 + (lane >> 2);
+    int fragmentRow = warpgroup * 64 + (warp & 3) * 16 + (lane >> 2);
 #pragma unroll
     for (int nt = 0; nt < 16; nt++) {
-        int byteCol = (nt * 8 + 2 * (lane & 3)) * 2;
+        int byteInGroup = 4 * (lane & 3);
 #pragma unroll
         for (int half = 0; half < 2; half++) {
-            *reinterpret_cast<uint32_t*>(staged + (fragmentRow + 8 * half) * PG_MLP_STAGED_PITCH + byteCol) =
+            *reinterpret_cast<uint32_t*>(staged + pg_mlp_tile_offset(fragmentRow + 8 * half, nt) + byteInGroup) =
                     pg_mlp_pack(acc[nt][2 * half], acc[nt][2 * half + 1]);
         }
     }
@@ -241,12 +276,13 @@ __device__ __forceinline__ void pg_mlp_epilogue(const float (&acc)[16][4], int r
 #pragma unroll 4
     for (int pass = 0; pass < 64 * 16 / 128; pass++) {
         int e = threadOfGroup + pass * 128;
-        int localRow = e >> 4;
+        int localRow = warpgroup * 64 + (e >> 4);
         int group = e & 15;
-        int row = row0 + warpgroup * 64 + localRow;
+        int row = row0 + localRow;
         int col = col0 + group * 8;
         if (row < rows && col < cols) {
-            uint4 word = *reinterpret_cast<const uint4*>(staged + localRow * PG_MLP_STAGED_PITCH + group * 16);
+            int at = pg_mlp_tile_offset(localRow, group);
+            uint4 word = *reinterpret_cast<const uint4*>(staged + at);
             const __nv_bfloat162* pairs = reinterpret_cast<const __nv_bfloat162*>(&word);
             float v[8];
 #pragma unroll
@@ -254,8 +290,19 @@ __device__ __forceinline__ void pg_mlp_epilogue(const float (&acc)[16][4], int r
                 v[2 * k] = __low2float(pairs[k]);
                 v[2 * k + 1] = __high2float(pairs[k]);
             }
-            emit((long long)row * cols + col, v, min(8, cols - col), vector);
+            emit((long long)row * cols + col, v, min(8, cols - col), vector, at);
         }
+    }
+}
+
+// Eight bf16 values from shared memory as floats.
+__device__ __forceinline__ void pg_mlp_unpack8(const unsigned char* p, float (&v)[8]) {
+    uint4 word = *reinterpret_cast<const uint4*>(p);
+    const __nv_bfloat162* pairs = reinterpret_cast<const __nv_bfloat162*>(&word);
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+        v[2 * k] = __low2float(pairs[k]);
+        v[2 * k + 1] = __high2float(pairs[k]);
     }
 }
 #endif
@@ -270,8 +317,10 @@ pg_mlp_hidden(const pg_bf16* __restrict__ x, const pg_bf16* __restrict__ w, pg_b
     int row0 = blockIdx.y * PG_MLP_TILE_ROWS;
     int col0 = blockIdx.x * PG_MLP_TILE_COLS;
     float acc[16][4];
-    pg_mlp_product(x, rows, w, hidden, dim, row0, col0, acc);
-    pg_mlp_epilogue(acc, rows, hidden, row0, col0, [&](long long i, float (&v)[8], int count, bool vector) {
+    pg_mlp_product(x, rows, w, hidden, dim, row0, col0, acc, [](int) {});
+    int steps = (dim + PG_MLP_TILE_DIMS - 1) / PG_MLP_TILE_DIMS;
+    pg_mlp_epilogue(acc, rows, hidden, row0, col0, steps, [&](long long i, float (&v)[8], int count, bool vector,
+                                                              int) {
         pg_mlp_store8(h, i, count, vector, v);
 #pragma unroll
         for (int k = 0; k < 8; k++) {
@@ -297,11 +346,38 @@ pg_mlp_hidden_backward(const pg_bf16* __restrict__ dOut, const pg_bf16* __restri
     int row0 = blockIdx.y * PG_MLP_TILE_ROWS;
     int col0 = blockIdx.x * PG_MLP_TILE_COLS;
     float acc[16][4];
-    pg_mlp_product(dOut, rows, wT, hidden, dim, row0, col0, acc);
+    // With rows of whole 16-byte groups, the block's tile of h is copied into the spare buffer during the last step
+    // (laid out as the staged tile), so that the epilogue does not wait for it.
+    bool prefetched = hidden % 8 == 0;
+    pg_mlp_product(dOut, rows, wT, hidden, dim, row0, col0, acc, [&](int spare) {
+        if (prefetched) {
+            unsigned char* tile = pg_mlp_buffer(spare);
+#pragma unroll 1
+            for (int pass = 0; pass < PG_MLP_TILE_ROWS * 16 / PG_MLP_THREADS; pass++) {
+                int e = threadIdx.x + pass * PG_MLP_THREADS;
+                int localRow = e >> 4;
+                int group = e & 15;
+                int row = row0 + localRow;
+                int col = col0 + group * 8;
+                bool valid = row < rows && col < hidden;
+                const pg_bf16* from = valid ? h + (long long)row * hidden + col : h;
+                asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
+                             :: "r"((uint32_t)__cvta_generic_to_shared(tile + pg_mlp_tile_offset(localRow, group))),
+                                "l"(from), "r"(valid ? 16 : 0) : "memory");
+            }
+        }
+    });
+    int steps = (dim + PG_MLP_TILE_DIMS - 1) / PG_MLP_TILE_DIMS;
+    const unsigned char* hTile = pg_mlp_buffer(pg_mlp_spare_buffer(steps));
     float negativeFactor = 2.0f * slope * slope;
-    pg_mlp_epilogue(acc, rows, hidden, row0, col0, [&](long long i, float (&v)[8], int count, bool vector) {
+    pg_mlp_epilogue(acc, rows, hidden, row0, col0, steps, [&](long long i, float (&v)[8], int count, bool vector,
+                                                              int at) {
         float x[8];
-        pg_mlp_load8(h, i, count, vector, x);
+        if (prefetched) {
+            pg_mlp_unpack8(hTile + at, x);
+        } else {
+            pg_mlp_load8(h, i, count, vector, x);
+        }
 #pragma unroll
         for (int k = 0; k < 8; k++) {
             v[k] *= (x[k] > 0.0f ? 2.0f : negativeFactor) * x[k];

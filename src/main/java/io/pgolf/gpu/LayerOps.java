@@ -129,6 +129,22 @@ public interface LayerOps {
 
     void leakyReluSquaredBackward(Tensor x, float slope, Tensor dOut, Tensor dX);
 
+    /**
+     * The MLP's hidden layer as one operation: h = x w^T stored in h's type, then a = leaky_relu(h, slope)^2 of that
+     * stored h, as {@link #leakyReluSquared} of it. x [N, d]; w [hidden, d] (the first linear layer's weight in x's
+     * type); h, a [N, hidden]. Both outputs are stored.
+     */
+    void mlpHidden(Tensor x, Tensor w, float slope, Tensor h, Tensor a);
+
+    /**
+     * The gradient of {@link #mlpHidden}'s h through a, from the gradient dOut [N, d] of the next linear layer's
+     * output out = a v^T: dA = dOut v, rounded to dH's type, then dH = dA * d(leaky_relu(h, slope)^2)/dh as
+     * {@link #leakyReluSquaredBackward} computes it. vT [hidden, d] is that layer's weight v [d, hidden] transposed
+     * (in dOut's type), h [N, hidden] the forward's. <b>dH [N, hidden] is stored, not added into</b>: it is the
+     * operation's own intermediate, which the caller takes on into the first layer's products.
+     */
+    void mlpHiddenBackward(Tensor dOut, Tensor vT, Tensor h, float slope, Tensor dH);
+
     /** out = cap * tanh(z / cap): the softcapped logits, for inspection and evaluation. */
     void softcap(Tensor z, float cap, Tensor out);
 

@@ -324,6 +324,16 @@ public final class TimedBackend implements Backend {
         }
 
         @Override
+        public void mlpHidden(Tensor x, Tensor w, float slope, Tensor h, Tensor a) {
+            timed("mlpHidden", () -> ops.mlpHidden(x, w, slope, h, a));
+        }
+
+        @Override
+        public void mlpHiddenBackward(Tensor dOut, Tensor vT, Tensor h, float slope, Tensor dH) {
+            timed("mlpHiddenBackward", () -> ops.mlpHiddenBackward(dOut, vT, h, slope, dH));
+        }
+
+        @Override
         public void softcap(Tensor z, float cap, Tensor out) {
             timed("softcap", () -> ops.softcap(z, cap, out));
         }

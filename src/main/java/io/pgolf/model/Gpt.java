@@ -244,8 +244,8 @@ public final class Gpt implements AutoCloseable {
 
     /** The MLP branch on the block's normed input: proj(leaky_relu(fc(normed), 0.5)^2). */
     private Var mlp(Graph g, Block block, Var normed) {
-        Var hidden = g.leakyReluSquared(g.linear(normed, g.parameter(block.fc())), MLP_NEGATIVE_SLOPE);
-        return g.linear(hidden, g.parameter(block.mlpProj()));
+        return g.leakyReluSquaredMlp(normed, g.parameter(block.fc()), g.parameter(block.mlpProj()),
+                MLP_NEGATIVE_SLOPE);
     }
 
     private static int requireTokens(Tensor inputIds, Tensor targetIds, int batch, int seqLen) {

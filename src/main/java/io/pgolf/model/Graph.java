@@ -160,9 +160,7 @@ public final class Graph implements AutoCloseable {
 
     /** x @ weight^T, as torch's F.linear without bias: x [N, in], weight [out, in]. */
     public Var linear(Var x, Var weight) {
-        if (linearInputs != null && weight.parameter() != null) {
-            linearInputs.linearInput(weight.parameter(), x.value());
-        }
+        observeLinearInput(weight, x.value());
         Var out = result(activation(x.value().rows(), weight.value().rows()));
         Tensor w = weightCopies.inActivationType(weight.value());
         tensors().gemm(false, true, 1f, x.value(), w, 0f, out.value());
@@ -171,6 +169,13 @@ public final class Graph implements AutoCloseable {
             addProduct(true, out.grad(), x.value(), weight);
         });
         return out;
+    }
+
+    /** Shows the input of a parameter weight's linear layer to the observer, if any. */
+    private void observeLinearInput(Var weight, Tensor input) {
+        if (linearInputs != null && weight.parameter() != null) {
+            linearInputs.linearInput(weight.parameter(), input);
+        }
     }
 
     /**
@@ -329,11 +334,34 @@ public final class Graph implements AutoCloseable {
         return out;
     }
 
-    /** leaky_relu(x, slope)^2. */
-    public Var leakyReluSquared(Var x, float slope) {
-        Var out = result(activation(x.shape()));
-        layers().leakyReluSquared(x.value(), slope, out.value());
-        record(out, () -> layers().leakyReluSquaredBackward(x.value(), slope, out.grad(), x.grad()));
+    /**
+     * The MLP branch {@code linear(leaky_relu(linear(x, fc), slope)^2, proj)} (fc [hidden, d], proj [d, hidden]) as
+     * one operation, so that the activation rides in the first product's epilogues ({@link LayerOps#mlpHidden},
+     * {@link LayerOps#mlpHiddenBackward}): the backward goes from out's gradient straight to the hidden
+     * pre-activation's, never storing the activation's. Each weight's input is observed as {@link #linear} observes
+     * it (x for fc, the activation for proj).
+     */
+    public Var leakyReluSquaredMlp(Var x, Var fc, Var proj, float slope) {
+        observeLinearInput(fc, x.value());
+        int rows = x.value().rows();
+        int hidden = fc.value().rows();
+        Tensor fcWeight = weightCopies.inActivationType(fc.value());
+        Tensor h = activation(rows, hidden);
+        Tensor a = activation(rows, hidden);
+        layers().mlpHidden(x.value(), fcWeight, slope, h, a);
+        observeLinearInput(proj, a);
+        Tensor projWeight = weightCopies.inActivationType(proj.value());
+        Var out = result(activation(rows, proj.value().rows()));
+        tensors().gemm(false, true, 1f, a, projWeight, 0f, out.value());
+        record(out, () -> {
+            addProduct(true, out.grad(), a, proj);
+            Tensor dH = own(tensors().empty(h.dtype(), h.shape()));
+            layers().mlpHiddenBackward(out.grad(), weightCopies.transposedInActivationType(proj.value()), h, slope,
+                    dH);
+            addProduct(false, dH, fcWeight, x);
+            addProduct(true, dH, x.value(), fc);
+            disown(dH);
+        });
         return out;
     }
 

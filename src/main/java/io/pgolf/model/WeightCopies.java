@@ -10,8 +10,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Weights cast to the backend's activation type for GEMMs with activations (as torch's autocast casts them), alone
- * or several stacked by rows into one matrix (the q, k and v projections as one GEMM), each made once and reused
+ * Weights cast to the backend's activation type for GEMMs with activations (as torch's autocast casts them), alone,
+ * transposed (the MLP's output projection for its fused backward product) or several stacked by rows into one matrix
+ * (the q, k and v projections as one GEMM), each made once and reused
  * until {@link #close()}. Valid only while the weights do not change: a graph keeps its own
  * for its lifetime, and the training engine keeps one across the micro-batches of a step and drops it before the
  * optimizer updates the weights.
@@ -19,6 +20,7 @@ import java.util.Map;
 public final class WeightCopies implements AutoCloseable {
     private final Backend backend;
     private final Map<Tensor, Tensor> copies = new IdentityHashMap<>();
+    private final Map<Tensor, Tensor> transposed = new IdentityHashMap<>();
     /** Keyed by the weights in order; tensors are equal only to themselves. */
     private final Map<List<Tensor>, Tensor> stacks = new HashMap<>();
 
@@ -35,6 +37,15 @@ public final class WeightCopies implements AutoCloseable {
         return copies.computeIfAbsent(t, original -> {
             Tensor copy = backend.tensors().empty(type, original.shape());
             backend.tensors().copy(original, copy);
+            return copy;
+        });
+    }
+
+    /** The weight [out, in] transposed, [in, out], in the activation type (made on first request). */
+    Tensor transposedInActivationType(Tensor t) {
+        return transposed.computeIfAbsent(t, original -> {
+            Tensor copy = backend.tensors().empty(backend.activationType(), original.dim(-1), original.rows());
+            backend.tensors().transpose(original, copy);
             return copy;
         });
     }
@@ -60,6 +71,8 @@ public final class WeightCopies implements AutoCloseable {
     public void close() {
         copies.values().forEach(Tensor::close);
         copies.clear();
+        transposed.values().forEach(Tensor::close);
+        transposed.clear();
         stacks.values().forEach(Tensor::close);
         stacks.clear();
     }

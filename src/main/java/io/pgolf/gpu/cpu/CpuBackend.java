@@ -16,7 +16,7 @@ public final class CpuBackend implements Backend {
     public CpuBackend(int threads) {
         this.threads = new CpuThreads(threads);
         this.tensors = new CpuTensorOps(this.threads);
-        this.layers = new CpuLayerOps(this.threads);
+        this.layers = new CpuLayerOps(this.threads, this.tensors);
         this.optimizer = new CpuOptimizerOps(this.threads);
     }
 

@@ -7,6 +7,8 @@ import io.pgolf.gpu.LayerOps;
 import io.pgolf.gpu.RopeTable;
 import io.pgolf.gpu.Tensor;
 
+import java.util.Arrays;
+
 import static io.pgolf.gpu.cpu.ShapeChecks.requireIndices;
 import static io.pgolf.gpu.cpu.ShapeChecks.requireMatrix;
 import static io.pgolf.gpu.cpu.ShapeChecks.requireSize;
@@ -22,11 +24,13 @@ final class CpuLayerOps implements LayerOps {
     private static final int ELEMENTS_PER_TASK = 1 << 14;
 
     private final CpuThreads threads;
+    private final CpuTensorOps tensors;
     private final CpuHeadOps headOps;
     private final CpuAttention attention;
 
-    CpuLayerOps(CpuThreads threads) {
+    CpuLayerOps(CpuThreads threads, CpuTensorOps tensors) {
         this.threads = threads;
+        this.tensors = tensors;
         this.headOps = new CpuHeadOps(threads);
         this.attention = new CpuAttention(threads);
     }
@@ -458,6 +462,22 @@ final class CpuLayerOps implements LayerOps {
                 dx[i] += (xs[i] > 0f ? 2f : slopeSquared2) * xs[i] * g[i];
             }
         });
+    }
+
+    @Override
+    public void mlpHidden(Tensor x, Tensor w, float slope, Tensor h, Tensor a) {
+        tensors.gemm(false, true, 1f, x, w, 0f, h);
+        leakyReluSquared(h, slope, a);
+    }
+
+    @Override
+    public void mlpHiddenBackward(Tensor dOut, Tensor vT, Tensor h, float slope, Tensor dH) {
+        requireSize(dH, h.size(), "MLP hidden gradient");
+        try (CpuTensor dA = CpuTensor.zeros(DType.F32, h.shape())) {
+            tensors.gemm(false, true, 1f, dOut, vT, 0f, dA);
+            Arrays.fill(floats(dH), 0f);
+            leakyReluSquaredBackward(h, slope, dA, dH);
+        }
     }
 
     /** tanh(z / cap) as the reference computes it in float32: divide, then tanh, each rounded to float. */

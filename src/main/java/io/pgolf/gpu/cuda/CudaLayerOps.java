@@ -57,15 +57,28 @@ public final class CudaLayerOps implements LayerOps {
     private static final int COLUMN_TILE = 32;
     /** The largest grid y and z dimension CUDA allows. */
     private static final int MAX_GRID_YZ = 65535;
+    /** Rows and columns of the MLP products' block tile (mlp_gemm.cu), two warpgroups. */
+    private static final int MLP_TILE = 128;
+    private static final KernelModules.Dim3 MLP_BLOCK = KernelModules.Dim3.of(256);
+    /**
+     * The MLP products' dynamic shared memory: 1024 bytes of slack to align the buffers for the tensor cores, then
+     * PG_MLP_STAGES (3) buffers of a 128 x 64 bf16 tile of each operand.
+     */
+    private static final int MLP_SHARED_BYTES = 1024 + 3 * 2 * MLP_TILE * 64 * 2;
+    /** The MLP products copy rows in 16-byte pieces: the shared dimension must be a multiple of 8 bf16 values. */
+    private static final int MLP_DIM_MULTIPLE = 8;
 
     private final CudaTensorOps tensors;
     private final KernelModules kernels;
     private final CudaFlashAttention attention;
+    /** Whether mlp_gemm.cu's kernels run here: they are built for sm_90a (wgmma) alone. */
+    private final boolean fusedMlpProducts;
 
     public CudaLayerOps(CudaRuntime runtime, CudaFlashAttention attention) {
         this.tensors = runtime.tensors();
         this.kernels = runtime.kernels();
         this.attention = attention;
+        this.fusedMlpProducts = runtime.device().computeCapability().equals("9.0");
     }
 
     @Override
@@ -414,6 +427,66 @@ public final class CudaLayerOps implements LayerOps {
         requireFloats(dX, x.size(), "leaky_relu^2 input gradient");
         kernels.launchElementwise("pg_leaky_relu_squared_backward", Math.ceilDiv(x.size(), 4),
                 KernelArgs.of().tensor(x).f32(slope).tensor(dOut).accumulating(dX).i64(x.size()));
+    }
+
+    /**
+     * On Hopper with bf16 operands, one kernel (pg_mlp_hidden) whose epilogue stores h and a from the product's
+     * accumulators, so that h is never read back; otherwise cuBLAS, then {@link #leakyReluSquared}.
+     */
+    @Override
+    public void mlpHidden(Tensor x, Tensor w, float slope, Tensor h, Tensor a) {
+        requireFloat(x, "MLP input");
+        int rows = x.rows();
+        int d = x.dim(-1);
+        int hidden = w.rows();
+        requireMatrix(w, hidden, d, "MLP first weight");
+        requireMatrix(h, rows, hidden, "MLP hidden pre-activation h");
+        requireMatrix(a, rows, hidden, "MLP hidden activation a");
+        if (fusesMlpProducts(rows, hidden, d, x, w, h, a)) {
+            kernels.launch("pg_mlp_hidden", mlpGrid(rows, hidden), MLP_BLOCK, MLP_SHARED_BYTES, KernelArgs.of()
+                    .pointer(x).pointer(w).pointer(h).pointer(a).i32(rows).i32(hidden).i32(d).f32(slope));
+        } else {
+            tensors.gemm(false, true, 1f, x, w, 0f, h);
+            leakyReluSquared(h, slope, a);
+        }
+    }
+
+    /**
+     * On Hopper with bf16 operands, one kernel (pg_mlp_hidden_backward) whose epilogue reads h and stores dH from the
+     * product's accumulators, so that dA never goes through memory; otherwise cuBLAS into a scratch dA, then
+     * pg_leaky_relu_squared_backward storing dH.
+     */
+    @Override
+    public void mlpHiddenBackward(Tensor dOut, Tensor vT, Tensor h, float slope, Tensor dH) {
+        requireFloat(h, "MLP hidden pre-activation h");
+        int rows = h.rows();
+        int hidden = h.dim(-1);
+        int d = vT.dim(-1);
+        requireMatrix(vT, hidden, d, "MLP second weight, transposed");
+        requireMatrix(dOut, rows, d, "MLP output gradient");
+        requireMatrix(dH, rows, hidden, "MLP hidden gradient dH");
+        if (fusesMlpProducts(rows, hidden, d, dOut, vT, h, dH)) {
+            kernels.launch("pg_mlp_hidden_backward", mlpGrid(rows, hidden), MLP_BLOCK, MLP_SHARED_BYTES,
+                    KernelArgs.of().pointer(dOut).pointer(vT).pointer(h).pointer(dH).i32(rows).i32(hidden).i32(d)
+                            .f32(slope));
+        } else {
+            try (Tensor dA = tensors.empty(dH.dtype(), rows, hidden)) {
+                tensors.gemm(false, true, 1f, dOut, vT, 0f, dA);
+                kernels.launchElementwise("pg_leaky_relu_squared_backward", Math.ceilDiv(h.size(), 4),
+                        KernelArgs.of().tensor(h).f32(slope).tensor(dA).overwriting(dH).i64(h.size()));
+            }
+        }
+    }
+
+    /** Whether mlp_gemm.cu's kernels take these operands (else the MLP operations compose cuBLAS and kernels). */
+    private boolean fusesMlpProducts(int rows, int hidden, int d, Tensor... operands) {
+        return fusedMlpProducts && rows > 0 && hidden > 0 && d > 0 && d % MLP_DIM_MULTIPLE == 0
+                && Math.ceilDiv(rows, MLP_TILE) <= MAX_GRID_YZ
+                && Arrays.stream(operands).allMatch(t -> t.dtype() == DType.BF16);
+    }
+
+    private static KernelModules.Dim3 mlpGrid(int rows, int hidden) {
+        return KernelModules.Dim3.of(Math.ceilDiv(hidden, MLP_TILE), Math.ceilDiv(rows, MLP_TILE));
     }
 
     @Override

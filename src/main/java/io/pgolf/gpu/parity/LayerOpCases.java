@@ -32,6 +32,12 @@ final class LayerOpCases {
     /** Queries larger than keys, as the q gain makes them: softmax rows between flat and peaked. */
     private static final double QUERY_STD = 2;
 
+    /**
+     * The MLP operations' variant whose shared dimension is no multiple of 8: the GPU's fused products take only
+     * multiples (16-byte row copies), so this runs its composed path (cuBLAS and the activation kernels).
+     */
+    private static final String UNFUSED_MLP = "d not a multiple of 8";
+
     private final ParityScale scale;
     private final int rows;
     private final int width;
@@ -55,7 +61,9 @@ final class LayerOpCases {
                 c.skipGateBackward(),
                 c.qkvNormRope(), c.qkvNormRopeBackward(),
                 c.attention(false), c.attention(true), c.attentionBackward(false), c.attentionBackward(true),
-                c.leakyReluSquared(), c.leakyReluSquaredBackward(), c.softcap(), c.softcapCrossEntropy(false),
+                c.leakyReluSquared(), c.leakyReluSquaredBackward(), c.mlpHidden(c.width, ""),
+                c.mlpHidden(c.width + 1, UNFUSED_MLP), c.mlpHiddenBackward(c.width, ""),
+                c.mlpHiddenBackward(c.width + 1, UNFUSED_MLP), c.softcap(), c.softcapCrossEntropy(false),
                 c.softcapCrossEntropy(true), c.softcapCrossEntropyInPlace());
     }
 
@@ -400,6 +408,27 @@ final class LayerOpCases {
             Tensor dOut = side.upload(GRADIENT, in.gaussian(rows * hidden), rows, hidden);
             side.layers().leakyReluSquaredBackward(x, LEAKY_SLOPE, dOut,
                     side.accumulator("dX", GRADIENT, rows, hidden));
+        });
+    }
+
+    /** h = x w^T and a = leaky_relu(h)^2 over d dims; the weight scaled by 1 / sqrt(d), as trained ones are. */
+    private OpCase mlpHidden(int d, String variant) {
+        int hidden = scale.mlpHidden();
+        return op("mlpHidden", variant, dims(rows, d) + " x " + dims(hidden, d), (side, in) -> {
+            Tensor x = side.activation(in.gaussian(rows * d), rows, d);
+            Tensor w = side.activation(in.gaussian(hidden * d, 1 / Math.sqrt(d)), hidden, d);
+            side.layers().mlpHidden(x, w, LEAKY_SLOPE, side.output("h", ACTIVATION, rows, hidden),
+                    side.output("a", ACTIVATION, rows, hidden));
+        });
+    }
+
+    private OpCase mlpHiddenBackward(int d, String variant) {
+        int hidden = scale.mlpHidden();
+        return op("mlpHiddenBackward", variant, dims(rows, d) + " x " + dims(hidden, d), (side, in) -> {
+            Tensor dOut = side.upload(GRADIENT, in.gaussian(rows * d), rows, d);
+            Tensor vT = side.activation(in.gaussian(hidden * d, 1 / Math.sqrt(d)), hidden, d);
+            Tensor h = side.activation(in.gaussian(rows * hidden), rows, hidden);
+            side.layers().mlpHiddenBackward(dOut, vT, h, LEAKY_SLOPE, side.output("dH", GRADIENT, rows, hidden));
         });
     }
 

@@ -84,6 +84,10 @@ public final class ToleranceTable {
             entry("attentionBackward.dV", BF16_ATTENTION_GRADIENTS),
             entry("leakyReluSquared.out", BF16_RESULT),
             entry("leakyReluSquaredBackward.dX", FLOAT32),
+            // Products of bf16 operands; a is taken of h as stored (bf16), and dH of the product rounded to bf16.
+            entry("mlpHidden.h", BF16_PRODUCTS),
+            entry("mlpHidden.a", BF16_PRODUCTS),
+            entry("mlpHiddenBackward.dH", BF16_PRODUCTS),
             entry("softcap.out", BF16_RESULT),
             entry("softcapCrossEntropy.loss", FLOAT32),
             entry("softcapCrossEntropy.dZ", FLOAT32),

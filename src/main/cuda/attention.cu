@@ -66,6 +66,11 @@ __device__ __forceinline__ uint32_t pg_att_buffer(uint32_t first, int i) {
     return first + (uint32_t)(i * PG_ATT_TILE_BYTES);
 }
 
+// Starts copying 16 bytes (or writing 16 zero bytes when !valid; src must still be a valid address).
+__device__ __forceinline__ void pg_att_copy_16(uint32_t dst, const void* src, bool valid) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" :: "r"(dst), "l"(src), "r"(valid ? 16 : 0) : "memory");
+}
+
 // Starts copying 16-byte chunk `chunk` of row `row` of one head (row stride `stride` elements, from `src`) into
 // consecutive tiles from `tiles` (row 64 + r of the first tile is row r of the second); a row at or past `validRows`,
 // or dims at or past headDim, become zeros (src must still be a valid address). Completion through
@@ -73,9 +78,7 @@ __device__ __forceinline__ uint32_t pg_att_buffer(uint32_t first, int i) {
 __device__ __forceinline__ void pg_att_copy_chunk(uint32_t tiles, const pg_bf16* src, int stride, int validRows,
                                                   int headDim, int row, int chunk) {
     bool valid = row < validRows && chunk * 8 < headDim;
-    const pg_bf16* from = valid ? src + (long long)row * stride + chunk * 8 : src;
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
-                 :: "r"(tiles + pg_att_offset(row, chunk)), "l"(from), "r"(valid ? 16 : 0) : "memory");
+    pg_att_copy_16(tiles + pg_att_offset(row, chunk), valid ? src + (long long)row * stride + chunk * 8 : src, valid);
 }
 
 // Starts copying the block's 128 rows of one head into two consecutive tiles, taken by the THREADS threads from
@@ -390,16 +393,57 @@ __device__ __forceinline__ void pg_att_finish(float (&)[N][4]) {}
 __device__ __forceinline__ void pg_att_tiles_visible() {}
 #endif
 
-// Starts copying key tile `tile` and value tile `tile` of one sequence's kv head (`keys`, `values` at its row 0)
-// into their buffers `buffer`.
-__device__ __forceinline__ void pg_att_copy_key_values(uint32_t keyTiles, uint32_t valueTiles, int buffer,
-                                                       const pg_bf16* keys, int kStride, const pg_bf16* values,
-                                                       int vStride, int headDim, int seqLen, int tile) {
-    long long first = (long long)tile * PG_ATT_TILE;
-    pg_att_copy_tile_pair<PG_ATT_THREADS>(pg_att_buffer(keyTiles, buffer), keys + first * kStride, kStride,
-                          pg_att_buffer(valueTiles, buffer), values + first * vStride, vStride, seqLen - (int)first,
-                          headDim);
-}
+// A block's (PG_ATT_THREADS) copies of key tile t and value tile t of one sequence's kv head into their buffers:
+// thread x takes 16-byte chunk x % 8 of rows x / 8 and x / 8 + 32 of both, so that its addresses, worked out once
+// here, only advance by a tile's rows from one tile to the next. With every address computed per tile (about 75 of
+// the forward's 400 instructions per tile and thread): forward 0.702 against 0.666 ms (faster in 20 of 20 rounds),
+// dQ pass 0.836 against 0.756 ms (H100 lab, record shape, 20 interleaved rounds; results bitwise the same at seven
+// shapes, on both paths), and the forward's spills fell from 64 to 8 bytes.
+struct pg_att_key_value_copy {
+    // Row r, chunk c of tile 0 of the keys and of the values; for a thread all of whose copies write zeros (chunk
+    // past headDim, or row past a sequence shorter than 32), chunk 0 of row 0: every zero-filling copy reads from
+    // here, an address that must exist.
+    const pg_bf16* keys;
+    const pg_bf16* values;
+    // Elements from a row to the same row of the next tile.
+    long long tileStride;
+    // Elements from row r to row r + 32.
+    int halfTileStride;
+    uint32_t offset;
+    // r, or past every tile when all of the thread's copies write zeros.
+    int row;
+
+    // keys, values: row 0 of one sequence's kv head; both have rows of `stride` elements.
+    __device__ __forceinline__ pg_att_key_value_copy(const pg_bf16* keys, const pg_bf16* values, int stride,
+                                                     int headDim, int seqLen) {
+        int chunk = threadIdx.x & 7;
+        int r = threadIdx.x >> 3;
+        bool copies = chunk * 8 < headDim && r < seqLen;
+        long long from = copies ? (long long)r * stride + chunk * 8 : 0;
+        this->keys = keys + from;
+        this->values = values + from;
+        tileStride = (long long)PG_ATT_TILE * stride;
+        halfTileStride = PG_ATT_TILE / 2 * stride;
+        offset = pg_att_offset(r, chunk);
+        row = copies ? r : 1 << 30;
+    }
+
+    // Starts copying key and value tile `tile` into buffers `buffer`; rows at or past seqLen become zeros.
+    __device__ __forceinline__ void start(uint32_t keyTiles, uint32_t valueTiles, int buffer, int tile,
+                                          int seqLen) const {
+        int rowsLeft = seqLen - tile * PG_ATT_TILE;
+        bool first = row < rowsLeft;
+        bool second = row + PG_ATT_TILE / 2 < rowsLeft;
+        long long at = tile * tileStride;
+        uint32_t keyAt = pg_att_buffer(keyTiles, buffer) + offset;
+        uint32_t valueAt = pg_att_buffer(valueTiles, buffer) + offset;
+        // Row r + 32 has the swizzle of row r (32 % 8 = 0), 32 rows of 128 bytes further.
+        pg_att_copy_16(keyAt, first ? keys + at : keys, first);
+        pg_att_copy_16(keyAt + PG_ATT_TILE / 2 * 128, second ? keys + at + halfTileStride : keys, second);
+        pg_att_copy_16(valueAt, first ? values + at : values, first);
+        pg_att_copy_16(valueAt + PG_ATT_TILE / 2 * 128, second ? values + at + halfTileStride : values, second);
+    }
+};
 
 // One key tile of the forward for the warp's 16 rows: o += P V with P = 2^(S scaleLog2 - rowMax), rowMax (base 2,
 // scaled) and rowSum kept per row. MASKED: the tile starts at the warpgroup's first row, and key column j is hidden
@@ -528,26 +572,27 @@ __device__ __forceinline__ void pg_att_forward_rows(const pg_bf16* q, const pg_b
     int warpgroup = threadIdx.x >> 7;
     int warp = (threadIdx.x >> 5) & 3;
     int qStride = heads * headDim;
-    int kStride = kvHeads * headDim;
-    int vStride = kvHeads * headDim;
+    // Keys and values have rows of the same stride (pg_att_key_value_copy).
+    int kvStride = kvHeads * headDim;
     int outStride = heads * headDim;
     int kvCol = h / (heads / kvHeads) * headDim;
     long long rowBase = (long long)b * seqLen;
     int groupFirst = first + 64 * warpgroup;
     int lastKeyTile = (min(seqLen, first + PG_ATT_BLOCK_ROWS) - 1) / PG_ATT_TILE;
-    const pg_bf16* keys = k + rowBase * kStride + kvCol;
-    const pg_bf16* values = v + rowBase * vStride + kvCol;
+    const pg_bf16* keys = k + rowBase * kvStride + kvCol;
+    const pg_bf16* values = v + rowBase * kvStride + kvCol;
 
     // Copy groups: the queries with key/value tile 0, then one per tile, PG_ATT_STAGES - 1 tiles ahead (an
     // empty group past the last tile keeps the count of groups in flight fixed).
     pg_att_copy_block_rows<PG_ATT_THREADS>(queryTiles, q + (rowBase + first) * qStride + h * headDim, qStride,
                                            seqLen - first, headDim);
-    pg_att_copy_key_values(keyTiles, valueTiles, 0, keys, kStride, values, vStride, headDim, seqLen, 0);
+    pg_att_key_value_copy copy(keys, values, kvStride, headDim, seqLen);
+    copy.start(keyTiles, valueTiles, 0, 0, seqLen);
     pg_att_commit();
 #pragma unroll
     for (int n = 1; n < PG_ATT_STAGES - 1; n++) {
         if (n <= lastKeyTile) {
-            pg_att_copy_key_values(keyTiles, valueTiles, n, keys, kStride, values, vStride, headDim, seqLen, n);
+            copy.start(keyTiles, valueTiles, n, n, seqLen);
         }
         pg_att_commit();
     }
@@ -566,8 +611,7 @@ __device__ __forceinline__ void pg_att_forward_rows(const pg_bf16* q, const pg_b
         __syncthreads();
         int ahead = n + PG_ATT_STAGES - 1;
         if (ahead <= lastKeyTile) {
-            pg_att_copy_key_values(keyTiles, valueTiles, ahead % PG_ATT_STAGES, keys, kStride, values, vStride,
-                                   headDim, seqLen, ahead);
+            copy.start(keyTiles, valueTiles, ahead % PG_ATT_STAGES, ahead, seqLen);
         }
         pg_att_commit();
         if (n == 0) {
@@ -597,7 +641,7 @@ __device__ __forceinline__ void pg_att_forward_rows(const pg_bf16* q, const pg_b
             for (int nt = 0; nt < 8; nt++) {
                 int col = pg_att_col(nt, 0);
                 valueWords[half][nt] = row < seqLen && col < headDim
-                        ? __ldg(reinterpret_cast<const unsigned int*>(values + (long long)row * vStride + col))
+                        ? __ldg(reinterpret_cast<const unsigned int*>(values + (long long)row * kvStride + col))
                         : 0u;
             }
         }
@@ -652,8 +696,16 @@ __device__ __forceinline__ void pg_att_forward_rows(const pg_bf16* q, const pg_b
 // makes ptxas take 185 registers (one block per SM) unless bounded to two blocks per SM: 128 and 56 bytes of spills.
 // A global longest-first order (0.674 ms, 4.6 times the DRAM reads) or longest first within windows of 8 to 32
 // (head, sequence) pairs (0.669-0.685 ms) gained nothing.
-// Nsight Compute (H100, record shape): issue slots 51% busy, 7.4 cycles per issued instruction of a warp, of them 1.7
-// waiting on fixed-latency results, 1.4 at the per-tile __syncthreads; tensor and MUFU pipes each about a third busy.
+// Nsight Compute (H100, record shape): issue slots 51% busy, 7.5 cycles per issued instruction of a warp, of them 1.7
+// waiting on fixed-latency results, 1.1 at the per-tile __syncthreads; pipes in % of their peak: ALU 42, MUFU (XU) 39,
+// tensor 38, FMA 18 (dQ pass: tensor 48, ALU 41, XU 33, FMA 22; dK/dV pass: tensor 42, XU 24, ALU 23, FMA 18).
+// The exponentials, as many MUFU cycles as the products take tensor cycles, do not bind: a share of them on the FMA
+// pipe (FlashAttention-4's 2^x: x = n + f, 2^f by a cubic, 2^n added into the exponent; relative error 8.6e-5,
+// masked scores exactly 0; branch attnexp, dev/attn_fwd_lab/variants/exp2fma.diff) made every pass slower, for 1/8,
+// 1/4, 3/8, 1/2 of them: forward 0.722 / 0.739 / 0.765 / 0.781 against 0.677 ms, dK/dV pass 1.180 / 1.210 / 1.240 /
+// 1.258 against 1.143, dQ pass 0.831 / 0.830 / 0.854 / 0.883 against 0.811 (15% more instructions at 1/4). No faster
+// either: the tile's max skipped while each lane's probabilities of a row sum to at most 2^8 (4.4% fewer
+// instructions; 0.674 against 0.677 ms), the row sum as a tree (0.704 against 0.702).
 // Slower in the H100 lab (record shape, interleaved rounds against this kernel at 0.69-0.70 ms, before the tree max):
 // a producer warpgroup copying the key/value tiles into an mbarrier ring and two consumer warpgroups (setmaxnreg),
 // one block per SM, each consumer starting tile t's S = Q K^T with tile t - 1's P V and doing t's softmax under
@@ -1181,15 +1233,15 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
     int warp = (threadIdx.x >> 5) & 3;
     int qStride = heads * headDim;
     int gradStride = heads * headDim;
-    int kStride = kvHeads * headDim;
-    int vStride = kvHeads * headDim;
+    // Keys and values have rows of the same stride (pg_att_key_value_copy).
+    int kvStride = kvHeads * headDim;
     int dQStride = heads * headDim;
     int kvCol = h / (heads / kvHeads) * headDim;
     long long rowBase = (long long)b * seqLen;
     int groupFirst = first + 64 * warpgroup;
     int lastKeyTile = (min(seqLen, first + PG_ATT_BLOCK_ROWS) - 1) / PG_ATT_TILE;
-    const pg_bf16* keys = k + rowBase * kStride + kvCol;
-    const pg_bf16* values = v + rowBase * vStride + kvCol;
+    const pg_bf16* keys = k + rowBase * kvStride + kvCol;
+    const pg_bf16* values = v + rowBase * kvStride + kvCol;
 
     // Copy groups as in the forward: the block's queries and output gradients with key/value tile 0, then one per
     // tile.
@@ -1197,12 +1249,13 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
                                            seqLen - first, headDim);
     pg_att_copy_block_rows<PG_ATT_THREADS>(gradTiles, dOut + (rowBase + first) * gradStride + h * headDim,
                                            gradStride, seqLen - first, headDim);
-    pg_att_copy_key_values(keyTiles, valueTiles, 0, keys, kStride, values, vStride, headDim, seqLen, 0);
+    pg_att_key_value_copy copy(keys, values, kvStride, headDim, seqLen);
+    copy.start(keyTiles, valueTiles, 0, 0, seqLen);
     pg_att_commit();
 #pragma unroll
     for (int n = 1; n < PG_ATT_STAGES - 1; n++) {
         if (n <= lastKeyTile) {
-            pg_att_copy_key_values(keyTiles, valueTiles, n, keys, kStride, values, vStride, headDim, seqLen, n);
+            copy.start(keyTiles, valueTiles, n, n, seqLen);
         }
         pg_att_commit();
     }
@@ -1232,8 +1285,7 @@ pg_attention_backward_dq(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v, c
         __syncthreads();
         int ahead = n + PG_ATT_STAGES - 1;
         if (ahead <= lastKeyTile) {
-            pg_att_copy_key_values(keyTiles, valueTiles, ahead % PG_ATT_STAGES, keys, kStride, values, vStride,
-                                   headDim, seqLen, ahead);
+            copy.start(keyTiles, valueTiles, ahead % PG_ATT_STAGES, ahead, seqLen);
         }
         pg_att_commit();
         int keyOffset = n * PG_ATT_TILE - groupFirst;

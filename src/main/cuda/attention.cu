@@ -395,10 +395,10 @@ __device__ __forceinline__ void pg_att_tiles_visible() {}
 
 // A block's (PG_ATT_THREADS) copies of key tile t and value tile t of one sequence's kv head into their buffers:
 // thread x takes 16-byte chunk x % 8 of rows x / 8 and x / 8 + 32 of both, so that its addresses, worked out once
-// here, only advance by a tile's rows from one tile to the next. With every address computed per tile (about 75 of
-// the forward's 400 instructions per tile and thread): forward 0.702 against 0.666 ms (faster in 20 of 20 rounds),
-// dQ pass 0.836 against 0.756 ms (H100 lab, record shape, 20 interleaved rounds; results bitwise the same at seven
-// shapes, on both paths), and the forward's spills fell from 64 to 8 bytes.
+// here, only advance by a tile's rows from one tile to the next. Against every address computed per tile (about 75
+// of the forward's 400 instructions per tile and thread): forward 0.647 against 0.697 ms (faster in 11 of 12 rounds),
+// dQ pass 0.722 against 0.809 ms (H100 lab, record shape, 12 interleaved rounds; results bitwise the same at seven
+// shapes, on both paths); the forward's spills fell from 64 to 8 bytes (mma.sync path: 112 to 48, dQ 144 to 40).
 struct pg_att_key_value_copy {
     // Row r, chunk c of tile 0 of the keys and of the values; for a thread all of whose copies write zeros (chunk
     // past headDim, or row past a sequence shorter than 32), chunk 0 of row 0: every zero-filling copy reads from

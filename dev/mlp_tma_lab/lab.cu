@@ -3,6 +3,8 @@
 // pg_mlp renamed old_mlp) and against cuBLAS (cublasGemmEx, dlopen'd libcublas.so.13) + pg_leaky_relu_squared[_backward]
 // (layer_ops.cu), same run, record shape; checks the new results bitwise against the old kernels' and against cuBLAS.
 // Build: nvcc -O3 -std=c++17 -arch=sm_90a -I src/main/cuda -I dev/mlp_tma_lab dev/mlp_tma_lab/lab.cu -ldl
+// variants/*.diff: the kernel changes measured slower (see mlp_gemm.cu's header), as patches on the kept kernel, with
+// the lab (and CudaLayerOps) changes each needs; cluster-multicast.diff uses this lab's PG_MLP_CLUSTER hooks.
 #include "layer_ops.cu"
 #include "mlp_gemm.cu"
 #include "mlp_gemm_old.cu"

@@ -14,12 +14,18 @@
 // mbarrier as soon as their products of it are done. The epilogue stages the tile in shared memory so that global
 // memory sees whole 16-byte words along rows; the backward's tile of h comes in by the producer into the buffer that
 // no step fills after the last step's.
-// H100 lab (dev/mlp_tma_lab), record shape (98,304 x 2048 x 512), same run, against the kernels this replaces (every
-// thread issuing cp.async copies, a __syncthreads a step): backward 0.485 ms against 0.548, forward 0.523 against
-// 0.521, the product alone 0.426 against 0.451 (cuBLAS 0.339; cuBLAS + leakyReluSquared[Backward] 0.630 / 0.759).
-// Waiting for each step's products before the next step's start instead: backward 0.515. A cluster of two blocks
-// sharing the A tile (each loading half, multicast to both; releases arrive on both blocks' mbarriers): 0.66 ms for
-// the product, 0.73 for forward and backward.
+// H100 lab (dev/mlp_tma_lab), record shape (98,304 x 2048 x 512), medians of 41, against the kernels this replaces
+// (every thread issuing cp.async copies, a __syncthreads a step), same run: backward 0.484 ms against 0.538, forward
+// 0.521 against 0.525, the product alone 0.418 against 0.442 (cuBLAS 0.345; cuBLAS + leakyReluSquared[Backward]
+// 0.638 / 0.766); three earlier runs agree (backward -10 to -13 %, forward +-1 %).
+// Tried without gain (lab, same runs; variants/ there holds them as patches):
+//   waiting for each step's products before the next step's start: backward 0.515 against 0.485;
+//   a cluster of two blocks sharing the A tile (each loads half, multicast to both): product 0.66 ms, fwd / bwd 0.73;
+//   TMA stores from the staged tile (h and a, or dH, computed from the fragments): forward 0.560 against the old
+//   0.525 (worse), backward 0.493 against 0.561 (as now), product 0.416 against 0.464;
+//   persistent blocks (2 an SM looping over tiles, the ring going on across tiles, the staging buffers released after
+//   the epilogue): product 0.394 against 0.445 (better), forward 0.533 against 0.528, backward 0.520 against 0.545
+//   (both worse than these); with __maxnreg__(112) instead of spilling 16 bytes only one block fits an SM (0.62-0.64).
 // dim and hidden must be multiples of 8 (the tensor maps' row pitches are multiples of 16 bytes): CudaLayerOps sends
 // other shapes, and other GPUs, to the composed path.
 #include "pgolf.cuh"

@@ -14,7 +14,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * Tensor maps (CUtensorMap, 128 opaque bytes) that tell Hopper's tensor memory accelerator how to copy boxes of a
  * row-major bf16 matrix into shared memory, encoded by the driver's cuTensorMapEncodeTiled (libcuda.so.1, which JCuda
  * 12.6 does not bind). A kernel takes one by value as a {@code const __grid_constant__ CUtensorMap} parameter
- * ({@link KernelArgs#bytes}). Encoding is a host-side computation of a few microseconds, so maps are made per launch.
+ * ({@link KernelArgs#bytes}). Maps are encoded per launch (host-side work only, no GPU call; its cost was not
+ * measured, so nothing is cached).
  */
 final class TensorMaps {
     private static final String LIBRARY = "libcuda.so.1";

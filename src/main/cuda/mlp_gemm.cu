@@ -5,30 +5,40 @@
 //   backward: dH = dA * leaky_relu^2'(h) stored, dA = dY proj rounded to bf16 (B = proj transposed, [hidden, dim]),
 //             so that dA never goes through memory.
 // Against cuBLAS and then the elementwise kernel this saves reading h back in the forward (0.4 GB at the record's
-// 98,304 x 2048) and writing and reading dA in the backward (0.8 GB), for a product slower than cuBLAS's.
-// A block (two warpgroups, 256 threads, two blocks per SM so that one's epilogue overlaps the other's products) owns
-// a tile of 128 rows x 128 columns of C, warpgroup g its rows 64 g .. 64 g + 63; the dims are streamed in steps of
-// 64 through PG_MLP_STAGES buffers with cp.async (copies of step s + 2 run while the tensor cores take step s). The
-// epilogue stages the tile in shared memory so that global memory sees whole 16-byte words along rows (storing the
-// accumulator fragments' 4-byte pairs straight away took 1.15 ms for the forward against 0.52); the backward copies
-// its tile of h into a spare buffer during the last step (0.52 ms against 0.61 reading h in the epilogue).
-// H100 lab, record shape (98,304 x 2048 x 512), same run: forward 0.515 ms against cuBLAS 0.329 + leakyReluSquared
-// 0.293, backward 0.521 against 0.330 + 0.428; the product alone (bf16 C) takes 0.428, cuBLAS's 0.33. A producer warp
-// (or two) copying for the two warpgroups through mbarriers was slower (0.67 / 0.85 ms with two): too few threads to
-// issue the cp.async copies, and two blocks per SM leave no registers for a producer warpgroup.
-// Rows, columns and dims past the operands' ends are zero-filled in the buffers and never stored; dim must be a
-// multiple of 8 (16-byte copies): CudaLayerOps sends other shapes, and other GPUs, to the composed path.
+// 98,304 x 2048) and writing and reading dA in the backward (0.8 GB).
+// A block owns a tile of 128 rows x 128 columns of C (two blocks per SM, so that one's epilogue overlaps the other's
+// products): a producer warp streams the dims in steps of 64 into PG_MLP_STAGES buffers with the tensor memory
+// accelerator (one thread issues a whole operand tile; CudaLayerOps encodes the tensor maps: 128-byte swizzle, the
+// layout wgmma's descriptors read, and zeros past the operands' ends), and two consumer warpgroups (64 rows each)
+// take each step once its mbarrier has seen the bytes land, releasing the buffer to the producer through another
+// mbarrier as soon as their products of it are done. The epilogue stages the tile in shared memory so that global
+// memory sees whole 16-byte words along rows; the backward's tile of h comes in by the producer into the buffer that
+// no step fills after the last step's.
+// H100 lab (dev/mlp_tma_lab), record shape (98,304 x 2048 x 512), medians of 41, against the kernels this replaces
+// (every thread issuing cp.async copies, a __syncthreads a step), same run: backward 0.484 ms against 0.538, forward
+// 0.521 against 0.525, the product alone 0.418 against 0.442 (cuBLAS 0.345; cuBLAS + leakyReluSquared[Backward]
+// 0.638 / 0.766); three earlier runs agree (backward -10 to -13 %, forward +-1 %).
+// Tried without gain (lab, same runs; variants/ there holds them as patches):
+//   waiting for each step's products before the next step's start: backward 0.515 against 0.485;
+//   a cluster of two blocks sharing the A tile (each loads half, multicast to both): product 0.66 ms, fwd / bwd 0.73;
+//   TMA stores from the staged tile (h and a, or dH, computed from the fragments): forward 0.560 against the old
+//   0.525 (worse), backward 0.493 against 0.561 (as now), product 0.416 against 0.464;
+//   persistent blocks (2 an SM looping over tiles, the ring going on across tiles, the staging buffers released after
+//   the epilogue): product 0.394 against 0.445 (better), forward 0.533 against 0.528, backward 0.520 against 0.545
+//   (both worse than these); with __maxnreg__(112) instead of spilling 16 bytes only one block fits an SM (0.62-0.64).
+// dim and hidden must be multiples of 8 (the tensor maps' row pitches are multiples of 16 bytes): CudaLayerOps sends
+// other shapes, and other GPUs, to the composed path.
 #include "pgolf.cuh"
+#include <cuda.h>
 
 typedef __nv_bfloat16 pg_bf16;
 
 #define PG_MLP_TILE_ROWS 128
 #define PG_MLP_TILE_COLS 128
 #define PG_MLP_TILE_DIMS 64
-#define PG_MLP_THREADS 256
-// Buffers of the streamed dims (copies run two steps ahead) and blocks per SM (2 x 97 KB of shared memory, at most
-// 128 registers a thread). H100 lab at the record shape (fused backward): 3 buffers and 2 blocks 0.615 ms, 2 and 2
-// 0.753, 4 and 1 0.935; keeping one step's products in flight across the next barrier (3 and 2) 0.752.
+#define PG_MLP_CONSUMERS 256
+#define PG_MLP_THREADS (PG_MLP_CONSUMERS + 32)
+// Buffers of the streamed dims and blocks per SM (2 x 97 KB of shared memory).
 #define PG_MLP_STAGES 3
 #define PG_MLP_BLOCKS_PER_SM 2
 // One operand's buffer: 128 rows of 64 dims, 128 bytes a row.
@@ -38,45 +48,11 @@ typedef __nv_bfloat16 pg_bf16;
 extern __shared__ __align__(128) unsigned char pg_mlp_dynamic[];
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-// Chunk c (16 bytes) of buffer row r sits at chunk c ^ (r % 8): on 1024-byte aligned buffers this is wgmma's 128-byte
-// swizzle, and the eight rows a warp's copies hit at once fall in different banks.
-__device__ __forceinline__ uint32_t pg_mlp_offset(int row, int chunk) {
-    return (uint32_t)(row * 128 + ((chunk ^ (row & 7)) << 4));
-}
-
-// wgmma descriptor of a K-major buffer from `address`: 128-byte swizzle, 1024 bytes between groups of 8 rows.
+// wgmma descriptor of a K-major buffer from `address`: 128-byte swizzle (chunk c of row r at c ^ (r % 8), as the
+// tensor maps write it), 1024 bytes between groups of 8 rows.
 __device__ __forceinline__ uint64_t pg_mlp_descriptor(uint32_t address) {
     return (uint64_t)((address & 0x3FFFF) >> 4) | (uint64_t)1 << 16 | (uint64_t)(1024 >> 4) << 32 |
            (uint64_t)1 << 62;
-}
-
-// Starts copying dims [dim0, dim0 + 64) of the block's 128 rows of A and of B into the stage at `stage` (A's buffer,
-// then B's); rows past `aRows` / `bRows` and dims past `dim` become zeros. Thread t copies chunk t % 8 of rows
-// t / 8 + 32 p (p = 0..3) of each operand; `aRow` / `bRow` are its first rows (row0 + t / 8 of each operand).
-__device__ __forceinline__ void pg_mlp_copy_stage(uint32_t stage, const pg_bf16* a, int aRows, int aRow,
-                                                  const pg_bf16* b, int bRows, int bRow, int dim, int dim0) {
-    int chunk = threadIdx.x & 7;
-    int sourceDim = dim0 + chunk * 8;
-    bool dimValid = sourceDim < dim;
-    uint32_t to = stage + pg_mlp_offset(threadIdx.x >> 3, chunk);
-#pragma unroll
-    for (int p = 0; p < PG_MLP_TILE_ROWS / 32; p++) {
-        bool valid = dimValid && aRow + 32 * p < aRows;
-        const pg_bf16* from = valid ? a + (long long)(aRow + 32 * p) * dim + sourceDim : a;
-        asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
-                     :: "r"(to + p * 32 * 128), "l"(from), "r"(valid ? 16 : 0) : "memory");
-    }
-#pragma unroll
-    for (int p = 0; p < PG_MLP_TILE_ROWS / 32; p++) {
-        bool valid = dimValid && bRow + 32 * p < bRows;
-        const pg_bf16* from = valid ? b + (long long)(bRow + 32 * p) * dim + sourceDim : b;
-        asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
-                     :: "r"(to + PG_MLP_OPERAND_BYTES + p * 32 * 128), "l"(from), "r"(valid ? 16 : 0) : "memory");
-    }
-}
-
-__device__ __forceinline__ void pg_mlp_commit() {
-    asm volatile("cp.async.commit_group;\n" ::: "memory");
 }
 
 // d (+)= A B^T for the warpgroup's 64 rows and the tile's 128 columns over 16 dims, both read through descriptors.
@@ -119,7 +95,7 @@ __device__ __forceinline__ void pg_mlp_pin(float (&d)[16][4]) {
     }
 }
 
-// The first stage buffer, 1024-byte aligned.
+// The first stage buffer, 1024-byte aligned (the 128-byte swizzle's period).
 __device__ __forceinline__ uint32_t pg_mlp_stages() {
     return ((uint32_t)__cvta_generic_to_shared(pg_mlp_dynamic) + 1023u) & ~1023u;
 }
@@ -130,8 +106,30 @@ __device__ __forceinline__ unsigned char* pg_mlp_buffer(int i) {
     return pg_mlp_dynamic + (pg_mlp_stages() - rawShared) + i * PG_MLP_STAGE_BYTES;
 }
 
-// The stage buffers of the epilogue once `steps` steps are done: the one the last step read (staging the tile), and
-// one that no copy fills after the last step's barrier (for what the epilogue reads besides).
+// The mbarriers after the stage buffers: "full" i (the producer's expected bytes of buffer i have landed), then
+// "empty" i (every consumer warp is done with buffer i).
+__device__ __forceinline__ uint32_t pg_mlp_full(int i) {
+    return pg_mlp_stages() + PG_MLP_STAGES * PG_MLP_STAGE_BYTES + 8 * i;
+}
+
+__device__ __forceinline__ uint32_t pg_mlp_empty(int i) {
+    return pg_mlp_full(PG_MLP_STAGES + i);
+}
+
+__device__ __forceinline__ void pg_mlp_wait(uint32_t barrier, uint32_t parity) {
+    uint32_t done;
+    do {
+        asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
+                     : "=r"(done) : "r"(barrier), "r"(parity) : "memory");
+    } while (!done);
+}
+
+__device__ __forceinline__ void pg_mlp_arrive(uint32_t barrier) {
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" :: "r"(barrier) : "memory");
+}
+
+// The stage buffers' roles once `steps` steps are done: the last step's buffer stages the tile, and the next one in
+// the ring (filled by no step after the last's) takes what the epilogue reads besides.
 __device__ __forceinline__ int pg_mlp_staging_buffer(int steps) {
     return (steps - 1) % PG_MLP_STAGES;
 }
@@ -140,34 +138,67 @@ __device__ __forceinline__ int pg_mlp_spare_buffer(int steps) {
     return steps % PG_MLP_STAGES;
 }
 
-// acc = the warpgroup's 64 rows of the block's tile of A B^T. At the last step, once the products are started,
-// prefetch(spare) may start cp.async copies into stage buffer `spare` (pg_mlp_spare_buffer), which land before the
-// epilogue's first barrier.
-template <typename Prefetch>
-__device__ __forceinline__ void pg_mlp_product(const pg_bf16* a, int aRows, const pg_bf16* b, int bRows, int dim,
-                                               int row0, int col0, float (&acc)[16][4], Prefetch prefetch) {
-    constexpr int STAGES = PG_MLP_STAGES;
+// Sets up the mbarriers (thread 0), visible to every thread and to the tensor memory accelerator after the barrier.
+__device__ __forceinline__ void pg_mlp_init_barriers() {
+    if (threadIdx.x == 0) {
+        for (int i = 0; i < PG_MLP_STAGES; i++) {
+            asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;\n" :: "r"(pg_mlp_full(i)) : "memory");
+            asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n"
+                         :: "r"(pg_mlp_empty(i)), "n"(PG_MLP_CONSUMERS / 32) : "memory");
+        }
+        asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+        asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+    }
+    __syncthreads();
+}
+
+// Copies the box of `map` at (inner, outer) into shared memory at `to`, counted on mbarrier `full`.
+__device__ __forceinline__ void pg_mlp_tma_load(uint32_t to, const CUtensorMap& map, int inner, int outer,
+                                                uint32_t full) {
+    asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], "
+                 "[%4];\n"
+                 :: "r"(to), "l"(reinterpret_cast<uint64_t>(&map)), "r"(inner), "r"(outer), "r"(full)
+                 : "memory");
+}
+
+// The producer warp's lane 0: fills the stage buffers with dims [64 s, 64 s + 64) of the tile's rows of A (at row0)
+// and B (at col0) for each step s, then, with `extra` (the backward's h), columns col0 .. col0 + 127 of rows
+// row0 .. row0 + 127 of `extra` into the spare buffer as two 64-column halves, on that buffer's full mbarrier.
+__device__ __forceinline__ void pg_mlp_produce(const CUtensorMap& aMap, const CUtensorMap& bMap,
+                                               const CUtensorMap* extra, int dim, int row0, int col0) {
+    int steps = (dim + PG_MLP_TILE_DIMS - 1) / PG_MLP_TILE_DIMS;
+    uint32_t stages = pg_mlp_stages();
+    int items = steps + (extra != nullptr ? 1 : 0);
+    for (int item = 0; item < items; item++) {
+        int buffer = item % PG_MLP_STAGES;
+        if (item >= PG_MLP_STAGES) {
+            pg_mlp_wait(pg_mlp_empty(buffer), (uint32_t)((item / PG_MLP_STAGES - 1) & 1));
+        }
+        uint32_t full = pg_mlp_full(buffer);
+        uint32_t to = stages + buffer * PG_MLP_STAGE_BYTES;
+        asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n"
+                     :: "r"(full), "n"(PG_MLP_STAGE_BYTES) : "memory");
+        if (item < steps) {
+            pg_mlp_tma_load(to, aMap, item * PG_MLP_TILE_DIMS, row0, full);
+            pg_mlp_tma_load(to + PG_MLP_OPERAND_BYTES, bMap, item * PG_MLP_TILE_DIMS, col0, full);
+        } else {
+            pg_mlp_tma_load(to, *extra, col0, row0, full);
+            pg_mlp_tma_load(to + PG_MLP_OPERAND_BYTES, *extra, col0 + 64, row0, full);
+        }
+    }
+}
+
+// A consumer warpgroup's acc = its 64 rows of the block's tile of A B^T. A step's products stay in flight while the
+// next step's start; the buffer of a step is released once its products are done.
+__device__ __forceinline__ void pg_mlp_consume(int dim, float (&acc)[16][4]) {
     uint32_t stages = pg_mlp_stages();
     int warpgroup = threadIdx.x >> 7;
     int steps = (dim + PG_MLP_TILE_DIMS - 1) / PG_MLP_TILE_DIMS;
-    int aRow = row0 + (threadIdx.x >> 3);
-    int bRow = col0 + (threadIdx.x >> 3);
-#pragma unroll
-    for (int s = 0; s < STAGES - 1; s++) {
-        if (s < steps) {
-            pg_mlp_copy_stage(stages + s * PG_MLP_STAGE_BYTES, a, aRows, aRow, b, bRows, bRow, dim,
-                              s * PG_MLP_TILE_DIMS);
-        }
-        pg_mlp_commit();
-    }
+    bool releases = (threadIdx.x & 31) == 0;
     for (int step = 0; step < steps; step++) {
-        // This thread's copies of `step` have landed once at most STAGES - 2 younger groups are in flight; the proxy
-        // fence shows them to the tensor cores (async proxy); after the barrier everyone's have landed, and every
-        // warpgroup has finished the products of step - 1.
-        asm volatile("cp.async.wait_group %0;\n" :: "n"(STAGES - 2) : "memory");
-        asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-        __syncthreads();
-        uint32_t stage = stages + (step % STAGES) * PG_MLP_STAGE_BYTES;
+        int buffer = step % PG_MLP_STAGES;
+        pg_mlp_wait(pg_mlp_full(buffer), (uint32_t)((step / PG_MLP_STAGES) & 1));
+        uint32_t stage = stages + buffer * PG_MLP_STAGE_BYTES;
         uint32_t aTile = stage + warpgroup * 64 * 128;
         uint32_t bTile = stage + PG_MLP_OPERAND_BYTES;
         pg_mlp_pin(acc);
@@ -178,18 +209,16 @@ __device__ __forceinline__ void pg_mlp_product(const pg_bf16* a, int aRows, cons
                          step > 0 || kk > 0);
         }
         asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-        // The buffer refilled is the one step - 1 read.
-        int next = step + STAGES - 1;
-        if (next < steps) {
-            pg_mlp_copy_stage(stages + (next % STAGES) * PG_MLP_STAGE_BYTES, a, aRows, aRow, b, bRows, bRow, dim,
-                              next * PG_MLP_TILE_DIMS);
-        }
-        if (step == steps - 1) {
-            prefetch(pg_mlp_spare_buffer(steps));
-        }
-        pg_mlp_commit();
-        asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+        asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
         pg_mlp_pin(acc);
+        if (step > 0 && releases) {
+            pg_mlp_arrive(pg_mlp_empty((step - 1) % PG_MLP_STAGES));
+        }
+    }
+    asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+    pg_mlp_pin(acc);
+    if (releases) {
+        pg_mlp_arrive(pg_mlp_empty((steps - 1) % PG_MLP_STAGES));
     }
 }
 
@@ -198,101 +227,19 @@ __device__ __forceinline__ uint32_t pg_mlp_pack(float lo, float hi) {
     return *reinterpret_cast<uint32_t*>(&pair);
 }
 
-// Byte offset of 16-byte group g (columns 8 g .. 8 g + 7) of row r of a 128 x 128 bf16 tile in a stage buffer: rows
-// of 256 bytes, group g stored at g ^ (r % 16), so that the accumulator fragments' stores (8 rows x 4 words a warp)
-// and the 16-byte row reads (8 groups of a row a quarter-warp) both hit 32 different banks.
+// Byte offset of 16-byte group g (columns 8 g .. 8 g + 7) of row r of a 128 x 128 bf16 tile in a stage buffer: two
+// halves of 64 columns (16 KB each, g / 8), rows of 128 bytes, group g % 8 stored at (g % 8) ^ (r % 8), the layout
+// the tensor maps' 128-byte swizzle writes; the accumulator fragments' stores (8 rows x 4 words a warp) and the
+// 16-byte row reads (8 groups of a row a quarter-warp) both hit 32 different banks.
 __device__ __forceinline__ int pg_mlp_tile_offset(int row, int group) {
-    return row * 256 + ((group ^ (row & 15)) << 4);
+    return (group >> 3) * (PG_MLP_TILE_ROWS * 128) + row * 128 + (((group & 7) ^ (row & 7)) << 4);
 }
 
-// Eight consecutive elements of a [rows, cols] bf16 matrix from element i, `count` of them inside it (8, or fewer at
-// the right edge); `vector` when the row length keeps every group of 8 16-byte aligned.
-__device__ __forceinline__ void pg_mlp_load8(const pg_bf16* p, long long i, int count, bool vector, float (&v)[8]) {
-    if (vector && count == 8) {
-        uint4 word = *reinterpret_cast<const uint4*>(p + i);
-        const __nv_bfloat162* pairs = reinterpret_cast<const __nv_bfloat162*>(&word);
-#pragma unroll
-        for (int k = 0; k < 4; k++) {
-            v[2 * k] = __low2float(pairs[k]);
-            v[2 * k + 1] = __high2float(pairs[k]);
-        }
-    } else {
-#pragma unroll
-        for (int k = 0; k < 8; k++) {
-            v[k] = k < count ? __bfloat162float(p[i + k]) : 0.0f;
-        }
-    }
-}
-
-__device__ __forceinline__ void pg_mlp_store8(pg_bf16* p, long long i, int count, bool vector, const float (&v)[8]) {
-    if (vector && count == 8) {
-        uint4 word = make_uint4(pg_mlp_pack(v[0], v[1]), pg_mlp_pack(v[2], v[3]), pg_mlp_pack(v[4], v[5]),
-                                pg_mlp_pack(v[6], v[7]));
-        *reinterpret_cast<uint4*>(p + i) = word;
-    } else {
-#pragma unroll
-        for (int k = 0; k < 8; k++) {
-            if (k < count) {
-                p[i + k] = __float2bfloat16_rn(v[k]);
-            }
-        }
-    }
-}
-
-// The block's tile of the product, rounded to bf16, handed over in row-contiguous groups of 8: the accumulators go
-// through stage buffer `staging` (the last step's, free once both warpgroups' products are done), and each warpgroup
-// then calls emit(i, v, count, vector, at) for the groups of its 64 rows (i the element index of the group's first
-// column in the [rows, cols] output, count its columns inside the matrix, vector as pg_mlp_load8's, `at` the group's
-// pg_mlp_tile_offset), so that the global accesses are whole 16-byte words along rows. Accumulator i of column tile
-// nt sits at row (lane / 4) + 8 (i / 2) of the warp's 16 and column 8 nt + 2 (lane % 4) + i % 2. The barrier at the
-// start also waits for the copies the product's prefetch started.
-template <typename Emit>
-__device__ __forceinline__ void pg_mlp_epilogue(const float (&acc)[16][4], int rows, int cols, int row0, int col0,
-                                                int steps, Emit emit) {
-    int lane = threadIdx.x & 31;
-    int warp = threadIdx.x >> 5;
-    int warpgroup = warp >> 2;
-    unsigned char* staged = pg_mlp_buffer(pg_mlp_staging_buffer(steps));
-    asm volatile("cp.async.wait_all;\n" ::: "memory");
-    __syncthreads();
-    int fragmentRow = warpgroup * 64 + (warp & 3) * 16 + (lane >> 2);
-#pragma unroll
-    for (int nt = 0; nt < 16; nt++) {
-        int byteInGroup = 4 * (lane & 3);
-#pragma unroll
-        for (int half = 0; half < 2; half++) {
-            *reinterpret_cast<uint32_t*>(staged + pg_mlp_tile_offset(fragmentRow + 8 * half, nt) + byteInGroup) =
-                    pg_mlp_pack(acc[nt][2 * half], acc[nt][2 * half + 1]);
-        }
-    }
-    // The warpgroup's own rows only: a barrier of its 128 threads (ids 1 and 2; 0 is __syncthreads').
-    if (warpgroup == 0) {
-        asm volatile("bar.sync 1, 128;\n" ::: "memory");
-    } else {
-        asm volatile("bar.sync 2, 128;\n" ::: "memory");
-    }
-    bool vector = cols % 8 == 0;
-    int threadOfGroup = threadIdx.x & 127;
-#pragma unroll 4
-    for (int pass = 0; pass < 64 * 16 / 128; pass++) {
-        int e = threadOfGroup + pass * 128;
-        int localRow = warpgroup * 64 + (e >> 4);
-        int group = e & 15;
-        int row = row0 + localRow;
-        int col = col0 + group * 8;
-        if (row < rows && col < cols) {
-            int at = pg_mlp_tile_offset(localRow, group);
-            uint4 word = *reinterpret_cast<const uint4*>(staged + at);
-            const __nv_bfloat162* pairs = reinterpret_cast<const __nv_bfloat162*>(&word);
-            float v[8];
-#pragma unroll
-            for (int k = 0; k < 4; k++) {
-                v[2 * k] = __low2float(pairs[k]);
-                v[2 * k + 1] = __high2float(pairs[k]);
-            }
-            emit((long long)row * cols + col, v, min(8, cols - col), vector, at);
-        }
-    }
+// Stores eight values rounded to bf16 as one 16-byte word at element i (CudaLayerOps sends only row lengths that are
+// multiples of 8 here, so every group of 8 columns is whole and 16-byte aligned).
+__device__ __forceinline__ void pg_mlp_store8(pg_bf16* p, long long i, const float (&v)[8]) {
+    *reinterpret_cast<uint4*>(p + i) = make_uint4(pg_mlp_pack(v[0], v[1]), pg_mlp_pack(v[2], v[3]),
+                                                  pg_mlp_pack(v[4], v[5]), pg_mlp_pack(v[6], v[7]));
 }
 
 // Eight bf16 values from shared memory as floats.
@@ -305,29 +252,85 @@ __device__ __forceinline__ void pg_mlp_unpack8(const unsigned char* p, float (&v
         v[2 * k + 1] = __high2float(pairs[k]);
     }
 }
+
+// The block's tile of the product, rounded to bf16, handed over in row-contiguous groups of 8: the accumulators go
+// through the last step's stage buffer, and each consumer warpgroup then calls emit(i, v, at) for the groups of its
+// 64 rows inside the matrix (i the element index of the group's first column in the [rows, cols] output, `at` the
+// group's pg_mlp_tile_offset; cols is a multiple of 8, so a group is wholly inside or outside), so that the global
+// accesses are whole 16-byte words along rows. Accumulator i of column tile
+// nt sits at row (lane / 4) + 8 (i / 2) of the warp's 16 and column 8 nt + 2 (lane % 4) + i % 2.
+template <typename Emit>
+__device__ __forceinline__ void pg_mlp_epilogue(const float (&acc)[16][4], int rows, int cols, int row0, int col0,
+                                                int steps, Emit emit) {
+    int lane = threadIdx.x & 31;
+    int warp = threadIdx.x >> 5;
+    int warpgroup = warp >> 2;
+    unsigned char* staged = pg_mlp_buffer(pg_mlp_staging_buffer(steps));
+    // Both warpgroups' products of the last step are done before either overwrites its buffer (barrier 1: the 256
+    // consumer threads).
+    asm volatile("bar.sync 1, %0;\n" :: "n"(PG_MLP_CONSUMERS) : "memory");
+    int fragmentRow = warpgroup * 64 + (warp & 3) * 16 + (lane >> 2);
+#pragma unroll
+    for (int nt = 0; nt < 16; nt++) {
+        int byteInGroup = 4 * (lane & 3);
+#pragma unroll
+        for (int half = 0; half < 2; half++) {
+            *reinterpret_cast<uint32_t*>(staged + pg_mlp_tile_offset(fragmentRow + 8 * half, nt) + byteInGroup) =
+                    pg_mlp_pack(acc[nt][2 * half], acc[nt][2 * half + 1]);
+        }
+    }
+    // The warpgroup's own rows only: a barrier of its 128 threads (ids 2 and 3).
+    if (warpgroup == 0) {
+        asm volatile("bar.sync 2, 128;\n" ::: "memory");
+    } else {
+        asm volatile("bar.sync 3, 128;\n" ::: "memory");
+    }
+    int threadOfGroup = threadIdx.x & 127;
+#pragma unroll 4
+    for (int pass = 0; pass < 64 * 16 / 128; pass++) {
+        int e = threadOfGroup + pass * 128;
+        int localRow = warpgroup * 64 + (e >> 4);
+        int group = e & 15;
+        int row = row0 + localRow;
+        int col = col0 + group * 8;
+        if (row < rows && col < cols) {
+            int at = pg_mlp_tile_offset(localRow, group);
+            float v[8];
+            pg_mlp_unpack8(staged + at, v);
+            emit((long long)row * cols + col, v, at);
+        }
+    }
+}
 #endif
 
 // grid (ceil(hidden / 128), ceil(rows / 128)), block PG_MLP_THREADS, dynamic shared memory
-// PG_MLP_STAGES * PG_MLP_STAGE_BYTES + 1024. h = x w^T and a = leaky_relu(h, slope)^2 of the rounded h, both
-// [rows, hidden] bf16, stored.
+// PG_MLP_STAGES * PG_MLP_STAGE_BYTES + 1024 + 64 (alignment slack, the buffers, the mbarriers). h = x w^T and
+// a = leaky_relu(h, slope)^2 of the rounded h, both [rows, hidden] bf16, stored. xMap: x as [rows, dim] (inner dim),
+// box 64 x 128; wMap: w as [hidden, dim], box 64 x 128; both bf16 with the 128-byte swizzle.
 extern "C" __global__ void __launch_bounds__(PG_MLP_THREADS, PG_MLP_BLOCKS_PER_SM)
-pg_mlp_hidden(const pg_bf16* __restrict__ x, const pg_bf16* __restrict__ w, pg_bf16* __restrict__ h,
-              pg_bf16* __restrict__ a, int rows, int hidden, int dim, float slope) {
+pg_mlp_hidden(const __grid_constant__ CUtensorMap xMap, const __grid_constant__ CUtensorMap wMap,
+              pg_bf16* __restrict__ h, pg_bf16* __restrict__ a, int rows, int hidden, int dim, float slope) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
     int row0 = blockIdx.y * PG_MLP_TILE_ROWS;
     int col0 = blockIdx.x * PG_MLP_TILE_COLS;
+    pg_mlp_init_barriers();
+    if (threadIdx.x >= PG_MLP_CONSUMERS) {
+        if (threadIdx.x == PG_MLP_CONSUMERS) {
+            pg_mlp_produce(xMap, wMap, nullptr, dim, row0, col0);
+        }
+        return;
+    }
     float acc[16][4];
-    pg_mlp_product(x, rows, w, hidden, dim, row0, col0, acc, [](int) {});
+    pg_mlp_consume(dim, acc);
     int steps = (dim + PG_MLP_TILE_DIMS - 1) / PG_MLP_TILE_DIMS;
-    pg_mlp_epilogue(acc, rows, hidden, row0, col0, steps, [&](long long i, float (&v)[8], int count, bool vector,
-                                                              int) {
-        pg_mlp_store8(h, i, count, vector, v);
+    pg_mlp_epilogue(acc, rows, hidden, row0, col0, steps, [&](long long i, float (&v)[8], int) {
+        pg_mlp_store8(h, i, v);
 #pragma unroll
         for (int k = 0; k < 8; k++) {
             float l = v[k] > 0.0f ? v[k] : slope * v[k];
             v[k] = l * l;
         }
-        pg_mlp_store8(a, i, count, vector, v);
+        pg_mlp_store8(a, i, v);
     });
 #else
     __trap();  // CudaLayerOps runs this kernel on sm_90 only.
@@ -337,52 +340,37 @@ pg_mlp_hidden(const pg_bf16* __restrict__ x, const pg_bf16* __restrict__ w, pg_b
 // grid, block and shared memory as pg_mlp_hidden's. dH = dA * (h > 0 ? 2 : 2 slope^2) h, stored, with dA = dOut wT^T
 // rounded to bf16 (as the unfused path's bf16 gradient of a), dOut [rows, dim] (the gradient of the MLP's output),
 // wT [hidden, dim] (the output projection transposed), h and dH [rows, hidden] bf16 (leaky'(0) = slope, as in
-// PyTorch and pg_leaky_relu_squared_backward).
+// PyTorch and pg_leaky_relu_squared_backward). Maps as pg_mlp_hidden's for dOut and wT; hMap: h as [rows, hidden],
+// box 64 x 128, the 128-byte swizzle.
 extern "C" __global__ void __launch_bounds__(PG_MLP_THREADS, PG_MLP_BLOCKS_PER_SM)
-pg_mlp_hidden_backward(const pg_bf16* __restrict__ dOut, const pg_bf16* __restrict__ wT,
-                       const pg_bf16* __restrict__ h, pg_bf16* __restrict__ dH, int rows, int hidden, int dim,
-                       float slope) {
+pg_mlp_hidden_backward(const __grid_constant__ CUtensorMap dOutMap, const __grid_constant__ CUtensorMap wTMap,
+                       const __grid_constant__ CUtensorMap hMap, pg_bf16* __restrict__ dH, int rows, int hidden,
+                       int dim, float slope) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
     int row0 = blockIdx.y * PG_MLP_TILE_ROWS;
     int col0 = blockIdx.x * PG_MLP_TILE_COLS;
+    pg_mlp_init_barriers();
+    if (threadIdx.x >= PG_MLP_CONSUMERS) {
+        if (threadIdx.x == PG_MLP_CONSUMERS) {
+            pg_mlp_produce(dOutMap, wTMap, &hMap, dim, row0, col0);
+        }
+        return;
+    }
     float acc[16][4];
-    // With rows of whole 16-byte groups, the block's tile of h is copied into the spare buffer during the last step
-    // (laid out as the staged tile), so that the epilogue does not wait for it.
-    bool prefetched = hidden % 8 == 0;
-    pg_mlp_product(dOut, rows, wT, hidden, dim, row0, col0, acc, [&](int spare) {
-        if (prefetched) {
-            unsigned char* tile = pg_mlp_buffer(spare);
-#pragma unroll 1
-            for (int pass = 0; pass < PG_MLP_TILE_ROWS * 16 / PG_MLP_THREADS; pass++) {
-                int e = threadIdx.x + pass * PG_MLP_THREADS;
-                int localRow = e >> 4;
-                int group = e & 15;
-                int row = row0 + localRow;
-                int col = col0 + group * 8;
-                bool valid = row < rows && col < hidden;
-                const pg_bf16* from = valid ? h + (long long)row * hidden + col : h;
-                asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
-                             :: "r"((uint32_t)__cvta_generic_to_shared(tile + pg_mlp_tile_offset(localRow, group))),
-                                "l"(from), "r"(valid ? 16 : 0) : "memory");
-            }
-        }
-    });
+    pg_mlp_consume(dim, acc);
     int steps = (dim + PG_MLP_TILE_DIMS - 1) / PG_MLP_TILE_DIMS;
-    const unsigned char* hTile = pg_mlp_buffer(pg_mlp_spare_buffer(steps));
+    int spare = pg_mlp_spare_buffer(steps);
+    const unsigned char* hTile = pg_mlp_buffer(spare);
+    pg_mlp_wait(pg_mlp_full(spare), (uint32_t)((steps / PG_MLP_STAGES) & 1));
     float negativeFactor = 2.0f * slope * slope;
-    pg_mlp_epilogue(acc, rows, hidden, row0, col0, steps, [&](long long i, float (&v)[8], int count, bool vector,
-                                                              int at) {
+    pg_mlp_epilogue(acc, rows, hidden, row0, col0, steps, [&](long long i, float (&v)[8], int at) {
         float x[8];
-        if (prefetched) {
-            pg_mlp_unpack8(hTile + at, x);
-        } else {
-            pg_mlp_load8(h, i, count, vector, x);
-        }
+        pg_mlp_unpack8(hTile + at, x);
 #pragma unroll
         for (int k = 0; k < 8; k++) {
             v[k] *= (x[k] > 0.0f ? 2.0f : negativeFactor) * x[k];
         }
-        pg_mlp_store8(dH, i, count, vector, v);
+        pg_mlp_store8(dH, i, v);
     });
 #else
     __trap();  // CudaLayerOps runs this kernel on sm_90 only.

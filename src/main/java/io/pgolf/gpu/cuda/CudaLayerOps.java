@@ -57,15 +57,21 @@ public final class CudaLayerOps implements LayerOps {
     private static final int COLUMN_TILE = 32;
     /** The largest grid y and z dimension CUDA allows. */
     private static final int MAX_GRID_YZ = 65535;
-    /** Rows and columns of the MLP products' block tile (mlp_gemm.cu), two warpgroups. */
+    /** Rows and columns of the MLP products' block tile (mlp_gemm.cu). */
     private static final int MLP_TILE = 128;
-    private static final KernelModules.Dim3 MLP_BLOCK = KernelModules.Dim3.of(256);
+    /** The dims of one step of the MLP products, and the columns of one box of h. */
+    private static final int MLP_TILE_DIMS = 64;
+    /** Two consumer warpgroups and a producer warp. */
+    private static final KernelModules.Dim3 MLP_BLOCK = KernelModules.Dim3.of(2 * 128 + 32);
     /**
-     * The MLP products' dynamic shared memory: 1024 bytes of slack to align the buffers for the tensor cores, then
-     * PG_MLP_STAGES (3) buffers of a 128 x 64 bf16 tile of each operand.
+     * The MLP products' dynamic shared memory: 1024 bytes of slack to align the buffers for the tensor cores,
+     * PG_MLP_STAGES (3) buffers of a 128 x 64 bf16 tile of each operand, then 6 mbarriers of 8 bytes (64 reserved).
      */
-    private static final int MLP_SHARED_BYTES = 1024 + 3 * 2 * MLP_TILE * 64 * 2;
-    /** The MLP products copy rows in 16-byte pieces: the shared dimension must be a multiple of 8 bf16 values. */
+    private static final int MLP_SHARED_BYTES = 1024 + 3 * 2 * MLP_TILE * MLP_TILE_DIMS * 2 + 64;
+    /**
+     * The MLP products' tensor maps need rows that start 16-byte aligned: the shared dimension and the hidden
+     * width must be multiples of 8 bf16 values.
+     */
     private static final int MLP_DIM_MULTIPLE = 8;
 
     private final CudaTensorOps tensors;
@@ -73,12 +79,15 @@ public final class CudaLayerOps implements LayerOps {
     private final CudaFlashAttention attention;
     /** Whether mlp_gemm.cu's kernels run here: they are built for sm_90a (wgmma) alone. */
     private final boolean fusedMlpProducts;
+    /** The driver's tensor-map encoder for mlp_gemm.cu's operands; null where those kernels do not run. */
+    private final TensorMaps tensorMaps;
 
     public CudaLayerOps(CudaRuntime runtime, CudaFlashAttention attention) {
         this.tensors = runtime.tensors();
         this.kernels = runtime.kernels();
         this.attention = attention;
         this.fusedMlpProducts = runtime.device().computeCapability().equals("9.0");
+        this.tensorMaps = fusedMlpProducts ? TensorMaps.open() : null;
     }
 
     @Override
@@ -444,7 +453,8 @@ public final class CudaLayerOps implements LayerOps {
         requireMatrix(a, rows, hidden, "MLP hidden activation a");
         if (fusesMlpProducts(rows, hidden, d, x, w, h, a)) {
             kernels.launch("pg_mlp_hidden", mlpGrid(rows, hidden), MLP_BLOCK, MLP_SHARED_BYTES, KernelArgs.of()
-                    .pointer(x).pointer(w).pointer(h).pointer(a).i32(rows).i32(hidden).i32(d).f32(slope));
+                    .bytes(mlpStepMap(x, rows, d)).bytes(mlpStepMap(w, hidden, d)).pointer(h).pointer(a)
+                    .i32(rows).i32(hidden).i32(d).f32(slope));
         } else {
             tensors.gemm(false, true, 1f, x, w, 0f, h);
             leakyReluSquared(h, slope, a);
@@ -467,7 +477,8 @@ public final class CudaLayerOps implements LayerOps {
         requireMatrix(dH, rows, hidden, "MLP hidden gradient dH");
         if (fusesMlpProducts(rows, hidden, d, dOut, vT, h, dH)) {
             kernels.launch("pg_mlp_hidden_backward", mlpGrid(rows, hidden), MLP_BLOCK, MLP_SHARED_BYTES,
-                    KernelArgs.of().pointer(dOut).pointer(vT).pointer(h).pointer(dH).i32(rows).i32(hidden).i32(d)
+                    KernelArgs.of().bytes(mlpStepMap(dOut, rows, d)).bytes(mlpStepMap(vT, hidden, d))
+                            .bytes(mlpStepMap(h, rows, hidden)).pointer(dH).i32(rows).i32(hidden).i32(d)
                             .f32(slope));
         } else {
             try (Tensor dA = tensors.empty(dH.dtype(), rows, hidden)) {
@@ -481,8 +492,14 @@ public final class CudaLayerOps implements LayerOps {
     /** Whether mlp_gemm.cu's kernels take these operands (else the MLP operations compose cuBLAS and kernels). */
     private boolean fusesMlpProducts(int rows, int hidden, int d, Tensor... operands) {
         return fusedMlpProducts && rows > 0 && hidden > 0 && d > 0 && d % MLP_DIM_MULTIPLE == 0
+                && hidden % MLP_DIM_MULTIPLE == 0
                 && Math.ceilDiv(rows, MLP_TILE) <= MAX_GRID_YZ
                 && Arrays.stream(operands).allMatch(t -> t.dtype() == DType.BF16);
+    }
+
+    /** The tensor map of mlp_gemm.cu's bf16 [rows, cols] operand t: boxes of 64 columns x 128 rows. */
+    private byte[] mlpStepMap(Tensor t, int rows, int cols) {
+        return tensorMaps.bf16RowMajor(CudaTensor.of(t).address(), rows, cols, MLP_TILE_DIMS, MLP_TILE);
     }
 
     private static KernelModules.Dim3 mlpGrid(int rows, int hidden) {

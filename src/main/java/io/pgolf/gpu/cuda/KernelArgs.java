@@ -96,6 +96,11 @@ public final class KernelArgs {
         return value(Pointer.to(new float[] {value}));
     }
 
+    /** A parameter passed by value as its raw bytes, e.g. a {@code const __grid_constant__ CUtensorMap}. */
+    public KernelArgs bytes(byte[] value) {
+        return value(Pointer.to(value.clone()));
+    }
+
     private KernelArgs value(NativePointerObject pointer) {
         entries.add(new Value(pointer));
         return this;

@@ -23,6 +23,7 @@
 // [batch, heads, seqLen].
 #include "pgolf.cuh"
 #include "pgolf_vec.cuh"
+#include "pgolf_hopper.cuh"
 
 // Dims of a shared-memory tile row: a head of headDim < 64 (a multiple of 8) is padded with zeros, which add nothing
 // to q . k and produce output columns that are never stored.
@@ -68,7 +69,8 @@ __device__ __forceinline__ uint32_t pg_att_buffer(uint32_t first, int i) {
 
 // Starts copying 16 bytes (or writing 16 zero bytes when !valid; src must still be a valid address).
 __device__ __forceinline__ void pg_att_copy_16(uint32_t dst, const void* src, bool valid) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" :: "r"(dst), "l"(src), "r"(valid ? 16 : 0) : "memory");
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n"
+                 :: "r"(dst), "l"(src), "r"(valid ? 16 : 0) : "memory");
 }
 
 // Starts copying 16-byte chunk `chunk` of row `row` of one head (row stride `stride` elements, from `src`) into
@@ -265,32 +267,11 @@ __device__ __forceinline__ void pg_att_wgmma_shared(float (&d)[4][4], uint64_t a
                  : "l"(aDescriptor), "l"(bDescriptor), "r"(accumulate));
 }
 
-// Ties the accumulator registers to this point of the program: code that reads or writes them is not moved across
-// a wgmma wait (or, before the MMAs, ahead of the writes they must see).
-template <int N>
-__device__ __forceinline__ void pg_att_wgmma_operand(float (&d)[N][4]) {
-#pragma unroll
-    for (int nt = 0; nt < N; nt++) {
-#pragma unroll
-        for (int i = 0; i < 4; i++) {
-            asm volatile("" : "+f"(d[nt][i])::"memory");
-        }
-    }
-}
-
-// Descriptor of a 64-row tile for wgmma, starting `address`: 128-byte swizzle (exactly pg_att_offset's pattern on a
-// 1024-byte aligned tile), 1024 bytes from one group of 8 rows to the next; the leading offset is unused by 64-dim
-// rows.
-__device__ __forceinline__ uint64_t pg_att_descriptor(uint32_t address) {
-    return (uint64_t)((address & 0x3FFFF) >> 4) | (uint64_t)1 << 16 | (uint64_t)(1024 >> 4) << 32 |
-           (uint64_t)1 << 62;
-}
-
 __device__ __forceinline__ void pg_att_start_row_dots(const uint32_t (&a)[4][4], uint32_t tile, float (&acc)[8][4]) {
     asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 #pragma unroll
     for (int kk = 0; kk < 4; kk++) {
-        pg_att_wgmma<0>(acc, a[kk], pg_att_descriptor(tile + 32 * kk), kk);
+        pg_att_wgmma<0>(acc, a[kk], pg_wgmma_descriptor(tile + 32 * kk), kk);
     }
     asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
 }
@@ -299,7 +280,7 @@ __device__ __forceinline__ void pg_att_start_row_dots(uint32_t rowTile, uint32_t
     asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 #pragma unroll
     for (int kk = 0; kk < 4; kk++) {
-        pg_att_wgmma_shared<0>(acc, pg_att_descriptor(rowTile + 32 * kk), pg_att_descriptor(tile + 32 * kk), kk);
+        pg_att_wgmma_shared<0>(acc, pg_wgmma_descriptor(rowTile + 32 * kk), pg_wgmma_descriptor(tile + 32 * kk), kk);
     }
     asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
 }
@@ -309,7 +290,7 @@ __device__ __forceinline__ void pg_att_start_row_dots(uint32_t rowTile, uint32_t
     asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 #pragma unroll
     for (int kk = 0; kk < 4; kk++) {
-        pg_att_wgmma_shared(acc, pg_att_descriptor(rowTile + 32 * kk), pg_att_descriptor(tile + 32 * kk), kk);
+        pg_att_wgmma_shared(acc, pg_wgmma_descriptor(rowTile + 32 * kk), pg_wgmma_descriptor(tile + 32 * kk), kk);
     }
     asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
 }
@@ -317,11 +298,11 @@ __device__ __forceinline__ void pg_att_start_row_dots(uint32_t rowTile, uint32_t
 template <int K>
 __device__ __forceinline__ void pg_att_start_tile_product(const uint32_t (&a)[K][4], uint32_t tile,
                                                           float (&acc)[8][4]) {
-    pg_att_wgmma_operand(acc);
+    pg_wgmma_pin(acc);
     asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 #pragma unroll
     for (int kk = 0; kk < K; kk++) {
-        pg_att_wgmma<1>(acc, a[kk], pg_att_descriptor(tile + 16 * 128 * kk), 1);
+        pg_att_wgmma<1>(acc, a[kk], pg_wgmma_descriptor(tile + 16 * 128 * kk), 1);
     }
     asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
 }
@@ -329,7 +310,7 @@ __device__ __forceinline__ void pg_att_start_tile_product(const uint32_t (&a)[K]
 template <int PENDING, int N>
 __device__ __forceinline__ void pg_att_finish(float (&acc)[N][4]) {
     asm volatile("wgmma.wait_group.sync.aligned %0;\n" :: "n"(PENDING) : "memory");
-    pg_att_wgmma_operand(acc);
+    pg_wgmma_pin(acc);
 }
 
 // Makes this thread's finished cp.async writes visible to the tensor cores' reads (the async proxy).
@@ -1033,25 +1014,9 @@ __device__ __forceinline__ void pg_att_consumer_registers() {
 #endif
 }
 
-// Shared-memory barriers (mbarrier) between the producer and the consumers; `barrier` a shared address.
-__device__ __forceinline__ void pg_att_barrier_init(uint32_t barrier, int arrivals) {
-    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" :: "r"(barrier), "r"(arrivals) : "memory");
-}
-
-__device__ __forceinline__ void pg_att_barrier_arrive(uint32_t barrier) {
-    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" :: "r"(barrier) : "memory");
-}
-
 // The arrival of this thread once every cp.async it started so far has landed (counted among the expected arrivals).
 __device__ __forceinline__ void pg_att_barrier_arrive_on_copies(uint32_t barrier) {
     asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" :: "r"(barrier) : "memory");
-}
-
-// Waits until the barrier's phase of the given parity (0 for its first, 1 for its second, ...) has completed.
-__device__ __forceinline__ void pg_att_barrier_wait(uint32_t barrier, int parity) {
-    asm volatile("{\n.reg .pred done;\nwaiting:\n"
-                 "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
-                 "@!done bra waiting;\n}\n" :: "r"(barrier), "r"(parity) : "memory");
 }
 
 // grid (ceil(seqLen / 128), kvHeads, batch), block PG_ATT_DKDV_THREADS, one block per SM. The block of rank x
@@ -1095,8 +1060,8 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
     int steps = group * tilesPerHead;
 
     if (threadIdx.x < STAGES) {
-        pg_att_barrier_init(filled + 8 * threadIdx.x, PG_ATT_DKDV_PRODUCERS);
-        pg_att_barrier_init(drained + 8 * threadIdx.x, 8);
+        pg_mbarrier_init(filled + 8 * threadIdx.x, PG_ATT_DKDV_PRODUCERS);
+        pg_mbarrier_init(drained + 8 * threadIdx.x, 8);
     }
     __syncthreads();
 
@@ -1108,7 +1073,7 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
         for (int step = 0; step < steps; step++) {
             int buffer = step % STAGES;
             if (step >= STAGES) {
-                pg_att_barrier_wait(drained + 8 * buffer, (step / STAGES - 1) & 1);
+                pg_mbarrier_wait(drained + 8 * buffer, (step / STAGES - 1) & 1);
             } else if (step == 0) {
                 pg_att_copy_block_rows<PG_ATT_DKDV_PRODUCERS>(keyTiles, k + (rowBase + keyFirst) * kStride +
                                                               kv * headDim, kStride, seqLen - keyFirst, headDim);
@@ -1138,7 +1103,7 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
     pg_att_zero(dv);
     for (int step = 0; step < steps; step++) {
         int buffer = step % STAGES;
-        pg_att_barrier_wait(filled + 8 * buffer, (step / STAGES) & 1);
+        pg_mbarrier_wait(filled + 8 * buffer, (step / STAGES) & 1);
         pg_att_tiles_visible();
         if (step == 0) {
             pg_att_load_rows(pg_att_buffer(keyTiles, warpgroup), 16 * warp, keyRows);
@@ -1156,7 +1121,7 @@ pg_attention_backward_dkdv(const pg_bf16* q, const pg_bf16* k, const pg_bf16* v,
         }
         __syncwarp();
         if ((threadIdx.x & 31) == 0) {
-            pg_att_barrier_arrive(drained + 8 * buffer);
+            pg_mbarrier_arrive(drained + 8 * buffer);
         }
     }
     // Every consumer is done with the tiles, which the staging areas of pg_att_add_rows overwrite (barrier 1: the

@@ -29,6 +29,7 @@
 // dim and hidden must be multiples of 8 (the tensor maps' row pitches are multiples of 16 bytes): CudaLayerOps sends
 // other shapes, and other GPUs, to the composed path.
 #include "pgolf.cuh"
+#include "pgolf_hopper.cuh"
 #include <cuda.h>
 
 typedef __nv_bfloat16 pg_bf16;
@@ -48,13 +49,6 @@ typedef __nv_bfloat16 pg_bf16;
 extern __shared__ __align__(128) unsigned char pg_mlp_dynamic[];
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-// wgmma descriptor of a K-major buffer from `address`: 128-byte swizzle (chunk c of row r at c ^ (r % 8), as the
-// tensor maps write it), 1024 bytes between groups of 8 rows.
-__device__ __forceinline__ uint64_t pg_mlp_descriptor(uint32_t address) {
-    return (uint64_t)((address & 0x3FFFF) >> 4) | (uint64_t)1 << 16 | (uint64_t)(1024 >> 4) << 32 |
-           (uint64_t)1 << 62;
-}
-
 // d (+)= A B^T for the warpgroup's 64 rows and the tile's 128 columns over 16 dims, both read through descriptors.
 __device__ __forceinline__ void pg_mlp_wgmma(float (&d)[16][4], uint64_t aDescriptor, uint64_t bDescriptor,
                                              int accumulate) {
@@ -84,17 +78,6 @@ __device__ __forceinline__ void pg_mlp_wgmma(float (&d)[16][4], uint64_t aDescri
                  : "l"(aDescriptor), "l"(bDescriptor), "r"(accumulate));
 }
 
-// Ties the accumulators to this point of the program, so that no read of them moves above a wgmma wait.
-__device__ __forceinline__ void pg_mlp_pin(float (&d)[16][4]) {
-#pragma unroll
-    for (int nt = 0; nt < 16; nt++) {
-#pragma unroll
-        for (int i = 0; i < 4; i++) {
-            asm volatile("" : "+f"(d[nt][i])::"memory");
-        }
-    }
-}
-
 // The first stage buffer, 1024-byte aligned (the 128-byte swizzle's period).
 __device__ __forceinline__ uint32_t pg_mlp_stages() {
     return ((uint32_t)__cvta_generic_to_shared(pg_mlp_dynamic) + 1023u) & ~1023u;
@@ -116,16 +99,16 @@ __device__ __forceinline__ uint32_t pg_mlp_empty(int i) {
     return pg_mlp_full(PG_MLP_STAGES + i);
 }
 
+// Waits until the barrier's phase of the given parity has completed: a C loop around one try_wait, as these kernels
+// were measured with (pgolf_hopper.cuh's pg_mbarrier_wait, which branches inside its asm block, changes ptxas's
+// schedule of them and was not timed here).
 __device__ __forceinline__ void pg_mlp_wait(uint32_t barrier, uint32_t parity) {
     uint32_t done;
     do {
-        asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
+        asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+                     "selp.u32 %0, 1, 0, p;\n}\n"
                      : "=r"(done) : "r"(barrier), "r"(parity) : "memory");
     } while (!done);
-}
-
-__device__ __forceinline__ void pg_mlp_arrive(uint32_t barrier) {
-    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" :: "r"(barrier) : "memory");
 }
 
 // The stage buffers' roles once `steps` steps are done: the last step's buffer stages the tile, and the next one in
@@ -142,9 +125,8 @@ __device__ __forceinline__ int pg_mlp_spare_buffer(int steps) {
 __device__ __forceinline__ void pg_mlp_init_barriers() {
     if (threadIdx.x == 0) {
         for (int i = 0; i < PG_MLP_STAGES; i++) {
-            asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;\n" :: "r"(pg_mlp_full(i)) : "memory");
-            asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n"
-                         :: "r"(pg_mlp_empty(i)), "n"(PG_MLP_CONSUMERS / 32) : "memory");
+            pg_mbarrier_init(pg_mlp_full(i), 1);
+            pg_mbarrier_init(pg_mlp_empty(i), PG_MLP_CONSUMERS / 32);
         }
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
         asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
@@ -201,24 +183,24 @@ __device__ __forceinline__ void pg_mlp_consume(int dim, float (&acc)[16][4]) {
         uint32_t stage = stages + buffer * PG_MLP_STAGE_BYTES;
         uint32_t aTile = stage + warpgroup * 64 * 128;
         uint32_t bTile = stage + PG_MLP_OPERAND_BYTES;
-        pg_mlp_pin(acc);
+        pg_wgmma_pin(acc);
         asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
 #pragma unroll
         for (int kk = 0; kk < 4; kk++) {
-            pg_mlp_wgmma(acc, pg_mlp_descriptor(aTile + 32 * kk), pg_mlp_descriptor(bTile + 32 * kk),
+            pg_mlp_wgmma(acc, pg_wgmma_descriptor(aTile + 32 * kk), pg_wgmma_descriptor(bTile + 32 * kk),
                          step > 0 || kk > 0);
         }
         asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
         asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
-        pg_mlp_pin(acc);
+        pg_wgmma_pin(acc);
         if (step > 0 && releases) {
-            pg_mlp_arrive(pg_mlp_empty((step - 1) % PG_MLP_STAGES));
+            pg_mbarrier_arrive(pg_mlp_empty((step - 1) % PG_MLP_STAGES));
         }
     }
     asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
-    pg_mlp_pin(acc);
+    pg_wgmma_pin(acc);
     if (releases) {
-        pg_mlp_arrive(pg_mlp_empty((steps - 1) % PG_MLP_STAGES));
+        pg_mbarrier_arrive(pg_mlp_empty((steps - 1) % PG_MLP_STAGES));
     }
 }
 

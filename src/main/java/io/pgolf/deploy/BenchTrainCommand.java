@@ -233,16 +233,26 @@ final class BenchTrainCommand implements Callable<Integer> {
         Map<String, long[]> table = timed.table();
         double total = table.values().stream().mapToLong(v -> v[0]).sum() / 1e9;
         Map<String, Double> groups = new java.util.LinkedHashMap<>();
-        table.forEach((op, v) -> groups.merge(op.startsWith("gemm") ? "GEMMs (cuBLASLt)"
-                : op.startsWith("attention") ? "attention (flash, fwd+bwd)" : "the rest", v[0] / 1e9, Double::sum));
+        table.forEach((op, v) -> groups.merge(breakdownGroup(op), v[0] / 1e9, Double::sum));
         out.printf(Locale.ROOT, "breakdown of one record step, loop off, each operation timed alone (%.3f s in all):%n",
                 total);
-        groups.forEach((group, seconds) -> out.printf(Locale.ROOT, "  %-28s %8.3f s %5.1f%%%n", group, seconds,
+        groups.forEach((group, seconds) -> out.printf(Locale.ROOT, "  %-44s %8.3f s %5.1f%%%n", group, seconds,
                 100 * seconds / total));
         table.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]))
                 .forEach(e -> out.printf(Locale.ROOT, "    %-44s %8.3f s %5.1f%% %7d calls%n", e.getKey(),
                         e.getValue()[0] / 1e9, 100 * e.getValue()[0] / 1e9 / total, e.getValue()[1]));
         out.flush();
+    }
+
+    /** The part of the step an operation of the timed backend's table belongs to. */
+    private static String breakdownGroup(String op) {
+        if (op.startsWith("gemm")) {
+            return "GEMMs (cuBLASLt)";
+        }
+        if (op.startsWith("mlpHidden")) {
+            return "MLP products with leaky-relu^2 (mlp_gemm.cu)";
+        }
+        return op.startsWith("attention") ? "attention (flash, fwd+bwd)" : "the rest";
     }
 
     private static TrainingEngine engine(Backend backend, PgolfConfig config) {

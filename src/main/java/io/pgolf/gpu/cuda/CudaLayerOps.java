@@ -57,17 +57,31 @@ public final class CudaLayerOps implements LayerOps {
     private static final int COLUMN_TILE = 32;
     /** The largest grid y and z dimension CUDA allows. */
     private static final int MAX_GRID_YZ = 65535;
-    /** Rows and columns of the MLP products' block tile (mlp_gemm.cu). */
+    /**
+     * Rows of the MLP products' tiles (mlp_gemm.cu), and the rows of one box of every operand but the forward's
+     * weight; also the columns of the backward's tiles.
+     */
     private static final int MLP_TILE = 128;
+    /** Columns of the forward MLP product's tiles, and the rows of one box of its weight. */
+    private static final int MLP_FORWARD_TILE_COLS = 256;
     /** The dims of one step of the MLP products, and the columns of one box of h. */
     private static final int MLP_TILE_DIMS = 64;
-    /** Two consumer warpgroups and a producer warp. */
-    private static final KernelModules.Dim3 MLP_BLOCK = KernelModules.Dim3.of(2 * 128 + 32);
+    /** The forward's two consumer warpgroups and producer warpgroup. */
+    private static final KernelModules.Dim3 MLP_FORWARD_BLOCK = KernelModules.Dim3.of(3 * 128);
     /**
-     * The MLP products' dynamic shared memory: 1024 bytes of slack to align the buffers for the tensor cores,
+     * The forward's dynamic shared memory: 1024 bytes of slack to align the buffers for the tensor cores,
+     * PG_MLP_STAGES (3) buffers of a 64-dim step of the tile's rows of x and w, the staging buffer of its bf16 tile,
+     * then 6 mbarriers of 8 bytes (64 reserved).
+     */
+    private static final int MLP_FORWARD_SHARED_BYTES = 1024
+            + 3 * (MLP_TILE + MLP_FORWARD_TILE_COLS) * MLP_TILE_DIMS * 2 + MLP_TILE * MLP_FORWARD_TILE_COLS * 2 + 64;
+    /** The backward's two consumer warpgroups and producer warp. */
+    private static final KernelModules.Dim3 MLP_BACKWARD_BLOCK = KernelModules.Dim3.of(2 * 128 + 32);
+    /**
+     * The backward's dynamic shared memory: 1024 bytes of slack to align the buffers for the tensor cores,
      * PG_MLP_STAGES (3) buffers of a 128 x 64 bf16 tile of each operand, then 6 mbarriers of 8 bytes (64 reserved).
      */
-    private static final int MLP_SHARED_BYTES = 1024 + 3 * 2 * MLP_TILE * MLP_TILE_DIMS * 2 + 64;
+    private static final int MLP_BACKWARD_SHARED_BYTES = 1024 + 3 * 2 * MLP_TILE * MLP_TILE_DIMS * 2 + 64;
     /**
      * The MLP products' tensor maps need rows that start 16-byte aligned: the shared dimension and the hidden
      * width must be multiples of 8 bf16 values.
@@ -77,6 +91,8 @@ public final class CudaLayerOps implements LayerOps {
     private final CudaTensorOps tensors;
     private final KernelModules kernels;
     private final CudaFlashAttention attention;
+    /** The device's SMs: the forward MLP product runs one block on each. */
+    private final int multiprocessors;
     /** Whether mlp_gemm.cu's kernels run here: they are built for sm_90a (wgmma) alone. */
     private final boolean fusedMlpProducts;
     /** The driver's tensor-map encoder for mlp_gemm.cu's operands; null where those kernels do not run. */
@@ -86,6 +102,7 @@ public final class CudaLayerOps implements LayerOps {
         this.tensors = runtime.tensors();
         this.kernels = runtime.kernels();
         this.attention = attention;
+        this.multiprocessors = runtime.device().multiprocessors();
         this.fusedMlpProducts = runtime.device().computeCapability().equals("9.0");
         this.tensorMaps = fusedMlpProducts ? TensorMaps.open() : null;
     }
@@ -452,9 +469,10 @@ public final class CudaLayerOps implements LayerOps {
         requireMatrix(h, rows, hidden, "MLP hidden pre-activation h");
         requireMatrix(a, rows, hidden, "MLP hidden activation a");
         if (fusesMlpProducts(rows, hidden, d, x, w, h, a)) {
-            kernels.launch("pg_mlp_hidden", mlpGrid(rows, hidden), MLP_BLOCK, MLP_SHARED_BYTES, KernelArgs.of()
-                    .bytes(mlpStepMap(x, rows, d)).bytes(mlpStepMap(w, hidden, d)).pointer(h).pointer(a)
-                    .i32(rows).i32(hidden).i32(d).f32(slope));
+            kernels.launch("pg_mlp_hidden", mlpForwardGrid(rows, hidden), MLP_FORWARD_BLOCK, MLP_FORWARD_SHARED_BYTES,
+                    KernelArgs.of().bytes(mlpMap(x, rows, d, MLP_TILE))
+                            .bytes(mlpMap(w, hidden, d, MLP_FORWARD_TILE_COLS)).pointer(h).pointer(a)
+                            .i32(rows).i32(hidden).i32(d).f32(slope));
         } else {
             tensors.gemm(false, true, 1f, x, w, 0f, h);
             leakyReluSquared(h, slope, a);
@@ -476,9 +494,10 @@ public final class CudaLayerOps implements LayerOps {
         requireMatrix(dOut, rows, d, "MLP output gradient");
         requireMatrix(dH, rows, hidden, "MLP hidden gradient dH");
         if (fusesMlpProducts(rows, hidden, d, dOut, vT, h, dH)) {
-            kernels.launch("pg_mlp_hidden_backward", mlpGrid(rows, hidden), MLP_BLOCK, MLP_SHARED_BYTES,
-                    KernelArgs.of().bytes(mlpStepMap(dOut, rows, d)).bytes(mlpStepMap(vT, hidden, d))
-                            .bytes(mlpStepMap(h, rows, hidden)).pointer(dH).i32(rows).i32(hidden).i32(d)
+            kernels.launch("pg_mlp_hidden_backward", mlpBackwardGrid(rows, hidden), MLP_BACKWARD_BLOCK,
+                    MLP_BACKWARD_SHARED_BYTES, KernelArgs.of().bytes(mlpMap(dOut, rows, d, MLP_TILE))
+                            .bytes(mlpMap(vT, hidden, d, MLP_TILE)).bytes(mlpMap(h, rows, hidden, MLP_TILE))
+                            .pointer(dH).i32(rows).i32(hidden).i32(d)
                             .f32(slope));
         } else {
             try (Tensor dA = tensors.empty(dH.dtype(), rows, hidden)) {
@@ -497,12 +516,22 @@ public final class CudaLayerOps implements LayerOps {
                 && Arrays.stream(operands).allMatch(t -> t.dtype() == DType.BF16);
     }
 
-    /** The tensor map of mlp_gemm.cu's bf16 [rows, cols] operand t: boxes of 64 columns x 128 rows. */
-    private byte[] mlpStepMap(Tensor t, int rows, int cols) {
-        return tensorMaps.bf16RowMajor(CudaTensor.of(t).address(), rows, cols, MLP_TILE_DIMS, MLP_TILE);
+    /** The tensor map of mlp_gemm.cu's bf16 [rows, cols] operand t: boxes of 64 columns x boxRows rows. */
+    private byte[] mlpMap(Tensor t, int rows, int cols, int boxRows) {
+        return tensorMaps.bf16RowMajor(CudaTensor.of(t).address(), rows, cols, MLP_TILE_DIMS, boxRows);
     }
 
-    private static KernelModules.Dim3 mlpGrid(int rows, int hidden) {
+    /**
+     * The forward's blocks: one an SM (each loops over tiles), at most one a tile. The kernel counts tiles in an int:
+     * 2^30 tiles of 128 x 256 would need an h of 64 TiB.
+     */
+    private KernelModules.Dim3 mlpForwardGrid(int rows, int hidden) {
+        long tiles = (long) Math.ceilDiv(rows, MLP_TILE) * Math.ceilDiv(hidden, MLP_FORWARD_TILE_COLS);
+        return KernelModules.Dim3.of((int) Math.min(tiles, multiprocessors));
+    }
+
+    /** The backward's blocks: one a tile of 128 x 128. */
+    private static KernelModules.Dim3 mlpBackwardGrid(int rows, int hidden) {
         return KernelModules.Dim3.of(Math.ceilDiv(hidden, MLP_TILE), Math.ceilDiv(rows, MLP_TILE));
     }
 

@@ -304,10 +304,9 @@ __device__ __forceinline__ void pg_mlp_epilogue(const float (&acc)[16][4], int r
     }
 }
 
-
 // d (+)= A B^T for the warpgroup's 64 rows and the tile's 256 columns over 16 dims, both read through descriptors.
 __device__ __forceinline__ void pg_mlp_forward_wgmma(float (&d)[32][4], uint64_t aDescriptor, uint64_t bDescriptor,
-                                             int accumulate) {
+                                                     int accumulate) {
     asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %130, 0;\n"
                  "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {"
                  "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "

@@ -549,7 +549,6 @@ pg_mlp_hidden(const __grid_constant__ CUtensorMap xMap, const __grid_constant__ 
 #endif
 }
 
-
 // grid (ceil(hidden / 128), ceil(rows / 128)), block PG_MLP_THREADS, dynamic shared memory
 // PG_MLP_STAGES * PG_MLP_STAGE_BYTES + 1024 + 64 (alignment slack, the buffers, the mbarriers). dH = dA * (h > 0 ?
 // 2 : 2 slope^2) h, stored, with dA = dOut wT^T rounded to bf16 (as the unfused path's bf16 gradient of a), dOut

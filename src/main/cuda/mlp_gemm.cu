@@ -18,15 +18,15 @@
 // in the last step's buffer, and its tile of h brought in by the producer into the buffer that no step fills after
 // the last step's. Both: CudaLayerOps encodes the tensor maps (128-byte swizzle, the layout wgmma's descriptors read,
 // zeros past the operands' ends); the staged tile goes out in whole 16-byte words along rows.
-// H100 lab (dev/mlp_tile_lab), record shape (98,304 x 2048 x 512), medians of 41, same run, against the kernels of
-// main a916fa6 (128 x 128 tiles for both): forward 0.462 ms against 0.515, the product alone 0.346 against 0.413
-// (cuBLAS 0.336; cuBLAS + leakyReluSquared 0.628), backward (the same kernel) 0.475 against 0.477; an earlier run:
-// forward 0.448 against 0.503, product 0.336 against 0.397 (cuBLAS 0.325). Results bitwise those of a916fa6 at four
-// shapes.
+// H100 lab (dev/mlp_tile_lab on branch mlptile), record shape (98,304 x 2048 x 512), medians of 41, same run, against
+// the kernels of main a916fa6 (128 x 128 tiles for both): forward 0.462 ms against 0.515, the product alone 0.346
+// against 0.413 (cuBLAS 0.336; cuBLAS + leakyReluSquared 0.628), backward (the same kernel) 0.475 against 0.477; an
+// earlier run: forward 0.448 against 0.503, product 0.336 against 0.397 (cuBLAS 0.325). Results bitwise those of
+// a916fa6 at four shapes.
 // Tried without gain (lab, same runs):
 //   the forward's next tile's first step issued before the epilogue (the epilogue then works from 64 registers of
 //   packed bf16 pairs): forward 0.473 against 0.448 without, product 0.354 against 0.336;
-//   the backward on the forward's tiles too (dev/mlp_tile_lab/variants/mlp_gemm_wide_both.cu: h loaded by the producer
+//   the backward on the forward's tiles too (branch mlptile, variants/mlp_gemm_wide_both.cu: h loaded by the producer
 //   into the staging buffer once the previous tile's epilogue has released it, dH computed in place) with h's load
 //   issued after the third step's: 0.506 against 0.470 (0.513 against 0.473 with the overlap above). With h's load
 //   issued after the last step's it was faster, 0.448 against 0.476 (one run, bitwise at the four shapes), but is not

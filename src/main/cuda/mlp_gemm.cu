@@ -140,12 +140,13 @@ __device__ __forceinline__ int pg_mlp_spare_buffer(int steps) {
     return steps % PG_MLP_STAGES;
 }
 
-// Sets up the mbarriers (thread 0), visible to every thread and to the tensor memory accelerator after the barrier.
-__device__ __forceinline__ void pg_mlp_init_barriers() {
+// Sets up a kernel's mbarriers (thread 0), PG_MLP_STAGES "full" ones from shared address `firstFull` on, then as many
+// "empty" ones, visible to every thread and to the tensor memory accelerator after the barrier.
+__device__ __forceinline__ void pg_mlp_init_barriers(uint32_t firstFull) {
     if (threadIdx.x == 0) {
         for (int i = 0; i < PG_MLP_STAGES; i++) {
-            pg_mbarrier_init(pg_mlp_full(i), 1);
-            pg_mbarrier_init(pg_mlp_empty(i), PG_MLP_CONSUMERS / 32);
+            pg_mbarrier_init(firstFull + 8 * i, 1);
+            pg_mbarrier_init(firstFull + 8 * (PG_MLP_STAGES + i), PG_MLP_CONSUMERS / 32);
         }
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
         asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
@@ -255,32 +256,37 @@ __device__ __forceinline__ void pg_mlp_unpack8(const unsigned char* p, float (&v
     }
 }
 
+// Stores the consumer warpgroup's accumulators over N column groups of 8, rounded to bf16, into the staged tile at
+// `staging` (pg_mlp_tile_offset's layout): the pair acc[nt][2 half], acc[nt][2 half + 1] is row (lane / 4) + 8 half
+// of the warp's 16 rows of the warpgroup's 64, columns 8 nt + 2 (lane % 4) and the next.
+template <int N>
+__device__ __forceinline__ void pg_mlp_stage_fragments(const float (&acc)[N][4], unsigned char* staging) {
+    int lane = threadIdx.x & 31;
+    int fragmentRow = (threadIdx.x >> 7) * 64 + ((threadIdx.x >> 5) & 3) * 16 + (lane >> 2);
+#pragma unroll
+    for (int nt = 0; nt < N; nt++) {
+#pragma unroll
+        for (int half = 0; half < 2; half++) {
+            *reinterpret_cast<uint32_t*>(staging + pg_mlp_tile_offset(fragmentRow + 8 * half, nt) + 4 * (lane & 3)) =
+                    pg_mlp_pack(acc[nt][2 * half], acc[nt][2 * half + 1]);
+        }
+    }
+}
+
 // The block's tile of the product, rounded to bf16, handed over in row-contiguous groups of 8: the accumulators go
 // through the last step's stage buffer, and each consumer warpgroup then calls emit(i, v, at) for the groups of its
 // 64 rows inside the matrix (i the element index of the group's first column in the [rows, cols] output, `at` the
 // group's pg_mlp_tile_offset; cols is a multiple of 8, so a group is wholly inside or outside), so that the global
-// accesses are whole 16-byte words along rows. Accumulator i of column tile
-// nt sits at row (lane / 4) + 8 (i / 2) of the warp's 16 and column 8 nt + 2 (lane % 4) + i % 2.
+// accesses are whole 16-byte words along rows.
 template <typename Emit>
 __device__ __forceinline__ void pg_mlp_epilogue(const float (&acc)[16][4], int rows, int cols, int row0, int col0,
                                                 int steps, Emit emit) {
-    int lane = threadIdx.x & 31;
-    int warp = threadIdx.x >> 5;
-    int warpgroup = warp >> 2;
+    int warpgroup = threadIdx.x >> 7;
     unsigned char* staged = pg_mlp_buffer(pg_mlp_staging_buffer(steps));
     // Both warpgroups' products of the last step are done before either overwrites its buffer (barrier 1: the 256
     // consumer threads).
     asm volatile("bar.sync 1, %0;\n" :: "n"(PG_MLP_CONSUMERS) : "memory");
-    int fragmentRow = warpgroup * 64 + (warp & 3) * 16 + (lane >> 2);
-#pragma unroll
-    for (int nt = 0; nt < 16; nt++) {
-        int byteInGroup = 4 * (lane & 3);
-#pragma unroll
-        for (int half = 0; half < 2; half++) {
-            *reinterpret_cast<uint32_t*>(staged + pg_mlp_tile_offset(fragmentRow + 8 * half, nt) + byteInGroup) =
-                    pg_mlp_pack(acc[nt][2 * half], acc[nt][2 * half + 1]);
-        }
-    }
+    pg_mlp_stage_fragments(acc, staged);
     // The warpgroup's own rows only: a barrier of its 128 threads (ids 2 and 3).
     if (warpgroup == 0) {
         asm volatile("bar.sync 2, 128;\n" ::: "memory");
@@ -367,18 +373,6 @@ __device__ __forceinline__ uint32_t pg_mlp_forward_empty(int i) {
     return pg_mlp_forward_full(PG_MLP_STAGES + i);
 }
 
-__device__ __forceinline__ void pg_mlp_forward_init_barriers() {
-    if (threadIdx.x == 0) {
-        for (int i = 0; i < PG_MLP_STAGES; i++) {
-            pg_mbarrier_init(pg_mlp_forward_full(i), 1);
-            pg_mbarrier_init(pg_mlp_forward_empty(i), PG_MLP_CONSUMERS / 32);
-        }
-        asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
-        asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-    }
-    __syncthreads();
-}
-
 // The forward's tiles of C in the order the blocks take them: the column tiles of a row tile next to each other, so
 // that the blocks at work at once share their rows of A in L2.
 struct PgMlpTiles {
@@ -427,27 +421,17 @@ __device__ __forceinline__ void pg_mlp_forward_issue(float (&acc)[32][4], uint32
     asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
 }
 
-// The warpgroup's rows of the forward's tile, rounded to bf16, go through the staging buffer (accumulator pair
-// acc[nt][2 half], acc[nt][2 half + 1]: row (lane / 4) + 8 half of the warp's 16, columns 8 nt + 2 (lane % 4) and
-// the next) and then out as emit(i, word) for each group of 8 columns inside the matrix (i the element index of its
-// first column in the [rows, cols] output; cols is a multiple of 8, so a group is wholly inside or outside), whole
-// 16-byte words along rows.
+// The warpgroup's rows of the forward's tile, rounded to bf16, go through the staging buffer (pg_mlp_stage_fragments)
+// and then out as emit(i, word) for each group of 8 columns inside the matrix (i the element index of its first
+// column in the [rows, cols] output; cols is a multiple of 8, so a group is wholly inside or outside), whole 16-byte
+// words along rows.
 template <typename Emit>
 __device__ __forceinline__ void pg_mlp_forward_epilogue(const float (&acc)[32][4], const PgMlpTiles& tiles, int row0,
                                                         int col0, Emit emit) {
-    int lane = threadIdx.x & 31;
     int warpgroup = threadIdx.x >> 7;
     unsigned char* staging =
             pg_mlp_dynamic + (pg_mlp_forward_staging() - (uint32_t)__cvta_generic_to_shared(pg_mlp_dynamic));
-    int fragmentRow = warpgroup * 64 + ((threadIdx.x >> 5) & 3) * 16 + (lane >> 2);
-#pragma unroll
-    for (int nt = 0; nt < 32; nt++) {
-#pragma unroll
-        for (int half = 0; half < 2; half++) {
-            *reinterpret_cast<uint32_t*>(staging + pg_mlp_tile_offset(fragmentRow + 8 * half, nt) + 4 * (lane & 3)) =
-                    pg_mlp_pack(acc[nt][2 * half], acc[nt][2 * half + 1]);
-        }
-    }
+    pg_mlp_stage_fragments(acc, staging);
     // The warpgroup's own rows only: a barrier of its 128 threads (ids 2 and 3), before the reads and after them
     // (the next tile's fragments).
     asm volatile("bar.sync %0, 128;\n" :: "r"(2 + warpgroup) : "memory");
@@ -534,7 +518,7 @@ pg_mlp_hidden(const __grid_constant__ CUtensorMap xMap, const __grid_constant__ 
               pg_bf16* __restrict__ h, pg_bf16* __restrict__ a, int rows, int hidden, int dim, float slope) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
     PgMlpTiles tiles(rows, hidden, dim);
-    pg_mlp_forward_init_barriers();
+    pg_mlp_init_barriers(pg_mlp_forward_full(0));
     if (threadIdx.x >= PG_MLP_CONSUMERS) {
         pg_mlp_producer_registers();
         if (threadIdx.x == PG_MLP_CONSUMERS) {
@@ -563,7 +547,7 @@ pg_mlp_hidden_backward(const __grid_constant__ CUtensorMap dOutMap, const __grid
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
     int row0 = blockIdx.y * PG_MLP_TILE_ROWS;
     int col0 = blockIdx.x * PG_MLP_TILE_COLS;
-    pg_mlp_init_barriers();
+    pg_mlp_init_barriers(pg_mlp_full(0));
     if (threadIdx.x >= PG_MLP_CONSUMERS) {
         if (threadIdx.x == PG_MLP_CONSUMERS) {
             pg_mlp_produce(dOutMap, wTMap, &hMap, dim, row0, col0);

@@ -482,7 +482,7 @@ public final class CudaLayerOps implements LayerOps {
     /**
      * On Hopper with bf16 operands, one kernel (pg_mlp_hidden_backward) whose epilogue reads h and stores dH from the
      * product's accumulators, so that dA never goes through memory; otherwise cuBLAS into a scratch dA, then
-     * pg_leaky_relu_squared_backward storing dH.
+     * {@link #leakyReluSquaredBackward} into dH marked zero, which it therefore stores (pending zeros).
      */
     @Override
     public void mlpHiddenBackward(Tensor dOut, Tensor vT, Tensor h, float slope, Tensor dH) {
@@ -502,8 +502,8 @@ public final class CudaLayerOps implements LayerOps {
         } else {
             try (Tensor dA = tensors.empty(dH.dtype(), rows, hidden)) {
                 tensors.gemm(false, true, 1f, dOut, vT, 0f, dA);
-                kernels.launchElementwise("pg_leaky_relu_squared_backward", Math.ceilDiv(h.size(), 4),
-                        KernelArgs.of().tensor(h).f32(slope).tensor(dA).overwriting(dH).i64(h.size()));
+                tensors.fill(dH, 0f);
+                leakyReluSquaredBackward(h, slope, dA, dH);
             }
         }
     }

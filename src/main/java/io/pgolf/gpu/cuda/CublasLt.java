@@ -46,6 +46,8 @@ final class CublasLt implements AutoCloseable {
     private static final long RESULT_WORKSPACE_OFFSET = 64;
     private static final long RESULT_STATE_OFFSET = 72;
     private static final String LIBRARY = "libcublasLt.so.13";
+    /** What a missing symbol's message adds. */
+    private static final String REQUIREMENT = "pgolf needs cuBLASLt 13";
 
     /**
      * cublasLtMatmulAlgoConfigAttributes_t worth printing: id, value size in bytes and label. The id is int32_t,
@@ -83,9 +85,9 @@ final class CublasLt implements AutoCloseable {
     private final MethodHandle matmul;
     private final MethodHandle configGetAttribute;
 
-    private CublasLt(Path path, SymbolLookup lookup) {
+    private CublasLt(Path path, NativeLibrary library) {
         this.path = path;
-        this.library = new NativeLibrary(LIBRARY, lookup, "pgolf needs cuBLASLt 13");
+        this.library = library;
         MethodHandle create = library.function("cublasLtCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         this.destroyHandle = library.function("cublasLtDestroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         this.statusName = library.function("cublasLtGetStatusName", FunctionDescriptor.of(ADDRESS, JAVA_INT));
@@ -130,18 +132,13 @@ final class CublasLt implements AutoCloseable {
         for (Path candidate : libraryCandidates(System.getenv())) {
             tried.add(candidate.toString());
             if (Files.isRegularFile(candidate)) {
-                return new CublasLt(candidate, SymbolLookup.libraryLookup(candidate, Arena.global()));
+                return new CublasLt(candidate,
+                        new NativeLibrary(LIBRARY, SymbolLookup.libraryLookup(candidate, Arena.global()), REQUIREMENT));
             }
         }
         tried.add(LIBRARY + " on the loader's path");
-        SymbolLookup lookup;
-        try {
-            lookup = SymbolLookup.libraryLookup(LIBRARY, Arena.global());
-        } catch (IllegalArgumentException notFound) {
-            throw new CudaUnavailableException("cuBLASLt 13 (" + LIBRARY + ") not found; tried " + tried
-                    + ". Set PGOLF_CUBLASLT to the library file.", notFound);
-        }
-        return new CublasLt(Path.of(LIBRARY), lookup);
+        return new CublasLt(Path.of(LIBRARY), NativeLibrary.onLoaderPath(LIBRARY, REQUIREMENT, "cuBLASLt 13 ("
+                + LIBRARY + ") not found; tried " + tried + ". Set PGOLF_CUBLASLT to the library file."));
     }
 
     /** The files {@link #open} tries before the loader's path, given the environment. */

@@ -1,5 +1,6 @@
 package io.pgolf.gpu.cuda;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -15,6 +16,18 @@ import java.lang.invoke.MethodHandle;
  * @param requirement what pgolf needs, appended to a missing symbol's message (may be empty)
  */
 record NativeLibrary(String name, SymbolLookup lookup, String requirement) {
+
+    /**
+     * The library {@code name} as the dynamic loader finds it; a {@link CudaUnavailableException} with
+     * {@code notFound} as its message when it does not.
+     */
+    static NativeLibrary onLoaderPath(String name, String requirement, String notFound) {
+        try {
+            return new NativeLibrary(name, SymbolLookup.libraryLookup(name, Arena.global()), requirement);
+        } catch (IllegalArgumentException missing) {
+            throw new CudaUnavailableException(notFound, missing);
+        }
+    }
 
     /** The downcall handle of {@code symbol}, of C type {@code type}. */
     MethodHandle function(String symbol, FunctionDescriptor type) {

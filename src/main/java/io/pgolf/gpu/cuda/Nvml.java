@@ -3,7 +3,6 @@ package io.pgolf.gpu.cuda;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -59,14 +58,8 @@ final class Nvml implements AutoCloseable {
 
     /** Loads and initializes NVML; a {@link CudaUnavailableException} says why it cannot. */
     static Nvml open() {
-        SymbolLookup lookup;
-        try {
-            lookup = SymbolLookup.libraryLookup(LIBRARY, Arena.global());
-        } catch (IllegalArgumentException notFound) {
-            throw new CudaUnavailableException("NVML (" + LIBRARY + ", part of the NVIDIA driver) not found on the"
-                    + " loader's path", notFound);
-        }
-        return new Nvml(new NativeLibrary(LIBRARY, lookup, ""));
+        return new Nvml(NativeLibrary.onLoaderPath(LIBRARY, "", "NVML (" + LIBRARY
+                + ", part of the NVIDIA driver) not found on the loader's path"));
     }
 
     /** The NVML handle of the GPU at {@code pciBusId} (as CUDA gives it). */

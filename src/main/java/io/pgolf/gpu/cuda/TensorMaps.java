@@ -3,7 +3,6 @@ package io.pgolf.gpu.cuda;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
@@ -41,14 +40,8 @@ final class TensorMaps {
 
     /** The driver's encoder; a {@link CudaUnavailableException} says why it cannot be had. */
     static TensorMaps open() {
-        SymbolLookup lookup;
-        try {
-            lookup = SymbolLookup.libraryLookup(LIBRARY, Arena.global());
-        } catch (IllegalArgumentException notFound) {
-            throw new CudaUnavailableException("the CUDA driver (" + LIBRARY + ") not found on the loader's path",
-                    notFound);
-        }
-        return new TensorMaps(new NativeLibrary(LIBRARY, lookup, "pgolf needs a CUDA 12 driver or newer"));
+        return new TensorMaps(NativeLibrary.onLoaderPath(LIBRARY, "pgolf needs a CUDA 12 driver or newer",
+                "the CUDA driver (" + LIBRARY + ") not found on the loader's path"));
     }
 
     /**
